@@ -1,0 +1,27 @@
+// `gateway check-config`: validates everything `gateway start` would, without
+// starting anything. Exit code 0 when good, 78 with one clear message when not.
+
+import { ConfigError } from '../lib/config/errors'
+import { loadGatewayConfig } from '../lib/config/gateway'
+import { checkInstance } from '../lib/config/instance'
+import { instanceDir } from '../lib/config/paths'
+import { formatHostPort } from '../lib/net/address'
+
+export function checkConfigCommand(): number {
+  try {
+    const { settings, acceptedDomains } = loadGatewayConfig()
+    const inbound = checkInstance(instanceDir('inbound'), 'inbound')
+    const outbound = checkInstance(instanceDir('outbound'), 'outbound')
+    console.log(`configuration OK
+  accepted domains: ${[...acceptedDomains].join(', ')}
+  internal hosts:   ${settings.internal.hosts.map(formatHostPort).join(', ')}
+  inbound plugins:  ${inbound.join(' ')}
+  outbound plugins: ${outbound.join(' ')}
+  (plugin settings are validated when each instance starts)`)
+    return 0
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    console.error(`gateway: configuration error: ${err.message}`)
+    return 78
+  }
+}

@@ -1,0 +1,43 @@
+// The `gateway` command: one entry point for operators.
+
+import { checkConfigCommand } from './check-config'
+import { sendCommand } from './send'
+import { start } from './start'
+import { statsCommand } from './stats'
+import { userCommand } from './users'
+
+const USAGE = `usage: gateway <command>
+  start                 run both instances (and Redis, demo mailbox) in the foreground
+  check-config          validate the configuration and exit
+  user add NAME         add or update an outbound relay user (password on stdin)
+  user remove NAME      remove a user
+  user list             list users
+  stats [DAYS]          inbound vs outbound counters per day (default 7 days)
+  send --to ADDRESS     send a test message (see "gateway send --help")`
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv
+  switch (command) {
+    case 'start':
+      return start()
+    case 'check-config':
+      return checkConfigCommand()
+    case 'user':
+      return userCommand(args)
+    case 'stats':
+      return statsCommand(args)
+    case 'send':
+      return sendCommand(args)
+    default:
+      console.error(USAGE)
+      return command === undefined || command === 'help' || command === '--help' ? 0 : 64
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`gateway: ${err instanceof Error ? err.message : String(err)}`)
+    process.exit(1)
+  },
+)

@@ -1,0 +1,85 @@
+// Finds a Redis for `gateway start`: REDIS_URL if set (it must work: the operator
+// asked for it), else the configured URL if reachable, else a private
+// redis-server under var/redis on a free loopback port. If none of that is
+// possible, the error says exactly how to fix it.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import net from 'node:net'
+
+import Redis from 'ioredis'
+
+import { redact } from '../lib/redis/client'
+
+export interface RedisHandle {
+  url: string
+  private: boolean
+  dir?: string
+  stop(): Promise<void>
+}
+
+export async function ensureRedis(configuredUrl: string, privateDir: string): Promise<RedisHandle> {
+  const fromEnv = process.env.REDIS_URL
+  const url = fromEnv || configuredUrl
+  if (await ping(url)) return { url, private: false, stop: async () => {} }
+  if (fromEnv) throw new Error(`Redis is not reachable at REDIS_URL=${redact(fromEnv)}. Start it, fix REDIS_URL, or unset REDIS_URL to let the gateway run a private redis-server.`)
+  if (spawnSync('redis-server', ['--version']).error) {
+    throw new Error(
+      `Redis is not reachable at ${redact(url)} (config/gateway.ini [redis] url) and redis-server is not installed. ` +
+        'Fix: install it (Debian/Ubuntu: sudo apt-get install redis-server), or set REDIS_URL to a reachable Redis.',
+    )
+  }
+  return startPrivateRedis(privateDir)
+}
+
+async function startPrivateRedis(dir: string): Promise<RedisHandle> {
+  fs.mkdirSync(dir, { recursive: true })
+  const port = await freePort()
+  const url = `redis://127.0.0.1:${port}`
+  const child: ChildProcess = spawn(
+    'redis-server',
+    ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '60 1', '--appendonly', 'no', '--logfile', 'redis.log'],
+    { stdio: 'ignore', detached: true },
+  )
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  for (let i = 0; i < 50 && child.exitCode === null; i++) {
+    if (await ping(url)) {
+      return {
+        url,
+        private: true,
+        dir,
+        stop: async () => {
+          if (child.exitCode === null) child.kill('SIGTERM') // redis saves and exits on SIGTERM
+          await exited
+        },
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  child.kill('SIGKILL')
+  throw new Error(`the private redis-server did not start; see ${dir}/redis.log`)
+}
+
+export async function ping(url: string, timeoutMs = 1500): Promise<boolean> {
+  const r = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false })
+  r.on('error', () => {})
+  try {
+    await r.connect()
+    return (await r.ping()) === 'PONG'
+  } catch {
+    return false
+  } finally {
+    r.disconnect()
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo
+      s.close(() => resolve(port))
+    })
+  })
+}

@@ -1,0 +1,168 @@
+// `gateway start`: the whole gateway in the foreground. Validates the
+// configuration, makes sure Redis is there (the configured one, or a private
+// redis-server under var/redis), starts the demo mailbox if configured, starts
+// both Haraka instances, waits until they listen and prints what runs where.
+// Ctrl-C (or SIGTERM from systemd) stops everything cleanly; if an instance dies,
+// the launcher says so, stops the rest and exits non-zero.
+
+import { spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import net from 'node:net'
+import path from 'node:path'
+import readline from 'node:readline'
+
+import { ConfigError } from '../lib/config/errors'
+import { loadGatewayConfig, type GatewayConfig } from '../lib/config/gateway'
+import { checkInstance } from '../lib/config/instance'
+import { deploymentRoot, instanceDir, type InstanceName } from '../lib/config/paths'
+import { startMailbox, type Mailbox } from '../lib/demo/mailbox'
+import { formatHostPort, type HostPort } from '../lib/net/address'
+import { redact } from '../lib/redis/client'
+import { ensureRedis, type RedisHandle } from './redis-launcher'
+
+const INSTANCES: readonly InstanceName[] = ['inbound', 'outbound']
+const STARTUP_TIMEOUT_MS = 60_000
+const STOP_TIMEOUT_MS = 20_000
+
+interface Running {
+  name: InstanceName
+  child: ChildProcess
+  exited: Promise<number>
+}
+
+export async function start(): Promise<number> {
+  let cfg: GatewayConfig
+  try {
+    cfg = loadGatewayConfig()
+    for (const name of INSTANCES) checkInstance(instanceDir(name), name)
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    console.error(`gateway: configuration error: ${err.message}`)
+    return 78
+  }
+
+  let redis: RedisHandle
+  try {
+    redis = await ensureRedis(cfg.settings.redis.url, path.join(deploymentRoot(), 'var', 'redis'))
+  } catch (err) {
+    console.error(`gateway: ${(err as Error).message}`)
+    return 69 // EX_UNAVAILABLE
+  }
+
+  let mailbox: Mailbox | undefined
+  const mailboxAt = cfg.settings.demo.mailbox_listen[0]
+  const mailboxDir = path.resolve(deploymentRoot(), cfg.settings.demo.mailbox_dir)
+  if (mailboxAt) {
+    try {
+      mailbox = await startMailbox({ ...mailboxAt, dir: mailboxDir, log: (l) => console.log(`[demo-mailbox] ${l}`) })
+    } catch (err) {
+      console.error(`gateway: cannot start the demo mailbox on ${formatHostPort(mailboxAt)}: ${(err as Error).message}`)
+      await redis.stop()
+      return 69
+    }
+  }
+
+  const running = INSTANCES.map((name) => spawnInstance(name, redis.url))
+  let stopping = false
+  const stopAll = async (): Promise<void> => {
+    stopping = true
+    await Promise.all(running.map((r) => stopInstance(r)))
+    await mailbox?.close()
+    await redis.stop()
+  }
+
+  const firstExit = Promise.race(running.map((r) => r.exited.then((code) => ({ r, code }))))
+  const ready = Promise.all(running.map((r) => waitListening(cfg.settings[r.name].listen)))
+  const startup = await Promise.race([ready.then(() => 'ready' as const), firstExit, sleep(STARTUP_TIMEOUT_MS).then(() => 'timeout' as const)])
+  if (startup !== 'ready') {
+    const why = startup === 'timeout' ? 'did not start listening in time' : `${startup.r.name} exited during startup (code ${startup.code})`
+    console.error(`gateway: ${why}; see the log lines above`)
+    await stopAll()
+    return startup !== 'timeout' && startup.code === 78 ? 78 : 1
+  }
+
+  printBanner(cfg, redis, mailboxAt ? { at: mailboxAt, dir: mailboxDir } : undefined)
+
+  const signalled = new Promise<'signal'>((resolve) => {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve('signal'))
+  })
+  const outcome = await Promise.race([signalled, firstExit])
+  if (outcome === 'signal') {
+    console.log('gateway: stopping...')
+    await stopAll()
+    console.log('gateway: stopped')
+    return 0
+  }
+  if (!stopping) console.error(`gateway: ${outcome.r.name} exited unexpectedly (code ${outcome.code}); stopping the gateway`)
+  await stopAll()
+  return 1
+}
+
+function spawnInstance(name: InstanceName, redisUrl: string): Running {
+  const harakaBin = require.resolve('haraka/bin/haraka')
+  const child = spawn(process.execPath, [harakaBin, '-c', instanceDir(name)], {
+    env: { ...process.env, REDIS_URL: redisUrl, GATEWAY_INSTANCE: name },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Own process group: a terminal Ctrl-C reaches only the launcher, which then
+    // sends exactly one SIGINT (a second SIGINT makes Haraka exit without cleanup).
+    detached: true,
+  })
+  for (const stream of [child.stdout, child.stderr]) {
+    readline.createInterface({ input: stream! }).on('line', (line) => {
+      if (line.trim()) console.log(`[${name}] ${line}`)
+    })
+  }
+  const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1))))
+  return { name, child, exited }
+}
+
+async function stopInstance(r: Running): Promise<void> {
+  if (r.child.exitCode !== null || r.child.signalCode !== null) return
+  r.child.kill('SIGINT') // what Haraka handles (SIGTERM only as PID 1)
+  const timer = setTimeout(() => r.child.kill('SIGKILL'), STOP_TIMEOUT_MS)
+  await r.exited
+  clearTimeout(timer)
+}
+
+async function waitListening(addrs: readonly HostPort[]): Promise<void> {
+  for (const addr of addrs) {
+    while (!(await canConnect(addr))) await sleep(200)
+  }
+}
+
+export function canConnect(addr: HostPort): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(addr.port, addr.host)
+    s.once('connect', () => (s.destroy(), resolve(true)))
+    s.once('error', () => resolve(false))
+  })
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+function printBanner(cfg: GatewayConfig, redis: RedisHandle, demo?: { at: HostPort; dir: string }): void {
+  const { settings } = cfg
+  const list = (a: readonly HostPort[]) => a.map(formatHostPort).join(', ')
+  const internal = settings.internal.hosts
+    .map((h) => (demo && h.host === demo.at.host && h.port === demo.at.port ? `${formatHostPort(h)} (DEMO mailbox: stores .eml files in ${demo.dir})` : formatHostPort(h)))
+    .join(', then ')
+  const usersFile = path.join(instanceDir('outbound'), 'config', 'smtp-users')
+  const lines = [
+    '',
+    'Edge SMTP gateway is running',
+    `  inbound   ${list(settings.inbound.listen)}`,
+    `            accepts anonymous Internet mail for: ${[...cfg.acceptedDomains].join(', ')} (no AUTH, STARTTLS offered)`,
+    `            delivers it through its disk queue to: ${internal}`,
+    `  outbound  ${list(settings.outbound.listen)}`,
+    `            relays for authenticated senders only (AUTH after STARTTLS) to the Internet by MX`,
+    `            users: ${fs.existsSync(usersFile) ? usersFile : 'none yet: add one with "node bin/gateway user add NAME"'}`,
+    `  redis     ${redact(redis.url)}${redis.private ? ` (private redis-server, data in ${redis.dir})` : ''}`,
+    '',
+    `  Try it:   node bin/gateway send --to someone@${[...cfg.acceptedDomains][0]}`,
+    '  Stop:     Ctrl-C',
+    '',
+  ]
+  console.log(lines.join('\n'))
+}

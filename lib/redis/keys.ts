@@ -1,0 +1,24 @@
+// Every Redis key the gateway uses is built here: one prefix, one style
+// ("<prefix>:<area>:<parts...>"), so operators can find, count and expire them,
+// and several gateways can share one Redis with different prefixes.
+
+export type Direction = 'inbound' | 'outbound'
+
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+
+  /** Daily counters of one instance (= one mail direction): a hash of counter -> number. */
+  stats(direction: Direction, day: string): string {
+    return `${this.prefix}:stats:${direction}:${day}`
+  }
+
+  /** Pattern matching every stats key of a direction (for the CLI). */
+  statsPattern(direction: Direction): string {
+    return `${this.prefix}:stats:${direction}:*`
+  }
+}
+
+/** UTC calendar day, the bucket of daily counters. */
+export function dayOf(date: Date): string {
+  return date.toISOString().slice(0, 10)
+}

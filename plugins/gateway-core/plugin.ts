@@ -1,0 +1,40 @@
+// gateway-core: loaded first by both instances. It validates the shared and the
+// instance configuration (refusing to start on any problem), then applies the
+// settings Haraka itself needs before it opens sockets: listen addresses from
+// config/gateway.ini or the environment, TLS material for STARTTLS, DNS resolvers.
+
+import os from 'node:os'
+import path from 'node:path'
+
+import { gatewayConfig } from '../../lib/config/gateway'
+import { checkInstance } from '../../lib/config/instance'
+import { instanceConfigDir } from '../../lib/config/paths'
+import { applyDnsServers } from '../../lib/dns/resolvers'
+import { formatHostPort } from '../../lib/net/address'
+import { definePlugin } from '../../lib/plugin/define'
+import { ensureTlsMaterial } from '../../lib/tls/material'
+
+interface HarakaServer {
+  cfg: { main: { listen?: string } }
+}
+
+export = definePlugin({
+  name: 'gateway-core',
+  setup({ plugin, instance }) {
+    const cfg = gatewayConfig()
+    const plugins = checkInstance(path.dirname(instanceConfigDir()), instance)
+
+    // Haraka reads smtp.ini's listen when it opens sockets, after every register():
+    // setting it here makes config/gateway.ini (or the environment) the one source.
+    const server = plugin.haraka_require('./server') as HarakaServer
+    server.cfg.main.listen = cfg.settings[instance].listen.map(formatHostPort).join(',')
+
+    if (plugins.includes('tls')) {
+      const me = String(plugin.config.get('me') ?? '') || os.hostname()
+      for (const file of ensureTlsMaterial(instanceConfigDir(), me)) plugin.lognotice(`created ${file}`)
+    }
+    applyDnsServers(cfg.settings.dns.servers)
+    plugin.loginfo(`${instance}: listen ${server.cfg.main.listen}, accepted domains ${[...cfg.acceptedDomains].join(' ')}`)
+    return { hooks: {} }
+  },
+})

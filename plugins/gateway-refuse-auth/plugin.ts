@@ -1,0 +1,21 @@
+// gateway-refuse-auth (inbound): the Internet-facing instance never authenticates
+// anyone, so there is nothing to guess passwords against. No AUTH is advertised
+// (gateway-core refuses to start if an auth plugin is configured here) and an AUTH
+// command gets a clear 503 instead of Haraka's generic "500 Unrecognized command".
+
+import { definePlugin } from '../../lib/plugin/define'
+import { reject } from '../../lib/plugin/verdict'
+
+export = definePlugin({
+  name: 'gateway-refuse-auth',
+  setup() {
+    return {
+      hooks: {
+        unrecognized_command(_c, [command]) {
+          if ((command ?? '').toUpperCase() !== 'AUTH') return
+          return reject(503, '5.5.1', 'Authentication not available')
+        },
+      },
+    }
+  },
+})

@@ -1,0 +1,52 @@
+// gateway-stats: counts what each instance does, per UTC day, in Redis:
+// one hash per instance (= mail direction) and day, shared by every gateway node.
+// Counting never touches the mail path: increments are buffered and written once
+// a second (see lib/redis/counters.ts); a Redis outage delays the numbers only.
+
+import { gatewayConfig } from '../../lib/config/gateway'
+import { definePlugin } from '../../lib/plugin/define'
+import { Counters } from '../../lib/redis/counters'
+import { acquireGatewayRedis } from '../../lib/redis/gateway-redis'
+import { dayOf } from '../../lib/redis/keys'
+import { STAT, statForDenial } from '../../lib/stats/fields'
+
+const FLUSH_INTERVAL_MS = 1000
+
+export = definePlugin({
+  name: 'gateway-stats',
+  setup({ plugin, instance }) {
+    const redis = acquireGatewayRedis((level, msg) => (level === 'error' ? plugin.logerror(msg) : plugin.lognotice(msg)))
+    const counters = new Counters({
+      redis: redis.client,
+      ttlSeconds: gatewayConfig().settings.redis.stats_ttl_days * 86_400,
+      flushIntervalMs: FLUSH_INTERVAL_MS,
+      errorField: STAT.redisWriteFailures,
+      onError: () => {}, // the client already logs outages, rate-limited
+    })
+    counters.start()
+    const count = (field: string, by = 1) => counters.incr(redis.keys.stats(instance, dayOf(new Date())), field, by)
+
+    return {
+      hooks: {
+        connect_init() {
+          count(STAT.connections)
+        },
+        rcpt_ok() {
+          count(STAT.recipientsAccepted)
+        },
+        queue_ok(c) {
+          count(STAT.messagesAccepted)
+          count(STAT.bytesAccepted, c.transaction?.data_bytes ?? 0)
+        },
+        deny(_c, [code, , , , , hook]) {
+          const field = statForDenial(hook, code)
+          if (field) count(field)
+        },
+      },
+      async shutdown() {
+        await counters.stop()
+        await redis.release()
+      },
+    }
+  },
+})
