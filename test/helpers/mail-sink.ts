@@ -1,0 +1,87 @@
+// A real SMTP server (nodemailer's smtp-server) that stands in for the internal
+// mail server or a remote MX in tests and records exactly what it received:
+// envelope, raw bytes, the client's address and its EHLO name.
+
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server'
+
+export interface ReceivedMessage {
+  from: string
+  to: string[]
+  raw: string
+  remoteAddress: string
+  helo: string
+  secure: boolean
+}
+
+export interface SinkOptions {
+  host: string
+  port: number
+  /** Offer STARTTLS (with smtp-server's built-in test certificate). */
+  tls?: boolean
+}
+
+export class MailSink {
+  readonly messages: ReceivedMessage[] = []
+  /** When set, every DATA is answered with this error (e.g. { code: 451, text: '4.3.0 busy' }). */
+  failData: { code: number; text: string } | undefined
+  private server: SMTPServer | undefined
+
+  constructor(readonly opts: SinkOptions) {}
+
+  get address(): string {
+    return `${this.opts.host}:${this.opts.port}`
+  }
+
+  async start(): Promise<this> {
+    const options: SMTPServerOptions = {
+      authOptional: true,
+      disabledCommands: this.opts.tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
+      logger: false,
+      // Haraka may hold delivery connections open; do not wait for them on stop
+      closeTimeout: 500,
+      onData: (stream, session, callback) => {
+        const chunks: Buffer[] = []
+        stream.on('data', (c: Buffer) => chunks.push(c))
+        stream.on('end', () => {
+          if (this.failData) {
+            const err = Object.assign(new Error(this.failData.text), { responseCode: this.failData.code })
+            return callback(err)
+          }
+          this.messages.push({
+            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+            to: session.envelope.rcptTo.map((r) => r.address),
+            raw: Buffer.concat(chunks).toString('utf8'),
+            remoteAddress: session.remoteAddress.replace(/^::ffff:/, ''),
+            helo: session.hostNameAppearsAs,
+            secure: session.secure,
+          })
+          callback()
+        })
+      },
+    }
+    const server = new SMTPServer(options)
+    server.on('error', () => {}) // client resets are normal in tests
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(this.opts.port, this.opts.host, () => resolve())
+    })
+    this.server = server
+    return this
+  }
+
+  async stop(): Promise<void> {
+    const s = this.server
+    this.server = undefined
+    if (s) await new Promise<void>((resolve) => s.close(() => resolve()))
+  }
+
+  /** Waits until at least `count` messages arrived. */
+  async waitFor(count: number, timeoutMs = 20_000): Promise<ReceivedMessage[]> {
+    const until = Date.now() + timeoutMs
+    while (this.messages.length < count) {
+      if (Date.now() > until) throw new Error(`${this.address} received ${this.messages.length} of ${count} messages in ${timeoutMs} ms`)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    return this.messages
+  }
+}
