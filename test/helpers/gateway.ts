@@ -101,6 +101,19 @@ export class TestGateway {
     if (outcome !== 'up') throw new Error(`${instance} exited during startup (code ${outcome}):\n${this.log(instance)}`)
   }
 
+  /** Runs an instance that is expected to refuse to start; returns its exit code and output. */
+  async startExpectingExit(instance: Instance, timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const child = spawn(process.execPath, [HARAKA_BIN, '-c', path.join(this.root, instance)], { env: this.env(instance), stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)))
+    clearTimeout(timer)
+    return { code, stdout, stderr }
+  }
+
   log(instance: Instance): string {
     return this.procs.get(instance)?.log.join('') ?? ''
   }

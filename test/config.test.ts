@@ -1,0 +1,106 @@
+// Bad configuration stops startup with one line naming the file (or environment
+// variable), the key and the problem: never a stack trace, never a half-started
+// gateway. Checked through real Haraka starts and through `gateway check-config`.
+
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+
+import { afterEach, describe, expect, inject, it } from 'vitest'
+
+import { GATEWAY_ROOT } from '../lib/config/paths'
+import { TestGateway, type Instance } from './helpers/gateway'
+import { addressBlock } from './helpers/net'
+
+const gateways: TestGateway[] = []
+afterEach(async () => {
+  await Promise.all(gateways.splice(0).map((g) => g.stop()))
+})
+
+function gateway(files: Record<string, string>, env: Record<string, string> = {}): TestGateway {
+  const gw = new TestGateway({ block: addressBlock(), redisUrl: inject('redisUrl'), internalHosts: ['127.0.0.1:2526'], files, env })
+  gateways.push(gw)
+  return gw
+}
+
+/** Starts `instance` and expects the one-line configuration error. */
+async function expectRefusal(gw: TestGateway, instance: Instance, message: string): Promise<void> {
+  const { code, stderr, stdout } = await gw.startExpectingExit(instance)
+  expect(code, stdout + stderr).toBe(78)
+  const errorLines = stderr.split('\n').filter((l) => l.startsWith('gateway:'))
+  expect(errorLines).toEqual([`gateway: configuration error: ${message}`])
+  expect(stderr + stdout).not.toMatch(/^\s+at /m) // no stack trace
+}
+
+function checkConfig(gw: TestGateway): { status: number | null; stderr: string } {
+  const r = spawnSync(process.execPath, [path.join(GATEWAY_ROOT, 'bin', 'gateway'), 'check-config'], {
+    env: { ...gw.env('inbound'), GATEWAY_ROOT: gw.root },
+    encoding: 'utf8',
+  })
+  return { status: r.status, stderr: r.stderr }
+}
+
+describe('configuration errors refuse to start', () => {
+  it('unknown key in config/gateway.ini', async () => {
+    const gw = gateway({ 'config/gateway.ini': '[internal]\nhosts[]=127.0.0.1:2526\n\n[redis]\nurll=redis://x\n' })
+    const file = path.join(gw.root, 'config', 'gateway.ini')
+    const expected = `${file}:5: [redis] urll: unknown key (known: url, prefix, connect_timeout_ms, stats_ttl_days)`
+    await expectRefusal(gw, 'inbound', expected)
+    const cli = checkConfig(gw)
+    expect(cli.status).toBe(78)
+    expect(cli.stderr.trim()).toBe(`gateway: configuration error: ${expected}`)
+  })
+
+  it('value of the wrong type', async () => {
+    const gw = gateway({ 'config/gateway.ini': '[redis]\nconnect_timeout_ms=soon\n' })
+    await expectRefusal(gw, 'outbound', `${path.join(gw.root, 'config', 'gateway.ini')}:2: [redis] connect_timeout_ms: "soon" is not a whole number`)
+  })
+
+  it('no internal mail server', async () => {
+    const gw = gateway({ 'config/gateway.ini': '[redis]\nprefix=x\n' }, { GATEWAY_INTERNAL_HOSTS: '' })
+    await expectRefusal(gw, 'inbound', `${path.join(gw.root, 'config', 'gateway.ini')}: [internal] hosts: is required (or set GATEWAY_INTERNAL_HOSTS)`)
+  })
+
+  it('unparseable listen address in the environment', async () => {
+    const gw = gateway({}, { GATEWAY_INBOUND_LISTEN: '127.0.0.1:99999' })
+    await expectRefusal(gw, 'inbound', 'environment variable GATEWAY_INBOUND_LISTEN: "127.0.0.1:99999" has an invalid port')
+  })
+
+  it('unknown plugin', async () => {
+    const plugins = fs.readFileSync(path.join(GATEWAY_ROOT, 'inbound', 'config', 'plugins'), 'utf8')
+    const gw = gateway({ 'inbound/config/plugins': `${plugins}gateway-no-such-plugin\n` })
+    const line = plugins.split('\n').length
+    await expectRefusal(
+      gw,
+      'inbound',
+      `${path.join(gw.root, 'inbound', 'config', 'plugins')}:${line}: gateway-no-such-plugin: unknown plugin (not built in, not in plugins/, not an installed haraka-plugin-* package)`,
+    )
+  })
+
+  it('an AUTH plugin in the inbound instance', async () => {
+    const plugins = fs.readFileSync(path.join(GATEWAY_ROOT, 'inbound', 'config', 'plugins'), 'utf8')
+    const gw = gateway({ 'inbound/config/plugins': `${plugins}auth/flat_file\n` })
+    const line = plugins.split('\n').length
+    await expectRefusal(gw, 'inbound', `${path.join(gw.root, 'inbound', 'config', 'plugins')}:${line}: auth/flat_file: offers SMTP AUTH, which the Internet-facing inbound instance must never do`)
+  })
+
+  it('listen set in smtp.ini as well as in gateway.ini', async () => {
+    const gw = gateway({ 'outbound/config/smtp.ini': '[main]\nnodes=0\nlisten=0.0.0.0:587\n' })
+    await expectRefusal(
+      gw,
+      'outbound',
+      `${path.join(gw.root, 'outbound', 'config', 'smtp.ini')}: listen: set the outbound listen address in config/gateway.ini [outbound] listen (or GATEWAY_OUTBOUND_LISTEN) instead`,
+    )
+  })
+
+  it('bad plugin setting: a source IP this host does not have', async () => {
+    const gw = gateway({ 'outbound/config/gateway-routing.ini': '[internet]\nsource_ip=192.0.2.1\n' })
+    await expectRefusal(gw, 'outbound', `${path.join(gw.root, 'outbound', 'config', 'gateway-routing.ini')}: [internet] source_ip: 192.0.2.1 is not an address of this host`)
+  })
+
+  it('a good configuration passes check-config', () => {
+    const gw = gateway({})
+    const r = checkConfig(gw)
+    expect(r.status, r.stderr).toBe(0)
+  })
+})

@@ -1,0 +1,150 @@
+// Faults delay, they never lose or crash: Redis going away does not stop mail
+// (and its counters catch up afterwards), and a plugin hook that throws, rejects
+// or hangs answers 451 4.3.0 with a log line naming the plugin, while the
+// process keeps serving.
+
+import fs from 'node:fs'
+import path from 'node:path'
+
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+
+import { GATEWAY_ROOT } from '../lib/config/paths'
+import { dayOf } from '../lib/redis/keys'
+import { sendMail, testMessage, TestGateway } from './helpers/gateway'
+import { MailSink } from './helpers/mail-sink'
+import { addressBlock } from './helpers/net'
+import { freePort, TestRedis } from './helpers/redis-server'
+
+async function deliverOne(gw: TestGateway, sink: MailSink, to = 'bob@example.com'): Promise<void> {
+  const { client } = await gw.connect('inbound')
+  await client.ehlo()
+  const { text, marker } = testMessage({ from: 'alice@sender.test', to })
+  const r = await sendMail(client, { from: 'alice@sender.test', to: [to] }, text)
+  await client.quit()
+  expect(r.end?.code).toBe(250)
+  const until = Date.now() + 20_000
+  while (!sink.messages.some((m) => m.raw.includes(marker))) {
+    if (Date.now() > until) throw new Error('message not delivered to the internal server')
+    await new Promise((res) => setTimeout(res, 50))
+  }
+}
+
+async function waitForCounter(redis: TestRedis, key: string, field: string, value: number): Promise<Record<string, string>> {
+  const client = redis.client()
+  try {
+    const until = Date.now() + 20_000
+    for (;;) {
+      const h = await client.hgetall(key)
+      if (Number(h[field] ?? 0) >= value) return h
+      if (Date.now() > until) throw new Error(`${key} ${field} stayed at ${h[field] ?? 0}, expected ${value}`)
+      await new Promise((res) => setTimeout(res, 200))
+    }
+  } finally {
+    client.disconnect()
+  }
+}
+
+describe('Redis outage', () => {
+  const block = addressBlock()
+  const sink = new MailSink({ host: block.ip(3), port: 2526 })
+  let redis: TestRedis
+  let gw: TestGateway
+
+  beforeAll(async () => {
+    await sink.start()
+    // Redis is DOWN when the gateway starts: the port is chosen, nothing listens yet
+    redis = new TestRedis('127.0.0.1', await freePort())
+    gw = new TestGateway({ block, redisUrl: redis.url, internalHosts: [sink.address], instances: ['inbound'] })
+    await gw.start()
+  })
+  afterAll(async () => {
+    await gw.stop()
+    await sink.stop()
+    await redis.stop()
+  })
+
+  it('keeps mail flowing while Redis is down, logs it, and writes the counters once Redis is back', async () => {
+    await deliverOne(gw, sink)
+    await gw.waitForLog('inbound', /\[gateway-stats\] redis unavailable/)
+    expect(gw.isRunning('inbound')).toBe(true)
+
+    await redis.start()
+    const key = `${gw.redisPrefix}:stats:inbound:${dayOf(new Date())}`
+    const counters = await waitForCounter(redis, key, 'messages_accepted', 1)
+    expect(Number(counters.connections)).toBe(1)
+    expect(Number(counters.redis_write_failures)).toBeGreaterThan(0) // the outage itself is counted
+
+    // Redis dies again while the gateway runs: still no effect on mail. The test
+    // Redis keeps no data, so the new one starts empty: what appears there is
+    // exactly what the gateway counted while Redis was gone.
+    await redis.stop()
+    await deliverOne(gw, sink)
+    await redis.start()
+    const after = await waitForCounter(redis, key, 'messages_accepted', 1)
+    expect([Number(after.messages_accepted), Number(after.connections)]).toEqual([1, 1])
+    expect(gw.isRunning('inbound')).toBe(true)
+  })
+})
+
+describe('a failing hook is a temporary failure, never a pass or a crash', () => {
+  const block = addressBlock()
+  const sink = new MailSink({ host: block.ip(3), port: 2526 })
+  // A test-only plugin built on the same adapter as the gateway's own plugins:
+  // its RCPT hook throws, rejects or hangs depending on the recipient.
+  const faultyPlugin = `
+    const { definePlugin } = require(${JSON.stringify(path.join(GATEWAY_ROOT, 'dist', 'lib', 'plugin', 'define.js'))})
+    module.exports = definePlugin({
+      name: 'test-faulty',
+      hookTimeoutMs: 500,
+      setup: () => ({ hooks: { rcpt(c, [rcpt]) {
+        if (rcpt.user === 'throw') throw new Error('boom (sync)')
+        if (rcpt.user === 'reject') return Promise.reject(new Error('boom (async)'))
+        if (rcpt.user === 'hang') return new Promise(() => {})
+        return undefined
+      } } }),
+    })`
+  const plugins = fs.readFileSync(path.join(GATEWAY_ROOT, 'inbound', 'config', 'plugins'), 'utf8').replace('gateway-accepted-domains', 'test-faulty\ngateway-accepted-domains')
+  const gw = new TestGateway({
+    block,
+    redisUrl: inject('redisUrl'),
+    internalHosts: [sink.address],
+    instances: ['inbound'],
+    files: {
+      'inbound/plugins/test-faulty/package.json': '{ "name": "test-faulty", "main": "index.js" }',
+      'inbound/plugins/test-faulty/index.js': faultyPlugin,
+      'inbound/config/plugins': plugins,
+    },
+  })
+
+  beforeAll(async () => {
+    await sink.start()
+    await gw.start()
+  })
+  afterAll(async () => {
+    await gw.stop()
+    await sink.stop()
+  })
+
+  for (const [user, logged] of [
+    ['throw', /\[test-faulty\] hook rcpt failed: Error: boom \(sync\)/],
+    ['reject', /\[test-faulty\] hook rcpt failed: Error: boom \(async\)/],
+    ['hang', /\[test-faulty\] hook rcpt timed out after 500 ms/],
+  ] as const) {
+    it(`a hook that does "${user}" gets 451 4.3.0 and a log line naming the plugin`, async () => {
+      const { client } = await gw.connect('inbound')
+      await client.ehlo()
+      await client.send('MAIL FROM:<a@sender.test>')
+      const r = await client.send(`RCPT TO:<${user}@example.com>`)
+      expect([r.code, r.enhanced, r.text]).toEqual([451, '4.3.0', '4.3.0 Temporary local problem, please try again later'])
+      await gw.waitForLog('inbound', logged)
+      // the session and the process carry on
+      expect((await client.send('RCPT TO:<fine@example.com>')).code).toBe(250)
+      await client.quit()
+      expect(gw.isRunning('inbound')).toBe(true)
+    })
+  }
+
+  it('still delivers mail afterwards', async () => {
+    await deliverOne(gw, sink, 'fine@example.com')
+  })
+})
