@@ -32,10 +32,18 @@ export async function hashPassword(password: string): Promise<string> {
   return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${hash.toString('base64')}`
 }
 
+/**
+ * Parses and sanity-checks a stored hash. A truncated hash must never verify:
+ * comparing zero (or three) bytes would accept any password.
+ */
 function parseHash(text: string): Hash | undefined {
   const m = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/.exec(text)
   if (!m) return undefined
-  return { N: Number(m[1]), r: Number(m[2]), p: Number(m[3]), salt: Buffer.from(m[4]!, 'base64'), hash: Buffer.from(m[5]!, 'base64') }
+  const h = { N: Number(m[1]), r: Number(m[2]), p: Number(m[3]), salt: Buffer.from(m[4]!, 'base64'), hash: Buffer.from(m[5]!, 'base64') }
+  const powerOfTwo = h.N >= 1024 && h.N <= 1 << 20 && (h.N & (h.N - 1)) === 0
+  if (!powerOfTwo || h.r < 1 || h.r > 32 || h.p < 1 || h.p > 16) return undefined
+  if (h.salt.length < 16 || h.hash.length !== SCRYPT.keylen) return undefined
+  return h
 }
 
 /** Parses the file; malformed lines are reported, not silently skipped. */

@@ -54,7 +54,8 @@ export function parseIni(text: string, file: string): IniFile {
       return
     }
     if (existing) {
-      throw new ConfigError(`${where}:${line}`, `[${sectionName}] ${key}`, `set twice (first on line ${existing.line})`)
+      const problem = Array.isArray(existing.value) ? 'mixes key= and key[]=' : `set twice (first on line ${existing.line})`
+      throw new ConfigError(`${where}:${line}`, `[${sectionName}] ${key}`, problem)
     }
     section.set(key, { value, line })
   })

@@ -82,13 +82,13 @@ export const field = {
   hostPort: (opts: FieldOptions<HostPort> & { defaultPort?: number } = {}) =>
     make((raw) => parseHostPort(scalar(raw), opts.defaultPort), opts),
 
-  hostPortList: (opts: FieldOptions<HostPort[]> & { defaultPort?: number } = {}) =>
+  hostPortList: (opts: FieldOptions<readonly HostPort[]> & { defaultPort?: number } = {}) =>
     make((raw) => list(raw).map((s) => parseHostPort(s, opts.defaultPort)), opts),
 
   /** CIDR networks; unset means an empty list. */
   networks: (opts: { env?: string } = {}) => make((raw) => new NetworkList(list(raw)), { default: new NetworkList([]), ...opts }),
 
-  stringList: (opts: FieldOptions<string[]> = {}) => make(list, opts),
+  stringList: (opts: FieldOptions<readonly string[]> = {}) => make<readonly string[]>(list, opts),
 }
 
 /** Where a value came from, for error messages. */
@@ -136,9 +136,18 @@ export function validate<S extends Schema>(ini: IniFile, file: string, schema: S
         throw new ConfigError(source.where, source.key, (err as Error).message)
       }
     }
-    out[section] = Object.freeze(values)
+    out[section] = values
   }
-  return Object.freeze(out) as Infer<S>
+  return deepFreeze(out) as Infer<S>
+}
+
+/** Frozen all the way down: no code can change configuration (or a shared default) after startup. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const v of Object.values(value)) deepFreeze(v)
+  }
+  return value
 }
 
 function at(where: string, v: IniValue | undefined): string {

@@ -26,7 +26,9 @@ export function parseHostPort(text: string, defaultPort?: number): HostPort {
     if (parts.length > 2) throw new Error(`"${text}" is ambiguous: write IPv6 addresses as [addr]:port`)
     host = parts[0]!
     portText = parts[1]
-    if (!net.isIPv4(host) && !HOSTNAME.test(host)) throw new Error(`"${text}" is not host:port`)
+    // an all-numeric last label is a mistyped IPv4 address, not a host name
+    const numericTld = /(^|\.)\d+\.?$/.test(host)
+    if (!net.isIPv4(host) && (!HOSTNAME.test(host) || numericTld)) throw new Error(`"${text}" is not host:port`)
   }
   if (portText === undefined) {
     if (defaultPort === undefined) throw new Error(`"${text}" has no port (expected host:port)`)
@@ -53,7 +55,9 @@ export class NetworkList {
 
   constructor(cidrs: readonly string[]) {
     for (const cidr of cidrs) {
-      const [addr, bitsText] = cidr.split('/')
+      const parts = cidr.split('/')
+      if (parts.length > 2) throw new Error(`"${cidr}" is not an IP address or CIDR network`)
+      const [addr, bitsText] = parts
       const type = net.isIPv4(addr!) ? 'ipv4' : net.isIPv6(addr!) ? 'ipv6' : null
       if (!type) throw new Error(`"${cidr}" is not an IP address or CIDR network`)
       const max = type === 'ipv4' ? 32 : 128
