@@ -1,0 +1,192 @@
+// Unit tests for loadGatewayConfig: gateway.ini + accepted_domains from a temporary directory.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+
+import { ConfigError } from './errors'
+import { loadGatewayConfig } from './gateway'
+
+/** The environment variables that override gateway.ini. */
+const ENV_VARS = [
+  'GATEWAY_INTERNAL_HOSTS',
+  'GATEWAY_INBOUND_LISTEN',
+  'GATEWAY_OUTBOUND_LISTEN',
+  'REDIS_URL',
+  'GATEWAY_DNS_SERVERS',
+  'GATEWAY_REDIS_PREFIX',
+]
+
+let dir: string
+
+function write(name: string, text: string): void {
+  fs.writeFileSync(path.join(dir, name), text)
+}
+
+/** Runs `fn`, expecting a ConfigError, and returns it. */
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn()
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError)
+    return err as ConfigError
+  }
+  throw new Error('expected a ConfigError, nothing was thrown')
+}
+
+beforeEach(() => {
+  for (const name of ENV_VARS) vi.stubEnv(name, undefined)
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-config-'))
+})
+
+afterEach(() => {
+  vi.unstubAllEnvs()
+  fs.rmSync(dir, { recursive: true, force: true })
+})
+
+describe('loadGatewayConfig', () => {
+  it('loads a valid configuration, with defaults for what is not set', () => {
+    write('gateway.ini', '[internal]\nhosts[]=mail.internal.example\nhosts[]=10.0.0.2:2525\n\n[redis]\nprefix=test1\n')
+    write('accepted_domains', '# ours\nExample.COM\nexample.org\n')
+    const cfg = loadGatewayConfig(dir)
+    expect(cfg.dir).toBe(dir)
+    expect(cfg.settings.internal.hosts).toEqual([
+      { host: 'mail.internal.example', port: 25 },
+      { host: '10.0.0.2', port: 2525 },
+    ])
+    expect(cfg.settings.inbound.listen).toEqual([{ host: '127.0.0.1', port: 2525 }])
+    expect(cfg.settings.outbound.listen).toEqual([{ host: '127.0.0.1', port: 2587 }])
+    expect(cfg.settings.redis).toEqual({
+      url: 'redis://127.0.0.1:6379',
+      prefix: 'test1',
+      connect_timeout_ms: 2000,
+      stats_ttl_days: 400,
+    })
+    expect(cfg.settings.dns.servers).toEqual([])
+    expect(cfg.settings.demo).toEqual({ mailbox_listen: [], mailbox_dir: 'var/mailbox' })
+    // domains are lower-cased
+    expect([...cfg.acceptedDomains]).toEqual(['example.com', 'example.org'])
+    expect(Object.isFrozen(cfg)).toBe(true)
+    expect(Object.isFrozen(cfg.settings)).toBe(true)
+  })
+
+  it('uses default ports per listener', () => {
+    write('gateway.ini', '[inbound]\nlisten=0.0.0.0\n[outbound]\nlisten=[::]\n[internal]\nhosts=mx.example\n[dns]\nservers=9.9.9.9\n')
+    write('accepted_domains', 'example.com\n')
+    const { settings } = loadGatewayConfig(dir)
+    expect(settings.inbound.listen).toEqual([{ host: '0.0.0.0', port: 25 }])
+    expect(settings.outbound.listen).toEqual([{ host: '::', port: 587 }])
+    expect(settings.internal.hosts).toEqual([{ host: 'mx.example', port: 25 }])
+    expect(settings.dns.servers).toEqual([{ host: '9.9.9.9', port: 53 }])
+  })
+
+  it('lets environment variables override the file', () => {
+    write('gateway.ini', '[internal]\nhosts[]=file.example\n[redis]\nprefix=fromfile\nurl=redis://file:6379\n')
+    write('accepted_domains', 'example.com\n')
+    vi.stubEnv('GATEWAY_INTERNAL_HOSTS', 'a.example:2525,b.example')
+    vi.stubEnv('GATEWAY_INBOUND_LISTEN', '127.0.0.2:2526')
+    vi.stubEnv('GATEWAY_OUTBOUND_LISTEN', '127.0.0.3')
+    vi.stubEnv('REDIS_URL', 'rediss://env:6380')
+    vi.stubEnv('GATEWAY_DNS_SERVERS', '1.1.1.1')
+    vi.stubEnv('GATEWAY_REDIS_PREFIX', 'fromenv')
+    const { settings } = loadGatewayConfig(dir)
+    expect(settings.internal.hosts).toEqual([
+      { host: 'a.example', port: 2525 },
+      { host: 'b.example', port: 25 },
+    ])
+    expect(settings.inbound.listen).toEqual([{ host: '127.0.0.2', port: 2526 }])
+    expect(settings.outbound.listen).toEqual([{ host: '127.0.0.3', port: 587 }])
+    expect(settings.redis.url).toBe('rediss://env:6380')
+    expect(settings.redis.prefix).toBe('fromenv')
+    expect(settings.dns.servers).toEqual([{ host: '1.1.1.1', port: 53 }])
+  })
+
+  it('needs internal hosts: a missing key is a ConfigError about "[internal] hosts"', () => {
+    write('gateway.ini', '[redis]\nprefix=x\n')
+    write('accepted_domains', 'example.com\n')
+    const err = configError(() => loadGatewayConfig(dir))
+    expect(err.key).toBe('[internal] hosts')
+    expect(err.message).toContain('[internal] hosts')
+    expect(err.message).toContain('GATEWAY_INTERNAL_HOSTS')
+  })
+
+  it('needs internal hosts: a missing gateway.ini is the same error', () => {
+    write('accepted_domains', 'example.com\n')
+    expect(configError(() => loadGatewayConfig(dir)).message).toContain('[internal] hosts')
+  })
+
+  it('needs internal hosts: an empty list is a ConfigError about "[internal] hosts"', () => {
+    write('gateway.ini', '[internal]\nhosts[]=\n')
+    write('accepted_domains', 'example.com\n')
+    const err = configError(() => loadGatewayConfig(dir))
+    expect(err.key).toBe('[internal] hosts')
+    expect(err.problem).toBe('no internal mail server configured (set hosts[]= or GATEWAY_INTERNAL_HOSTS)')
+    expect(err.message).toBe(
+      `${path.join(dir, 'gateway.ini')}: [internal] hosts: no internal mail server configured (set hosts[]= or GATEWAY_INTERNAL_HOSTS)`,
+    )
+  })
+
+  it('reports an invalid environment value naming the variable', () => {
+    write('gateway.ini', '[internal]\nhosts[]=mx.example\n')
+    write('accepted_domains', 'example.com\n')
+    vi.stubEnv('REDIS_URL', 'http://nope')
+    expect(configError(() => loadGatewayConfig(dir)).message).toBe(
+      'environment variable REDIS_URL: "http://nope" is not a redis:// or rediss:// URL',
+    )
+  })
+
+  it('reports a bad line in gateway.ini with its file and line', () => {
+    write('gateway.ini', '[internal]\nhosts[]=mx.example\n[redis]\nstats_ttl_days=0\n')
+    write('accepted_domains', 'example.com\n')
+    expect(configError(() => loadGatewayConfig(dir)).message).toBe(
+      `${path.join(dir, 'gateway.ini')}:4: [redis] stats_ttl_days: 0 is below the minimum 1`,
+    )
+  })
+
+  it('rejects a line of accepted_domains that is not a domain, naming file, line and value', () => {
+    write('gateway.ini', '[internal]\nhosts[]=mx.example\n')
+    write('accepted_domains', 'example.com\n\nnot a domain\n')
+    const err = configError(() => loadGatewayConfig(dir))
+    expect(err.where).toBe(`${path.join(dir, 'accepted_domains')}:3`)
+    expect(err.key).toBe('not a domain')
+    expect(err.problem).toBe('is not a domain name')
+  })
+
+  it.each(['localhost', 'example.com.', '-bad.example', 'exa_mple.com', '*.example.com', '1.2.3.4/8'])(
+    'rejects %j as an accepted domain',
+    (domain) => {
+      write('gateway.ini', '[internal]\nhosts[]=mx.example\n')
+      write('accepted_domains', `${domain}\n`)
+      expect(configError(() => loadGatewayConfig(dir)).problem).toBe('is not a domain name')
+    },
+  )
+
+  it('rejects an accepted_domains file with only comments', () => {
+    write('gateway.ini', '[internal]\nhosts[]=mx.example\n')
+    write('accepted_domains', '# nothing yet\n\n')
+    const err = configError(() => loadGatewayConfig(dir))
+    expect(err.message).toBe(
+      `${path.join(dir, 'accepted_domains')}: lists no accepted domain: the inbound instance would refuse all mail`,
+    )
+  })
+
+  it('rejects a missing accepted_domains file the same way', () => {
+    write('gateway.ini', '[internal]\nhosts[]=mx.example\n')
+    expect(configError(() => loadGatewayConfig(dir)).problem).toBe(
+      'lists no accepted domain: the inbound instance would refuse all mail',
+    )
+  })
+
+  it('keeps accepted domains in a Set: prototype names are not accepted', () => {
+    write('gateway.ini', '[internal]\nhosts[]=mx.example\n')
+    write('accepted_domains', 'example.com\n')
+    const { acceptedDomains } = loadGatewayConfig(dir)
+    expect(acceptedDomains).toBeInstanceOf(Set)
+    expect(acceptedDomains.has('example.com')).toBe(true)
+    expect(acceptedDomains.has('constructor')).toBe(false)
+    expect(acceptedDomains.has('__proto__')).toBe(false)
+    expect(acceptedDomains.has('toString')).toBe(false)
+    expect(acceptedDomains.has('hasOwnProperty')).toBe(false)
+  })
+})
