@@ -48,6 +48,10 @@ declare namespace Haraka {
     header: HeaderStore
     /** Bytes of message data received (after DATA). */
     data_bytes: number
+    /** The message as received plus header changes (haraka-message-stream). */
+    message_stream: { pipe(dest: NodeJS.WritableStream, opts?: { dot_stuffed?: boolean; line_endings?: string }): NodeJS.WritableStream }
+    /** Set before DATA to have the body MIME-parsed (attachments, text parts). */
+    parse_body: boolean
     add_header(name: string, value: string): void
     add_leading_header(name: string, value: string): void
     remove_header(name: string): void

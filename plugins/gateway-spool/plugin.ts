@@ -1,30 +1,83 @@
-// gateway-spool (both instances): every accepted message is written to Haraka's
-// durable queue (fsynced, renamed into place) before the client gets its 250.
-// Delivery then happens from disk, with retries: inbound to the internal servers,
-// outbound to the Internet (routing is gateway-routing's job). A spool failure
-// is a 451 4.3.0 so the sender retries; Haraka's own fallback would answer 550.
+// gateway-spool (both instances): every accepted message is written to disk
+// before the client gets its 250: normally to Haraka's durable queue (fsynced,
+// renamed into place), from which it is delivered with retries (inbound to the
+// internal servers, outbound to the Internet; routing is gateway-routing's job);
+// or, if a check decided so, to the quarantine. Just before, the decisions of the
+// checks are written into the message's X-Gateway-* headers. A spool failure is a
+// 4xx so the sender retries (Haraka's own fallback would answer 550).
+
+import path from 'node:path'
+import { PassThrough } from 'node:stream'
 
 import * as constants from 'haraka-constants'
 
+import { instanceConfigDir } from '../../lib/config/paths'
+import { pluginConfig } from '../../lib/config/plugin-config'
+import { field } from '../../lib/config/schema'
 import { definePlugin } from '../../lib/plugin/define'
 import { accept, deny, type Verdict } from '../../lib/plugin/verdict'
+import { applyMarks, quarantineOf } from '../../lib/policy/marks'
+import { QuarantineStore } from '../../lib/quarantine/store'
 import { REPLIES } from '../../lib/smtp/reply'
+
+const schema = {
+  quarantine: {
+    /** Folder for quarantined messages, relative to the instance folder. */
+    dir: field.string({ default: 'quarantine' }),
+  },
+  tag: {
+    /** Prefix added to the Subject of mail a check tagged (e.g. "[SPAM]"); empty for none. */
+    subject_prefix: field.string({ default: '' }),
+  },
+}
+
+// Haraka appends " (<transaction id>)". Quarantined mail gets the same answer:
+// the sender must not learn which of its messages were held.
+const QUEUED = '2.0.0 Message queued'
 
 export = definePlugin({
   name: 'gateway-spool',
   setup({ plugin }) {
+    const cfg = pluginConfig('gateway-spool', schema)
     const outbound = plugin.haraka_require('./outbound') as Haraka.Outbound
-    const spool = (c: Haraka.Connection) =>
+    const quarantine = new QuarantineStore(path.resolve(path.dirname(instanceConfigDir()), cfg.quarantine.dir))
+
+    const toQueue = (c: Haraka.Connection, txn: Haraka.Transaction) =>
       new Promise<Verdict>((resolve) => {
-        const txn = c.transaction
-        if (!txn) return resolve(deny(REPLIES.localError))
         outbound.send_trans_email(txn, (code, msg) => {
-          // Haraka appends " (<transaction id>)" to this text.
-          if (code === constants.ok) return resolve(accept('2.0.0 Message queued'))
+          if (code === constants.ok) return resolve(accept(QUEUED))
           c.logerror(plugin, `spooling failed: ${msg ?? 'unknown error'}`)
           resolve(deny(REPLIES.localError))
         })
       })
+
+    const toQuarantine = async (c: Haraka.Connection, txn: Haraka.Transaction, why: { check: string; result: string }) => {
+      const stream = new PassThrough()
+      txn.message_stream.pipe(stream, { dot_stuffed: false })
+      const entry = await quarantine.put(
+        {
+          from: txn.mail_from.address,
+          to: txn.rcpt_to.map((r) => r.address),
+          check: why.check,
+          result: why.result,
+          remoteIp: c.remote.ip,
+          helo: c.hello.host ?? '',
+          messageId: txn.header.get('Message-ID').trim(),
+          subject: txn.header.get_decoded('Subject').trim(),
+        },
+        stream,
+      )
+      c.lognotice(plugin, `quarantined as ${entry.id} (${why.check}: ${why.result})`)
+      return accept(QUEUED)
+    }
+
+    const spool = async (c: Haraka.Connection): Promise<Verdict> => {
+      const txn = c.transaction
+      if (!txn) return deny(REPLIES.localError)
+      applyMarks(c, { subjectPrefix: cfg.tag.subject_prefix })
+      const held = quarantineOf(c)
+      return held ? toQuarantine(c, txn, held) : toQueue(c, txn)
+    }
     return { hooks: { queue: spool, queue_outbound: spool } }
   },
 })

@@ -8,6 +8,7 @@ import { definePlugin } from '../../lib/plugin/define'
 import { Counters } from '../../lib/redis/counters'
 import { acquireGatewayRedis } from '../../lib/redis/gateway-redis'
 import { dayOf } from '../../lib/redis/keys'
+import { setDecisionSink } from '../../lib/stats/decisions'
 import { STAT, statForDenial } from '../../lib/stats/fields'
 
 const FLUSH_INTERVAL_MS = 1000
@@ -25,6 +26,7 @@ export = definePlugin({
     })
     counters.start()
     const count = (field: string, by = 1) => counters.incr(redis.keys.stats(instance, dayOf(new Date())), field, by)
+    setDecisionSink(count) // checks' decisions: "check:<name>:<action>" counters
 
     return {
       hooks: {
@@ -44,6 +46,7 @@ export = definePlugin({
         },
       },
       async shutdown() {
+        setDecisionSink(undefined)
         await counters.stop()
         await redis.release()
       },

@@ -1,0 +1,56 @@
+// Decisions travel with the message: each check's decision is noted on the
+// transaction, and when the message is spooled the gateway writes them into its
+// own headers (X-Gateway-Checks, X-Gateway-Tag, and a subject prefix if
+// configured) and diverts quarantined mail. The header firewall removes any
+// X-Gateway-* header that arrived from outside, so these can be trusted inside.
+
+export interface Decision {
+  check: string
+  result: string
+  action: string
+  tag?: string
+}
+
+const NOTE = 'gateway_decisions'
+
+/** Decisions made before a transaction exists (connect, HELO) apply to every message of the session. */
+export function noteDecision(c: Haraka.Connection, d: Decision): void {
+  const holder = (c.transaction?.notes ?? c.notes) as Record<string, unknown>
+  const list = (holder[NOTE] as Decision[] | undefined) ?? []
+  list.push(d)
+  holder[NOTE] = list
+}
+
+export function decisionsOf(c: Haraka.Connection): Decision[] {
+  const fromSession = ((c.notes as Record<string, unknown>)[NOTE] as Decision[] | undefined) ?? []
+  const fromMessage = ((c.transaction?.notes as Record<string, unknown> | undefined)?.[NOTE] as Decision[] | undefined) ?? []
+  return [...fromSession, ...fromMessage]
+}
+
+/** The first quarantine decision, if any: the message goes to quarantine instead of delivery. */
+export function quarantineOf(c: Haraka.Connection): Decision | undefined {
+  return decisionsOf(c).find((d) => d.action === 'quarantine')
+}
+
+export interface MarkOptions {
+  /** Subject prefix for tagged mail, e.g. "[SPAM]"; empty for none. */
+  subjectPrefix: string
+}
+
+/** Writes the decisions into the message's headers. Called once, just before spooling. */
+export function applyMarks(c: Haraka.Connection, opts: MarkOptions): void {
+  const txn = c.transaction
+  if (!txn) return
+  const decisions = decisionsOf(c)
+  if (decisions.length === 0) return
+  txn.add_header('X-Gateway-Checks', decisions.map((d) => `${d.check}=${d.result} (${d.action})`).join('; '))
+  const tags = decisions.filter((d) => d.action === 'tag')
+  for (const d of tags) txn.add_header('X-Gateway-Tag', `${d.check}: ${d.tag ?? d.result}`)
+  if (tags.length > 0 && opts.subjectPrefix) {
+    const subject = txn.header.get_decoded('Subject').trim()
+    if (!subject.startsWith(opts.subjectPrefix)) {
+      txn.remove_header('Subject')
+      txn.add_header('Subject', `${opts.subjectPrefix} ${subject}`.trim())
+    }
+  }
+}

@@ -1,0 +1,15 @@
+// Counting decisions without coupling checks to the stats plugin: checks call
+// countDecision(); gateway-stats, when loaded, installs the sink that turns it
+// into a Redis counter ("check:<name>:<action>") in the same daily hash.
+
+type Sink = (field: string) => void
+
+let sink: Sink | undefined
+
+export function setDecisionSink(s: Sink | undefined): void {
+  sink = s
+}
+
+export function countDecision(check: string, action: string): void {
+  sink?.(`check:${check}:${action}`)
+}
