@@ -34,6 +34,8 @@ declare namespace Haraka {
   }
 
   interface HeaderStore {
+    /** Lower-cased header name -> values (a null-prototype object). */
+    readonly headers: Record<string, string[]>
     get(name: string): string
     get_all(name: string): string[]
     get_decoded(name: string): string

@@ -1,5 +1,5 @@
-// One shared ioredis client per process, created on first use (so it works in
-// Haraka's cluster workers, which load plugins before forking), with a bounded
+// One shared ioredis client per process, created when the first plugin acquires
+// it (in register(), so each Haraka cluster worker gets its own), with a bounded
 // connect timeout and no offline queue: when Redis is down, commands fail at once
 // instead of piling up in memory, and callers decide what that means for mail
 // (for the gateway: nothing; mail keeps flowing).

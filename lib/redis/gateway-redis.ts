@@ -9,7 +9,7 @@ import { closeRedis, redisClient } from './client'
 import { RedisKeys } from './keys'
 
 export interface GatewayRedis {
-  /** The client; connects on first call. Commands reject at once while Redis is down. */
+  /** The client (connected at acquire time). Commands reject at once while Redis is down. */
   client(): Redis
   keys: RedisKeys
   /** Give the connection back; the last release closes it. */
@@ -22,8 +22,12 @@ export function acquireGatewayRedis(log: (level: 'error' | 'notice', message: st
   const { redis } = gatewayConfig().settings
   users++
   let released = false
+  const client = () => redisClient({ url: redis.url, connectTimeoutMs: redis.connect_timeout_ms, log })
+  // Connect now, not on first use: with no offline queue, commands sent while the
+  // connection is still being set up would fail (and e.g. harvest probes go uncounted).
+  client()
   return {
-    client: () => redisClient({ url: redis.url, connectTimeoutMs: redis.connect_timeout_ms, log }),
+    client,
     keys: new RedisKeys(redis.prefix),
     async release() {
       if (released) return

@@ -12,6 +12,11 @@ export class RedisKeys {
     return `${this.prefix}:stats:${direction}:${day}`
   }
 
+  /** Unknown-recipient probes of one client IP in the current window (directory-harvest defence). */
+  harvest(ip: string): string {
+    return `${this.prefix}:harvest:${ip}`
+  }
+
   /** Pattern matching every stats key of a direction (for the CLI). */
   statsPattern(direction: Direction): string {
     return `${this.prefix}:stats:${direction}:*`

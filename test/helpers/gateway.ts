@@ -61,6 +61,9 @@ export class TestGateway {
       // fast retries so "internal server down, then up" takes seconds in tests
       'inbound/config/outbound.ini': '[main]\ntemp_fail_intervals=5s*20\nreceived_header=disabled\n',
       'outbound/config/outbound.ini': '[main]\ntemp_fail_intervals=5s*20\nreceived_header=disabled\nlocal_mx_ok=true\n',
+      // Haraka's graceful stop waits on timers of its own for ~5 s; tests do not need the grace
+      'inbound/config/smtp.ini': '[main]\nnodes=0\ngraceful_shutdown=true\nforce_shutdown_timeout=1\n',
+      'outbound/config/smtp.ini': '[main]\nnodes=0\ngraceful_shutdown=true\nforce_shutdown_timeout=1\n',
       ...opts.files,
     })
   }

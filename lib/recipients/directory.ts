@@ -1,0 +1,83 @@
+// Which recipients exist. Behind an interface so the file-based directory used
+// today can be replaced by a directory lookup (LDAP, Active Directory, an SMTP
+// callout to the internal server) without touching the plugin.
+
+import fs from 'node:fs'
+
+export type Lookup =
+  /** The address exists. */
+  | 'valid'
+  /** The domain's recipients are listed and this one is not. */
+  | 'unknown'
+  /** No list for this domain: every address is accepted (the internal server decides). */
+  | 'unlisted'
+
+export interface RecipientDirectory {
+  lookup(address: string): Promise<Lookup>
+}
+
+/** Lower-case, with a "+detail" sub-address removed: alice+news@x is alice@x. */
+export function canonical(address: string, separator: string): string {
+  const at = address.lastIndexOf('@')
+  let local = address.slice(0, at).toLowerCase()
+  const domain = address.slice(at + 1).toLowerCase()
+  if (separator) {
+    const cut = local.indexOf(separator)
+    if (cut > 0) local = local.slice(0, cut)
+  }
+  return `${local}@${domain}`
+}
+
+/**
+ * A file with one address per line (`#` comments). A domain is validated as soon
+ * as one of its addresses is listed; `*@domain` lists a domain as catch-all.
+ * The file is re-read when it changes, so new mailboxes need no restart.
+ */
+export class FileDirectory implements RecipientDirectory {
+  private addresses = new Set<string>()
+  private domains = new Set<string>()
+  private catchAll = new Set<string>()
+  private stamp = ''
+
+  constructor(
+    readonly file: string,
+    private readonly separator: string,
+  ) {}
+
+  async lookup(address: string): Promise<Lookup> {
+    this.refresh()
+    const addr = canonical(address, this.separator)
+    const domain = addr.slice(addr.lastIndexOf('@') + 1)
+    if (!this.domains.has(domain)) return 'unlisted'
+    if (this.catchAll.has(domain) || this.addresses.has(addr)) return 'valid'
+    return 'unknown'
+  }
+
+  private refresh(): void {
+    let stamp = 'missing'
+    try {
+      const st = fs.statSync(this.file)
+      stamp = `${st.mtimeMs}:${st.size}:${st.ino}`
+    } catch {
+      // no file: no domain is validated
+    }
+    if (stamp === this.stamp) return
+    this.stamp = stamp
+    const addresses = new Set<string>()
+    const domains = new Set<string>()
+    const catchAll = new Set<string>()
+    const text = stamp === 'missing' ? '' : fs.readFileSync(this.file, 'utf8')
+    for (const raw of text.split(/\r?\n/)) {
+      const line = raw.replace(/#.*$/, '').trim().toLowerCase()
+      const at = line.lastIndexOf('@')
+      if (at < 1 || at === line.length - 1) continue
+      const domain = line.slice(at + 1)
+      domains.add(domain)
+      if (line.slice(0, at) === '*') catchAll.add(domain)
+      else addresses.add(canonical(line, this.separator))
+    }
+    this.addresses = addresses
+    this.domains = domains
+    this.catchAll = catchAll
+  }
+}

@@ -1,0 +1,49 @@
+// gateway-header-firewall (inbound): headers that only the gateway may set are
+// removed from Internet mail before any check runs and before the gateway adds
+// its own, so an outsider cannot forge internal trust data (a fake
+// "X-Gateway-SCL: 0", a fake "X-Gateway-Checks", or an internal header that the
+// internal servers trust). It must be the first data_post plugin of inbound.
+// (Authentication-Results claiming our authserv-id are handled with the
+// authentication checks, which own that header.)
+
+import { pluginConfig } from '../../lib/config/plugin-config'
+import { field } from '../../lib/config/schema'
+import { definePlugin } from '../../lib/plugin/define'
+
+/** Always stripped: the gateway's own header family. */
+const OWN_PREFIX = 'x-gateway-'
+
+const schema = {
+  main: {
+    /** More header names only your organisation sets internally (case-insensitive), e.g. X-MS-Exchange-Organization-AuthAs. */
+    strip: field.stringList({ default: [] }),
+    /** Header name prefixes to strip as well, e.g. X-Internal-. */
+    strip_prefix: field.stringList({ default: [] }),
+  },
+}
+
+export = definePlugin({
+  name: 'gateway-header-firewall',
+  setup({ plugin }) {
+    const { main } = pluginConfig('gateway-header-firewall', schema)
+    const names = new Set(main.strip.map((n) => n.toLowerCase()))
+    const prefixes = [OWN_PREFIX, ...main.strip_prefix.map((p) => p.toLowerCase())]
+    const forbidden = (name: string) => names.has(name) || prefixes.some((p) => name.startsWith(p))
+
+    return {
+      hooks: {
+        data_post(c) {
+          const txn = c.transaction
+          if (!txn) return undefined
+          const stripped = Object.keys(txn.header.headers).filter(forbidden)
+          for (const name of stripped) txn.remove_header(name)
+          if (stripped.length > 0) {
+            c.lognotice(plugin, `stripped ${stripped.length} forbidden header name(s) from Internet mail: ${stripped.join(', ')}`)
+            txn.results.add(plugin, { msg: `stripped ${stripped.join(',')}` })
+          }
+          return undefined
+        },
+      },
+    }
+  },
+})
