@@ -1,6 +1,7 @@
 // The `gateway` command: one entry point for operators.
 
 import { checkConfigCommand } from './check-config'
+import { quarantineCommand } from './quarantine'
 import { sendCommand } from './send'
 import { start } from './start'
 import { statsCommand } from './stats'
@@ -13,6 +14,7 @@ const USAGE = `usage: gateway <command>
   user remove NAME      remove a user
   user list             list users
   stats [DAYS]          inbound vs outbound counters per day (default 7 days)
+  quarantine list       messages held by a check (show ID | release ID | delete ID)
   send --to ADDRESS     send a test message (see "gateway send --help")`
 
 async function main(argv: string[]): Promise<number> {
@@ -28,6 +30,8 @@ async function main(argv: string[]): Promise<number> {
       return statsCommand(args)
     case 'send':
       return sendCommand(args)
+    case 'quarantine':
+      return quarantineCommand(args)
     default:
       console.error(USAGE)
       return command === undefined || command === 'help' || command === '--help' ? 0 : 64

@@ -13,23 +13,12 @@ import * as constants from 'haraka-constants'
 
 import { instanceConfigDir } from '../../lib/config/paths'
 import { pluginConfig } from '../../lib/config/plugin-config'
-import { field } from '../../lib/config/schema'
 import { definePlugin } from '../../lib/plugin/define'
 import { accept, deny, type Verdict } from '../../lib/plugin/verdict'
 import { applyMarks, quarantineOf } from '../../lib/policy/marks'
+import { quarantineDir, spoolSchema } from '../../lib/quarantine/settings'
 import { QuarantineStore } from '../../lib/quarantine/store'
 import { REPLIES } from '../../lib/smtp/reply'
-
-const schema = {
-  quarantine: {
-    /** Folder for quarantined messages, relative to the instance folder. */
-    dir: field.string({ default: 'quarantine' }),
-  },
-  tag: {
-    /** Prefix added to the Subject of mail a check tagged (e.g. "[SPAM]"); empty for none. */
-    subject_prefix: field.string({ default: '' }),
-  },
-}
 
 // Haraka appends " (<transaction id>)". Quarantined mail gets the same answer:
 // the sender must not learn which of its messages were held.
@@ -38,9 +27,9 @@ const QUEUED = '2.0.0 Message queued'
 export = definePlugin({
   name: 'gateway-spool',
   setup({ plugin }) {
-    const cfg = pluginConfig('gateway-spool', schema)
+    const cfg = pluginConfig('gateway-spool', spoolSchema)
     const outbound = plugin.haraka_require('./outbound') as Haraka.Outbound
-    const quarantine = new QuarantineStore(path.resolve(path.dirname(instanceConfigDir()), cfg.quarantine.dir))
+    const quarantine = new QuarantineStore(quarantineDir(path.dirname(instanceConfigDir())))
 
     const toQueue = (c: Haraka.Connection, txn: Haraka.Transaction) =>
       new Promise<Verdict>((resolve) => {

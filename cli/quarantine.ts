@@ -1,0 +1,78 @@
+// `gateway quarantine list|show|release|delete`: the administrator's view of the
+// inbound quarantine. Release delivers the message, unchanged but for one
+// X-Gateway-Released header, to the internal mail servers (in configured order),
+// then removes it from the quarantine.
+
+import os from 'node:os'
+
+import { loadGatewayConfig } from '../lib/config/gateway'
+import { instanceDir } from '../lib/config/paths'
+import { formatHostPort } from '../lib/net/address'
+import { quarantineDir } from '../lib/quarantine/settings'
+import { QuarantineStore, type QuarantineEntry } from '../lib/quarantine/store'
+import { SmtpClient } from '../lib/smtp/client'
+
+const USAGE = 'usage: gateway quarantine list | show ID | release ID | delete ID'
+
+export async function quarantineCommand(args: string[]): Promise<number> {
+  const [action, id] = args
+  const store = new QuarantineStore(quarantineDir(instanceDir('inbound')))
+  if (action === 'list') {
+    console.log(['id', 'quarantined', 'check', 'result', 'from', 'to', 'size', 'subject'].join('\t'))
+    for (const e of store.list()) console.log([e.id, e.at, e.check, e.result, e.from || '<>', e.to.join(','), e.size, e.subject].join('\t'))
+    return 0
+  }
+  if (!id || !['show', 'release', 'delete'].includes(action ?? '')) {
+    console.error(USAGE)
+    return 64
+  }
+  const held = store.get(id)
+  if (!held) {
+    console.error(`gateway: no quarantined message ${id} in ${store.dir}`)
+    return 1
+  }
+  if (action === 'show') {
+    console.log(JSON.stringify(held.entry, null, 2))
+    console.log(held.message.toString('utf8'))
+    return 0
+  }
+  if (action === 'delete') {
+    store.delete(id)
+    console.log(`deleted ${id}`)
+    return 0
+  }
+  const to = await release(held.entry, held.message)
+  store.delete(id)
+  console.log(`released ${id} to ${to}`)
+  return 0
+}
+
+/** Delivers to the first internal server that accepts; throws if none does. */
+async function release(entry: QuarantineEntry, message: Buffer): Promise<string> {
+  const stamp = `X-Gateway-Released: ${new Date().toUTCString()} by ${os.userInfo().username} (was ${entry.check}: ${entry.result})\r\n`
+  const errors: string[] = []
+  for (const host of loadGatewayConfig().settings.internal.hosts) {
+    try {
+      const { client, greeting } = await SmtpClient.connect({ ...host, timeoutMs: 60_000 })
+      try {
+        if (greeting.code !== 220) throw new Error(`greeting ${greeting.code} ${greeting.text}`)
+        await expect(client.send(`EHLO ${os.hostname()}`), 250)
+        await expect(client.send(`MAIL FROM:<${entry.from}>`), 250)
+        for (const rcpt of entry.to) await expect(client.send(`RCPT TO:<${rcpt}>`), 250)
+        const { start, end } = await client.data(Buffer.concat([Buffer.from(stamp), message]))
+        if (start.code !== 354 || end?.code !== 250) throw new Error(`DATA: ${end?.code ?? start.code} ${end?.text ?? start.text}`)
+        return formatHostPort(host)
+      } finally {
+        await client.quit()
+      }
+    } catch (err) {
+      errors.push(`${formatHostPort(host)}: ${(err as Error).message}`)
+    }
+  }
+  throw new Error(`release failed, the message stays in quarantine (${errors.join('; ')})`)
+}
+
+async function expect(reply: Promise<{ code: number; text: string }>, code: number): Promise<void> {
+  const r = await reply
+  if (r.code !== code) throw new Error(`${r.code} ${r.text}`)
+}

@@ -1,0 +1,24 @@
+// gateway-spool's settings (quarantine folder, tag subject prefix), shared with
+// the `gateway quarantine` command so both find the same folder.
+
+import path from 'node:path'
+
+import { readIni } from '../config/ini'
+import { field, validate } from '../config/schema'
+
+export const spoolSchema = {
+  quarantine: {
+    /** Folder for quarantined messages, relative to the instance folder. */
+    dir: field.string({ default: 'quarantine' }),
+  },
+  tag: {
+    /** Prefix added to the Subject of mail a check tagged (e.g. "[SPAM]"); empty for none. */
+    subject_prefix: field.string({ default: '' }),
+  },
+}
+
+/** The quarantine folder of the instance in `instanceDir`. */
+export function quarantineDir(instanceDir: string): string {
+  const file = path.join(instanceDir, 'config', 'gateway-spool.ini')
+  return path.resolve(instanceDir, validate(readIni(file), file, spoolSchema).quarantine.dir)
+}
