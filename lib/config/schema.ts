@@ -89,6 +89,9 @@ export const field = {
   networks: (opts: { env?: string } = {}) => make((raw) => new NetworkList(list(raw)), { default: new NetworkList([]), ...opts }),
 
   stringList: (opts: FieldOptions<readonly string[]> = {}) => make<readonly string[]>(list, opts),
+
+  /** A list turned into a value by `build`, which throws a plain message on a bad entry; unset = build([]). */
+  listOf: <T>(build: (items: string[]) => T, opts: { env?: string } = {}) => make((raw) => build(list(raw)), { default: build([]), ...opts }),
 }
 
 /** Where a value came from, for error messages. */

@@ -1,0 +1,44 @@
+// Sender patterns as administrators write them: an address (news@example.com),
+// a domain (example.com: exactly that domain) or a wildcard (*.example.com: any
+// subdomain, not the domain itself). Sets and suffix checks only, so a pattern
+// list can never be confused by "constructor" or "__proto__".
+
+export class SenderPatterns {
+  private readonly addresses = new Set<string>()
+  private readonly domains = new Set<string>()
+  private readonly suffixes: string[] = []
+
+  constructor(readonly entries: readonly string[]) {
+    for (const raw of entries) {
+      const p = raw.trim().toLowerCase()
+      if (p.startsWith('*.') && p.length > 2 && !p.includes('@')) this.suffixes.push(p.slice(1))
+      else if (/^[^@\s]+@[^@\s]+$/.test(p)) this.addresses.add(p)
+      else if (/^[^@\s*]+$/.test(p)) this.domains.add(p)
+      else throw new Error(`"${raw}" is not an address, a domain or *.domain`)
+    }
+  }
+
+  get size(): number {
+    return this.entries.length
+  }
+
+  /** The pattern `address` matches, if any. */
+  match(address: string): string | undefined {
+    const addr = address.toLowerCase()
+    const domain = domainOf(addr)
+    if (this.addresses.has(addr)) return addr
+    if (this.domains.has(domain)) return domain
+    const suffix = this.suffixes.find((s) => domain.endsWith(s))
+    return suffix ? `*${suffix}` : undefined
+  }
+}
+
+export function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1).toLowerCase()
+}
+
+/** The addresses in a From header value ("Name <a@b>, c@d"); display names and comments ignored. */
+export function headerAddresses(value: string): string[] {
+  const withoutQuoted = value.replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/\((?:[^()\\]|\\.)*\)/g, ' ')
+  return [...withoutQuoted.matchAll(/[^\s<>,;:"()[\]]+@[^\s<>,;:"()[\]]+/g)].map((m) => m[0].toLowerCase().replace(/\.$/, ''))
+}
