@@ -25,7 +25,8 @@ async function send(gw: TestGateway, to: string, subject: string): Promise<strin
   const { client } = await gw.connect('inbound')
   await client.ehlo()
   const { text, marker } = testMessage({ from: 'x@sender.test', to, subject })
-  const r = await sendMail(client, { from: 'x@sender.test', to: [to] }, text)
+  // a body line starting with "." must survive quarantine and release unchanged (dot-stuffing)
+  const r = await sendMail(client, { from: 'x@sender.test', to: [to] }, text.replace(`Body ${marker}`, `.leading dot\r\nBody ${marker}`))
   await client.quit()
   expect([r.rcpts[0]!.code, r.end!.code]).toEqual([250, 250])
   return marker
@@ -78,6 +79,7 @@ describe('quarantine', () => {
     expect(delivered.to).toEqual(['mallory@example.com'])
     expect(delivered.from).toBe('x@sender.test')
     expect(delivered.raw).toMatch(/^X-Gateway-Released: .* \(was recipient: unknown\)\r$/m)
+    expect(delivered.raw).toContain(`\r\n.leading dot\r\nBody ${first}`)
 
     expect((await cli(gw, 'delete', secondId!)).status).toBe(0)
     expect((await cli(gw, 'list')).stdout.trim().split('\n')).toHaveLength(1) // header only

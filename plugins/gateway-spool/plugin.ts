@@ -42,7 +42,7 @@ export = definePlugin({
 
     const toQuarantine = async (c: Haraka.Connection, txn: Haraka.Transaction, why: { check: string; result: string }) => {
       const stream = new PassThrough()
-      txn.message_stream.pipe(stream, { dot_stuffed: false })
+      txn.message_stream.pipe(stream) // default: SMTP dot-stuffing removed, the message as a mail client sees it
       const entry = await quarantine.put(
         {
           from: txn.mail_from.address,
