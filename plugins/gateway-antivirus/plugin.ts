@@ -1,0 +1,124 @@
+// gateway-antivirus (INBOUND ONLY): every message from the Internet is streamed
+// to ClamAV's clamd at the end of DATA, before the sender gets its 250. clamd
+// decodes the MIME parts and unpacks archives itself. A virus is a finding
+// (check "virus", result "infected") handled by the configured action, default
+// reject. When clamd cannot give a verdict (down, too slow, an ERROR answer,
+// a message over its StreamMaxLength) `on_error` decides: tempfail (the sender
+// retries later) or accept marked "X-Gateway-Virus: unscanned". Outgoing mail
+// is not scanned (the outbound instance stays fast), so this plugin refuses to
+// load there.
+
+import { once } from 'node:events'
+import path from 'node:path'
+import { PassThrough } from 'node:stream'
+
+import { scanStream, type ClamdOptions } from '../../lib/antivirus/clamd-client'
+import { ClamdError, formatClamdAddress, parseClamdAddress, type ClamdAddress, type ScanResult } from '../../lib/antivirus/clamd-protocol'
+import { ConfigError } from '../../lib/config/errors'
+import { displayPath, instanceConfigDir } from '../../lib/config/paths'
+import { pluginConfig, pluginConfigFile } from '../../lib/config/plugin-config'
+import { field, type Field } from '../../lib/config/schema'
+import { definePlugin } from '../../lib/plugin/define'
+import { deny } from '../../lib/plugin/verdict'
+import { actionField, decide, type Finding } from '../../lib/policy/actions'
+import { reply, REPLIES } from '../../lib/smtp/reply'
+
+const NAME = 'gateway-antivirus'
+const CHECK = 'virus'
+const HEADER = 'X-Gateway-Virus'
+
+const clamdAddress = (fallback: string): Field<ClamdAddress> => ({
+  parse: (raw) => {
+    if (Array.isArray(raw)) throw new Error('takes one value, not a list')
+    return parseClamdAddress(raw)
+  },
+  fallback: () => parseClamdAddress(fallback),
+})
+
+const schema = {
+  main: {
+    /** clamd's address: host:port (TCPAddr/TCPSocket) or the absolute path of its LocalSocket. */
+    server: clamdAddress('/run/clamav/clamd.ctl'),
+    /** What happens to a message with a virus. */
+    action: actionField('reject'),
+    /** What happens when clamd gives no verdict: tempfail (the sender retries) or accept unscanned. */
+    on_error: field.oneOf(['tempfail', 'accept'] as const, { default: 'tempfail' }),
+    /** Longest wait for a connection to clamd. */
+    connect_timeout_ms: field.int({ default: 2000, min: 100, max: 10_000 }),
+    /** Longest a whole scan may take; below the 20 s after which the hook itself gives up. */
+    timeout_ms: field.int({ default: 15_000, min: 1000, max: 18_000 }),
+  },
+}
+
+// 554 (RFC 5321 "transaction failed") rather than 550 (mailbox unavailable): at
+// the end of DATA the message itself is refused, for every recipient at once.
+// 5.7.1 (RFC 3463 "delivery not authorized, message refused") says it is policy.
+const INFECTED = reply(554, '5.7.1', 'Message contains a virus')
+
+export = definePlugin({
+  name: NAME,
+  setup({ plugin, instance }) {
+    if (instance !== 'inbound') {
+      const plugins = displayPath(path.join(instanceConfigDir(), 'plugins'))
+      throw new ConfigError(plugins, NAME, 'scans Internet mail only and belongs in inbound/config/plugins')
+    }
+    const { main } = pluginConfig(NAME, schema)
+    if (main.connect_timeout_ms > main.timeout_ms) {
+      throw new ConfigError(displayPath(pluginConfigFile(NAME)), '[main] connect_timeout_ms', `${main.connect_timeout_ms} is longer than timeout_ms (${main.timeout_ms}), which bounds the whole scan`)
+    }
+    const clamd: ClamdOptions = { address: main.server, connectTimeoutMs: main.connect_timeout_ms, timeoutMs: main.timeout_ms }
+    plugin.loginfo(`scanning with clamd at ${formatClamdAddress(main.server)}: action=${main.action}, on_error=${main.on_error}`)
+
+    const scan = async (txn: Haraka.Transaction): Promise<ScanResult> => {
+      // As received, not dot-stuffed: the bytes a mail client will open.
+      const message = new PassThrough()
+      txn.message_stream.pipe(message) // default: SMTP dot-stuffing removed
+      try {
+        return await scanStream(clamd, message) // consumes and destroys `message`
+      } finally {
+        // A scan that failed mid-message leaves the pipe open until `message` closes;
+        // the message stream refuses a second reader (the spool) until then.
+        if (!message.closed) await once(message, 'close')
+      }
+    }
+
+    /** clamd gave no verdict: the failure policy decides, and the decision is recorded like any other. */
+    const unscanned = (c: Haraka.Connection, txn: Haraka.Transaction, err: ClamdError) => {
+      const finding: Finding = { check: CHECK, result: 'unscanned', detail: `${err.reason}: ${err.message}`, reply: REPLIES.localError }
+      c.logerror(plugin, `message not scanned (${err.reason}): ${err.message}`)
+      if (main.on_error === 'tempfail') {
+        decide(plugin, c, finding, 'tempfail')
+        // Not decide()'s 451 4.7.1 (a policy refusal): an unreachable scanner is a local
+        // problem, answered like every other one (4.3.0, nothing about the scanner).
+        return deny(REPLIES.localError)
+      }
+      txn.add_header(HEADER, 'unscanned')
+      return decide(plugin, c, finding, 'accept')
+    }
+
+    return {
+      hooks: {
+        async data_post(c) {
+          const txn = c.transaction
+          if (!txn) return undefined
+          // Only the gateway says whether a message was scanned (gateway-header-firewall
+          // strips the X-Gateway-* family too; this holds even without it).
+          txn.remove_header(HEADER)
+          let result: ScanResult
+          try {
+            result = await scan(txn)
+          } catch (err) {
+            if (err instanceof ClamdError) return unscanned(c, txn, err)
+            throw err // a bug, not an outage: the adapter answers 451 4.3.0 and logs it
+          }
+          if (result.infected) {
+            return decide(plugin, c, { check: CHECK, result: 'infected', detail: result.signature, reply: INFECTED }, main.action)
+          }
+          // Recorded so X-Gateway-Checks shows the message was scanned ("virus=clean (accept)");
+          // with action accept the reply is never sent.
+          return decide(plugin, c, { check: CHECK, result: 'clean', reply: INFECTED }, 'accept')
+        },
+      },
+    }
+  },
+})

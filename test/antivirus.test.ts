@@ -1,0 +1,329 @@
+// Virus scanning of inbound mail (gateway-antivirus) over real SMTP, with a real
+// private clamd (one local signature for the EICAR test string): the EICAR string
+// as plain text, in a base64 attachment and inside zip files is refused at the end
+// of DATA; clean mail arrives intact; quarantine and monitor actions; the unix
+// socket transport; clamd's StreamMaxLength; and clamd down, hung or stopped under
+// both failure policies. A message that was refused never reaches the internal server.
+
+import fs from 'node:fs'
+import net from 'node:net'
+import path from 'node:path'
+import { Readable } from 'node:stream'
+
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+
+import { scanStream } from '../lib/antivirus/clamd-client'
+import { ClamdError } from '../lib/antivirus/clamd-protocol'
+import { EICAR_SIGNATURE, eicar, TestClamd } from './helpers/clamd'
+import { sendMail, testMessage, TestGateway } from './helpers/gateway'
+import { MailSink } from './helpers/mail-sink'
+import { addressBlock } from './helpers/net'
+import { zip, type ZipMethod } from './helpers/zip-for-antivirus'
+
+// The inbound pipeline reduced to what this check needs (the shipped list belongs to others).
+const PLUGINS = ['gateway-core', 'gateway-stats', 'gateway-refuse-auth', 'gateway-accepted-domains', 'gateway-antivirus', 'gateway-spool', 'gateway-routing'].join('\n')
+
+const sinkBlock = addressBlock()
+const internal = new MailSink({ host: sinkBlock.ip(3), port: 2526 })
+const clamd = new TestClamd({ host: sinkBlock.ip(4), streamMaxLength: '1M' })
+// clamd that accepts connections and then says nothing
+const hungClamd = net.createServer((s) => s.on('error', () => {}).resume())
+const hungAddress = { host: sinkBlock.ip(5), port: 3310 }
+
+const gateways: TestGateway[] = []
+function gateway(ini: string): TestGateway {
+  const gw = new TestGateway({
+    block: addressBlock(),
+    redisUrl: inject('redisUrl'),
+    internalHosts: [internal.address],
+    instances: ['inbound'],
+    files: { 'inbound/config/plugins': PLUGINS, 'inbound/config/gateway-antivirus.ini': `[main]\n${ini}\n` },
+  })
+  gateways.push(gw)
+  return gw
+}
+
+let tcpReject: TestGateway // action=reject, on_error=tempfail (defaults), TCP
+let unixQuarantine: TestGateway // action=quarantine, unix socket
+let monitor: TestGateway // action=monitor
+let acceptUnscanned: TestGateway // on_error=accept
+let hung: TestGateway // a clamd that never answers, on_error=tempfail
+
+beforeAll(async () => {
+  await Promise.all([internal.start(), clamd.start(), new Promise<void>((r) => hungClamd.listen(hungAddress.port, hungAddress.host, r))])
+  const tcp = `${clamd.host}:${clamd.port}`
+  tcpReject = gateway(`server=${tcp}`)
+  unixQuarantine = gateway(`server=${clamd.socketPath}\naction=quarantine`)
+  monitor = gateway(`server=${tcp}\naction=monitor`)
+  acceptUnscanned = gateway(`server=${tcp}\non_error=accept`)
+  hung = gateway(`server=${hungAddress.host}:${hungAddress.port}\nconnect_timeout_ms=500\ntimeout_ms=1500`)
+  await Promise.all(gateways.map((g) => g.start()))
+})
+afterAll(async () => {
+  await Promise.all(gateways.map((g) => g.stop()))
+  await Promise.all([internal.stop(), clamd.dispose(), new Promise((r) => hungClamd.close(r))])
+})
+
+const FROM = 'sender@outside.test'
+const TO = 'bob@example.com'
+
+/** A multipart message with one attachment, base64-encoded in 76-character lines. */
+function withAttachment(filename: string, contentType: string, data: Buffer): { text: string; marker: string } {
+  const b64 = data.toString('base64').replace(/.{76}/g, '$&\r\n')
+  return testMessage({
+    from: FROM,
+    to: TO,
+    subject: `attachment ${filename}`,
+    headers: ['MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="gw-boundary"'],
+    body: [
+      '--gw-boundary',
+      'Content-Type: text/plain; charset=us-ascii',
+      '',
+      'Please see the attachment.',
+      '--gw-boundary',
+      `Content-Type: ${contentType}; name="${filename}"`,
+      'Content-Transfer-Encoding: base64',
+      `Content-Disposition: attachment; filename="${filename}"`,
+      '',
+      b64,
+      '--gw-boundary--',
+    ].join('\r\n'),
+  })
+}
+
+async function send(gw: TestGateway, text: string) {
+  const { client } = await gw.connect('inbound')
+  await client.ehlo('mx.outside.test')
+  const r = await sendMail(client, { from: FROM, to: [TO] }, text)
+  await client.quit()
+  return r
+}
+
+/** Sends a clean message and waits until it arrives: whatever was refused before it had its chance to arrive too. */
+async function deliveredClean(gw: TestGateway): Promise<string> {
+  const { text, marker } = testMessage({ from: FROM, to: TO, subject: 'probe' })
+  expect((await send(gw, text)).end!.code).toBe(250)
+  const until = Date.now() + 20_000
+  for (;;) {
+    const msg = internal.messages.find((m) => m.raw.includes(marker))
+    if (msg) return msg.raw
+    if (Date.now() > until) throw new Error(`probe ${marker} was not delivered`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+async function waitForMarker(marker: string): Promise<string> {
+  const until = Date.now() + 20_000
+  for (;;) {
+    const msg = internal.messages.find((m) => m.raw.includes(marker))
+    if (msg) return msg.raw
+    if (Date.now() > until) throw new Error(`${marker} was not delivered`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+function delivered(marker: string): boolean {
+  return internal.messages.some((m) => m.raw.includes(marker))
+}
+
+/** The header block of a delivered message, unfolded. */
+function headersOf(raw: string): string {
+  return raw.split('\r\n\r\n')[0]!.replace(/\r\n[ \t]+/g, ' ')
+}
+
+describe('clamd client against the real clamd', () => {
+  it('gets a FOUND verdict with the signature name for EICAR and OK for clean data, over TCP and the unix socket', async () => {
+    for (const address of [clamd.tcp, clamd.unix]) {
+      const opts = { address, connectTimeoutMs: 1000, timeoutMs: 5000 }
+      expect(await scanStream(opts, Readable.from([Buffer.from('hello\r\n'), eicar()]))).toEqual({ infected: true, signature: EICAR_SIGNATURE })
+      expect(await scanStream(opts, Readable.from([Buffer.from('hello, nothing to see here\r\n')]))).toEqual({ infected: false })
+    }
+  })
+
+  it('does not call a stream longer than StreamMaxLength clean', async () => {
+    for (const address of [clamd.tcp, clamd.unix]) {
+      const big = Readable.from(Array.from({ length: 24 }, () => Buffer.alloc(64 * 1024, 0x41))) // 1.5 MiB > 1M
+      const err = await scanStream({ address, connectTimeoutMs: 1000, timeoutMs: 5000 }, big).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(err).toBeInstanceOf(ClamdError)
+      // over the unix socket clamd's answer always arrives; over TCP it may be lost in the reset
+      expect(['size_limit', 'io']).toContain((err as ClamdError).reason)
+    }
+  })
+})
+
+describe('action reject (default), clamd over TCP', () => {
+  it('refuses EICAR in a plain body with 554 5.7.1 at the end of DATA and delivers nothing', async () => {
+    const { text, marker } = testMessage({ from: FROM, to: TO, body: `Hello,\r\n${eicar().toString('latin1')}\r\n` })
+    const r = await send(tcpReject, text)
+    expect(r.rcpts[0]!.code).toBe(250)
+    expect(r.data!.code).toBe(354)
+    expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual([554, '5.7.1', '5.7.1 Message contains a virus'])
+    expect(r.end!.text).not.toContain('EICAR') // the signature name is for the log only
+    await deliveredClean(tcpReject)
+    expect(delivered(marker)).toBe(false)
+    expect(tcpReject.log('inbound')).toContain(`detail="${EICAR_SIGNATURE}"`)
+  })
+
+  it('refuses EICAR inside a base64 MIME attachment', async () => {
+    const { text, marker } = withAttachment('readme.txt', 'application/octet-stream', eicar())
+    expect(text).not.toContain('EICAR') // only a decoder finds it
+    const r = await send(tcpReject, text)
+    expect([r.end!.code, r.end!.enhanced]).toEqual([554, '5.7.1'])
+    await deliveredClean(tcpReject)
+    expect(delivered(marker)).toBe(false)
+  })
+
+  it.each<ZipMethod>(['stored', 'deflated'])('refuses EICAR inside a %s zip attachment', async (method) => {
+    const archive = zip([{ name: 'notes.txt', data: Buffer.from('nothing here\n') }, { name: 'docs/invoice.com', data: eicar() }], method)
+    if (method === 'deflated') expect(archive.includes(eicar())).toBe(false) // only unpacking finds it
+    const { text, marker } = withAttachment('invoice.zip', 'application/zip', archive)
+    const r = await send(tcpReject, text)
+    expect([r.end!.code, r.end!.enhanced]).toEqual([554, '5.7.1'])
+    await deliveredClean(tcpReject)
+    expect(delivered(marker)).toBe(false)
+  })
+
+  it('delivers a clean message (with a clean zip) intact, marked as scanned, without a forged scan header', async () => {
+    const archive = zip([{ name: 'report.txt', data: Buffer.from('quarterly numbers\n'.repeat(50)) }], 'deflated')
+    const { text, marker } = withAttachment('report.zip', 'application/zip', archive)
+    const forged = text.replace('MIME-Version: 1.0', 'X-Gateway-Virus: clean\r\nMIME-Version: 1.0')
+    const r = await send(tcpReject, forged)
+    expect([r.end!.code, r.end!.enhanced]).toEqual([250, '2.0.0'])
+    const raw = await waitForMarker(marker)
+    expect(raw).toContain(text.split('\r\n\r\n').slice(1).join('\r\n\r\n')) // the body, byte for byte
+    const headers = headersOf(raw)
+    expect(headers).toContain('X-Gateway-Checks: virus=clean (accept)')
+    expect(headers).not.toMatch(/^X-Gateway-Virus:/im)
+  })
+
+  it('answers 451 4.3.0 (on_error=tempfail) for a message longer than clamd StreamMaxLength, delivering nothing', async () => {
+    const line = 'A'.repeat(76)
+    const { text, marker } = testMessage({ from: FROM, to: TO, body: Array.from({ length: 20_000 }, () => line).join('\r\n') }) // ~1.5 MiB
+    const r = await send(tcpReject, text)
+    expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual([451, '4.3.0', '4.3.0 Temporary local problem, please try again later'])
+    await deliveredClean(tcpReject)
+    expect(delivered(marker)).toBe(false)
+  })
+})
+
+describe('action quarantine, clamd over its unix socket', () => {
+  it('answers 250 for EICAR but keeps it in inbound/quarantine instead of delivering it', async () => {
+    const { text, marker } = withAttachment('setup.zip', 'application/zip', zip([{ name: 'setup.exe', data: eicar() }], 'deflated'))
+    const r = await send(unixQuarantine, text)
+    expect([r.end!.code, r.end!.enhanced]).toEqual([250, '2.0.0'])
+    await deliveredClean(unixQuarantine)
+    expect(delivered(marker)).toBe(false)
+
+    const dir = path.join(unixQuarantine.root, 'inbound', 'quarantine')
+    const entries = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { id: string; check: string; result: string; to: string[]; messageId: string })
+    const entry = entries.find((e) => e.messageId.includes(marker))
+    expect(entry).toMatchObject({ check: 'virus', result: 'infected', to: [TO] })
+    const eml = fs.readFileSync(path.join(dir, `${entry!.id}.eml`), 'utf8')
+    expect(eml).toContain(marker)
+    expect(headersOf(eml)).toContain('X-Gateway-Checks: virus=infected (quarantine)')
+  })
+
+  it('scans and delivers clean mail over the unix socket', async () => {
+    const raw = await deliveredClean(unixQuarantine)
+    expect(headersOf(raw)).toContain('X-Gateway-Checks: virus=clean (accept)')
+  })
+})
+
+describe('action monitor', () => {
+  it('delivers EICAR with the decision in X-Gateway-Checks', async () => {
+    const { text, marker } = withAttachment('readme.txt', 'text/plain', eicar())
+    const r = await send(monitor, text)
+    expect([r.end!.code, r.end!.enhanced]).toEqual([250, '2.0.0'])
+    const headers = headersOf(await waitForMarker(marker))
+    expect(headers).toContain('X-Gateway-Checks: virus=infected (monitor)')
+    expect(headers).not.toMatch(/^X-Gateway-Virus:/im)
+  })
+})
+
+describe('clamd hung', () => {
+  it('answers 451 4.3.0 when clamd accepts the connection but never answers, delivering nothing', async () => {
+    const { text, marker } = testMessage({ from: FROM, to: TO })
+    const r = await send(hung, text)
+    expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual([451, '4.3.0', '4.3.0 Temporary local problem, please try again later'])
+    expect(hung.log('inbound')).toMatch(/message not scanned \(timeout\)/)
+    // this gateway never delivers; its queue stayed empty
+    expect(hung.queueFiles('inbound')).toEqual([])
+    expect(delivered(marker)).toBe(false)
+  })
+})
+
+// Last: these stop the shared clamd.
+describe('clamd stopped', () => {
+  it('on_error=accept still refuses viruses while clamd runs', async () => {
+    const { text } = testMessage({ from: FROM, to: TO, body: eicar().toString('latin1') })
+    expect([(await send(acceptUnscanned, text)).end!.code]).toEqual([554])
+  })
+
+  it('on_error=tempfail: 451 4.3.0 with a generic text, nothing delivered', async () => {
+    await clamd.stop()
+    expect(await clamd.answers()).toBe(false)
+    const { text, marker } = testMessage({ from: FROM, to: TO })
+    const r = await send(tcpReject, text)
+    expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual([451, '4.3.0', '4.3.0 Temporary local problem, please try again later'])
+    expect(tcpReject.log('inbound')).toMatch(/message not scanned \(connect\)/)
+    // the unix socket transport fails the same way
+    const viaUnix = await send(unixQuarantine, text)
+    expect([viaUnix.end!.code, viaUnix.end!.enhanced]).toEqual([451, '4.3.0'])
+    expect(delivered(marker)).toBe(false)
+  })
+
+  it('on_error=accept: delivered intact with X-Gateway-Virus: unscanned and the decision recorded', async () => {
+    // larger than any stream buffer: the unfinished scan must release the message for the spool
+    const body = Array.from({ length: 4000 }, (_, i) => `line ${i} ${'x'.repeat(60)}`).join('\r\n')
+    const { text, marker } = testMessage({ from: FROM, to: TO, body })
+    const r = await send(acceptUnscanned, text)
+    expect([r.end!.code, r.end!.enhanced]).toEqual([250, '2.0.0'])
+    const raw = await waitForMarker(marker)
+    expect(raw).toContain(body)
+    const headers = headersOf(raw)
+    expect(headers).toMatch(/^X-Gateway-Virus: unscanned$/m)
+    expect(headers).toContain('X-Gateway-Checks: virus=unscanned (accept)')
+  })
+})
+
+describe('configuration', () => {
+  it('refuses a bad server address, naming file and key', async () => {
+    const gw = new TestGateway({
+      block: addressBlock(),
+      redisUrl: inject('redisUrl'),
+      internalHosts: [internal.address],
+      instances: ['inbound'],
+      files: { 'inbound/config/plugins': PLUGINS, 'inbound/config/gateway-antivirus.ini': '[main]\nserver=run/clamav/clamd.ctl\n' },
+    })
+    try {
+      const { code, stderr } = await gw.startExpectingExit('inbound')
+      expect(code).toBe(78)
+      expect(stderr).toMatch(/gateway-antivirus\.ini:2: \[main\] server: .*absolute path/)
+    } finally {
+      await gw.stop()
+    }
+  })
+
+  it('refuses to load in the outbound instance (inbound only)', async () => {
+    const gw = new TestGateway({
+      block: addressBlock(),
+      redisUrl: inject('redisUrl'),
+      internalHosts: [internal.address],
+      instances: ['outbound'],
+      files: { 'outbound/config/plugins': 'gateway-core\ngateway-antivirus\ngateway-submission-auth\ngateway-spool\ngateway-routing\n' },
+    })
+    try {
+      const { code, stderr } = await gw.startExpectingExit('outbound')
+      expect(code).toBe(78)
+      expect(stderr).toMatch(/outbound\/config\/plugins: gateway-antivirus: scans Internet mail only/)
+    } finally {
+      await gw.stop()
+    }
+  })
+})
