@@ -3,14 +3,13 @@
 // or hangs answers 451 4.3.0 with a log line naming the plugin, while the
 // process keeps serving.
 
-import fs from 'node:fs'
 import path from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 
 import { GATEWAY_ROOT } from '../lib/config/paths'
 import { dayOf } from '../lib/redis/keys'
-import { sendMail, testMessage, TestGateway } from './helpers/gateway'
+import { sendMail, shippedInboundPlugins, testMessage, TestGateway } from './helpers/gateway'
 import { MailSink } from './helpers/mail-sink'
 import { addressBlock } from './helpers/net'
 import { freePort, TestRedis } from './helpers/redis-server'
@@ -103,7 +102,7 @@ describe('a failing hook is a temporary failure, never a pass or a crash', () =>
         return undefined
       } } }),
     })`
-  const plugins = fs.readFileSync(path.join(GATEWAY_ROOT, 'inbound', 'config', 'plugins'), 'utf8').replace('gateway-accepted-domains', 'test-faulty\ngateway-accepted-domains')
+  const plugins = shippedInboundPlugins().replace('gateway-accepted-domains', 'test-faulty\ngateway-accepted-domains')
   const gw = new TestGateway({
     block,
     redisUrl: inject('redisUrl'),

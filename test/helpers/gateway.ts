@@ -26,6 +26,12 @@ export interface GatewayOptions {
   files?: Record<string, string>
   /** Which instances to run (default both). */
   instances?: Instance[]
+  /**
+   * Keep the content scanners (gateway-antivirus, gateway-spam) of the shipped
+   * inbound plugin list. Off by default: they need a running clamd / rspamd, which
+   * only the scanner tests start. Ignored when `files` brings its own plugin list.
+   */
+  withScanners?: boolean
   env?: Record<string, string>
 }
 
@@ -57,6 +63,7 @@ export class TestGateway {
     this.outbound = { host: opts.block.ip(2), port: 2587 }
     const domains = opts.acceptedDomains ?? ['example.com']
     this.root = makeDeploymentRoot({
+      'inbound/config/plugins': shippedInboundPlugins({ withScanners: opts.withScanners ?? false }),
       'config/accepted_domains': `${domains.join('\n')}\n`,
       // fast retries so "internal server down, then up" takes seconds in tests
       'inbound/config/outbound.ini': '[main]\ntemp_fail_intervals=5s*20\nreceived_header=disabled\n',
@@ -174,6 +181,18 @@ export class TestGateway {
     const at = instance === 'inbound' ? this.inbound : this.outbound
     return SmtpClient.connect({ ...at, ...(localAddress ? { localAddress } : {}), timeoutMs: 30_000 })
   }
+}
+
+const SCANNERS = new Set(['gateway-antivirus', 'gateway-spam'])
+
+/** The repository's inbound/config/plugins, by default without the content scanners (see withScanners). */
+export function shippedInboundPlugins(opts: { withScanners: boolean } = { withScanners: false }): string {
+  const plugins = fs.readFileSync(path.join(GATEWAY_ROOT, 'inbound', 'config', 'plugins'), 'utf8')
+  if (opts.withScanners) return plugins
+  return plugins
+    .split('\n')
+    .filter((line) => !SCANNERS.has(line.trim()))
+    .join('\n')
 }
 
 /** A minimal RFC 5322 message with a unique marker to find it downstream. */
