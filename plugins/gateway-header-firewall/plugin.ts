@@ -13,6 +13,9 @@ import { definePlugin } from '../../lib/plugin/define'
 /** Always stripped: the gateway's own header family. */
 const OWN_PREFIX = 'x-gateway-'
 
+/** A field's name, also in the obsolete "Name : value" form that Haraka's header map does not see. */
+const FIELD_NAME = /^([^:\s]+)[ \t]*:/
+
 const schema = {
   main: {
     /** More header names only your organisation sets internally (case-insensitive), e.g. X-MS-Exchange-Organization-AuthAs. */
@@ -35,8 +38,20 @@ export = definePlugin({
         data_post(c) {
           const txn = c.transaction
           if (!txn) return undefined
-          const stripped = Object.keys(txn.header.headers).filter(forbidden)
-          for (const name of stripped) txn.remove_header(name)
+          // The raw field list is what the message stream writes; fields in obsolete
+          // syntax ("X-Gateway-SCL : 0") exist only there, so it is filtered directly.
+          const raw = txn.header.header_list
+          const found = new Set<string>()
+          for (let i = raw.length - 1; i >= 0; i--) {
+            const name = FIELD_NAME.exec(raw[i]!)?.[1]?.toLowerCase()
+            if (name && forbidden(name)) {
+              raw.splice(i, 1)
+              found.add(name)
+            }
+          }
+          for (const name of Object.keys(txn.header.headers).filter(forbidden)) found.add(name)
+          const stripped = [...found]
+          for (const name of stripped) txn.remove_header(name) // keeps Haraka's parsed view in step
           if (stripped.length > 0) {
             c.lognotice(plugin, `stripped ${stripped.length} forbidden header name(s) from Internet mail: ${stripped.join(', ')}`)
             txn.results.add(plugin, { msg: `stripped ${stripped.join(',')}` })
