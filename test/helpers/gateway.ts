@@ -11,6 +11,7 @@ import path from 'node:path'
 
 import { GATEWAY_ROOT } from '../../lib/config/paths'
 import { SmtpClient, type SmtpReply } from '../../lib/smtp/client'
+import { FixtureDns } from './dns-server'
 import type { AddressBlock } from './net'
 
 export type Instance = 'inbound' | 'outbound'
@@ -57,8 +58,11 @@ export class TestGateway {
   readonly outbound: { host: string; port: number }
   readonly redisPrefix = `gwtest${process.pid}x${Math.floor(Math.random() * 1e9)}`
   private readonly procs = new Map<Instance, { child: ChildProcess; log: string[]; exit: Promise<number | null> }>()
+  /** Without a dnsServer option the gateway gets an empty fixture DNS: every lookup is NXDOMAIN, none leaves the machine. */
+  private readonly emptyDns: FixtureDns | undefined
 
   constructor(readonly opts: GatewayOptions) {
+    this.emptyDns = opts.dnsServer ? undefined : new FixtureDns(opts.block.ip(254), 53)
     this.inbound = { host: opts.block.ip(1), port: 2525 }
     this.outbound = { host: opts.block.ip(2), port: 2587 }
     const domains = opts.acceptedDomains ?? ['example.com']
@@ -83,7 +87,7 @@ export class TestGateway {
       GATEWAY_INBOUND_LISTEN: `${this.inbound.host}:${this.inbound.port}`,
       GATEWAY_OUTBOUND_LISTEN: `${this.outbound.host}:${this.outbound.port}`,
       GATEWAY_INTERNAL_HOSTS: this.opts.internalHosts.join(','),
-      GATEWAY_DNS_SERVERS: this.opts.dnsServer ?? '',
+      GATEWAY_DNS_SERVERS: this.opts.dnsServer ?? this.emptyDns!.address,
       GATEWAY_REDIS_PREFIX: this.redisPrefix,
       REDIS_URL: this.opts.redisUrl,
       GATEWAY_INSTANCE: instance,
@@ -92,6 +96,7 @@ export class TestGateway {
   }
 
   async start(): Promise<this> {
+    await this.emptyDns?.start()
     await Promise.all((this.opts.instances ?? ['inbound', 'outbound']).map((i) => this.startInstance(i)))
     return this
   }
@@ -173,6 +178,7 @@ export class TestGateway {
 
   async stop(): Promise<void> {
     await Promise.all([...this.procs.keys()].map((i) => this.stopInstance(i)))
+    await this.emptyDns?.stop()
     fs.rmSync(this.root, { recursive: true, force: true })
   }
 

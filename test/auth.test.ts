@@ -1,0 +1,354 @@
+// Sender authentication on the inbound instance, over real SMTP: SPF
+// (haraka-plugin-spf) and DKIM (haraka-plugin-dkim) record, gateway-dmarc
+// decides and writes Authentication-Results. DNS comes from a fixture server
+// (SPF records, DKIM keys generated here, DMARC policies); messages are signed
+// with real RFC 6376 signatures (mailauth's signer, not the verifier under test).
+// SPF needs a public client address: sessions go through a PROXY-protocol front.
+
+import { generateKeyPairSync } from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+
+import { dkimSign } from 'mailauth/lib/dkim/sign'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+
+import { GATEWAY_ROOT } from '../lib/config/paths'
+import { QuarantineStore } from '../lib/quarantine/store'
+import type { SmtpClient } from '../lib/smtp/client'
+import { FixtureDns } from './helpers/dns-server'
+import { sendMail, testMessage, TestGateway } from './helpers/gateway'
+import { MailSink, type ReceivedMessage } from './helpers/mail-sink'
+import { addressBlock } from './helpers/net'
+import { ProxyFront } from './helpers/proxy-front'
+
+const AUTHSERV = 'mx.gateway.test'
+// Announced through the front; 198.18/15 is neither private nor loopback for Haraka.
+const SPF_CLIENT = '198.18.0.20'
+const OTHER_CLIENT = '198.18.0.21'
+
+const { publicKey, privateKey } = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: 'spki', format: 'der' },
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+})
+
+const block = addressBlock()
+const internal = new MailSink({ host: block.ip(3), port: 2526 })
+const dns = new FixtureDns(block.ip(53), 5353)
+  .add('sel1._domainkey.signed.test', { type: 'TXT', data: `v=DKIM1; k=rsa; p=${publicKey.toString('base64')}` })
+  .add('_dmarc.signed.test', { type: 'TXT', data: 'v=DMARC1; p=reject' })
+  .add('spf.test', { type: 'TXT', data: `v=spf1 ip4:${SPF_CLIENT} -all` })
+  .add('bounces.aligned.test', { type: 'TXT', data: `v=spf1 ip4:${SPF_CLIENT} -all` })
+  .add('_dmarc.aligned.test', { type: 'TXT', data: 'v=DMARC1; p=reject' })
+  .add('_dmarc.reject.test', { type: 'TXT', data: 'v=DMARC1; p=reject' })
+  .add('_dmarc.held.test', { type: 'TXT', data: 'v=DMARC1; p=quarantine' })
+  .add('_dmarc.monitored.test', { type: 'TXT', data: 'v=DMARC1; p=none; rua=mailto:dmarc@monitored.test' })
+  .add('_dmarc.org.test', { type: 'TXT', data: 'v=DMARC1; p=none; sp=reject' })
+
+const connectionIni = fs.readFileSync(path.join(GATEWAY_ROOT, 'inbound', 'config', 'connection.ini'), 'utf8')
+
+/** The inbound files of a gateway with sender authentication, behind the PROXY front at `front`. */
+function authFiles(front: string, extra: Record<string, string> = {}): Record<string, string> {
+  const haproxy = connectionIni.replace(/^hosts\[\] =\s*$/m, `hosts[] = ${front}`)
+  if (haproxy === connectionIni) throw new Error('inbound/config/connection.ini: [haproxy] hosts[] line not found')
+  return {
+    'inbound/config/me': `${AUTHSERV}\n`,
+    'inbound/config/connection.ini': haproxy,
+    // the shipped pipeline plus spf, dkim and gateway-dmarc where they belong
+    'inbound/config/plugins': [
+      'gateway-core',
+      'tls',
+      'gateway-stats',
+      'gateway-refuse-auth',
+      'gateway-recipient-limit',
+      'gateway-accepted-domains',
+      'spf',
+      'dkim',
+      'gateway-dmarc',
+      'gateway-spool',
+      'gateway-routing',
+      '',
+    ].join('\n'),
+    ...extra,
+  }
+}
+
+const gw = new TestGateway({
+  block,
+  redisUrl: inject('redisUrl'),
+  internalHosts: [internal.address],
+  dnsServer: dns.address,
+  instances: ['inbound'],
+  files: authFiles(block.ip(9)), // the shipped spf.ini, dkim.ini and gateway-dmarc.ini
+})
+const front = new ProxyFront(block.ip(9), 2525, gw.inbound, [block.ip(20), block.ip(21)])
+
+beforeAll(async () => {
+  await Promise.all([internal.start(), dns.start()])
+  await gw.start()
+  await front.start()
+})
+afterAll(async () => {
+  await front.stop()
+  await gw.stop()
+  await Promise.all([internal.stop(), dns.stop()])
+})
+
+async function sign(message: string, domain: string, selector = 'sel1'): Promise<string> {
+  const { signatures, errors } = await dkimSign(message, { signatureData: [{ signingDomain: domain, selector, privateKey }] })
+  expect(errors).toEqual([])
+  return signatures + message
+}
+
+/** One message in one session; returns the final reply (or the first refusal). */
+async function deliver(session: Promise<{ client: SmtpClient }>, from: string, message: string) {
+  const { client } = await session
+  await client.ehlo('mta.sender.test')
+  const r = await sendMail(client, { from, to: ['user@example.com'] }, message)
+  await client.quit()
+  return r.end ?? r.data ?? r.rcpts[0] ?? r.mail
+}
+
+async function arrived(sink: MailSink, marker: string): Promise<ReceivedMessage> {
+  const until = Date.now() + 20_000
+  for (;;) {
+    const m = sink.messages.find((x) => x.raw.includes(marker))
+    if (m) return m
+    if (Date.now() > until) throw new Error(`no message with ${marker} arrived`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+/** Values of a header field in a raw message, unfolded. */
+function fields(raw: string, name: string): string[] {
+  const head = raw.split('\r\n\r\n')[0]!.replace(/\r\n[ \t]+/g, ' ')
+  const prefix = `${name.toLowerCase()}:`
+  return head
+    .split('\r\n')
+    .filter((l) => l.toLowerCase().startsWith(prefix))
+    .map((l) => l.slice(prefix.length).trim())
+}
+
+/** The one Authentication-Results field, which must be ours. */
+function ourResults(msg: ReceivedMessage): string {
+  const ar = fields(msg.raw, 'Authentication-Results')
+  expect(ar).toHaveLength(1)
+  expect(ar[0]!.startsWith(`${AUTHSERV};`)).toBe(true)
+  return ar[0]!
+}
+
+describe('SPF (recorded by haraka-plugin-spf, acted on by gateway-dmarc)', () => {
+  it('records pass for a client the domain authorizes', async () => {
+    const { text, marker } = testMessage({ from: 'a@spf.test', to: 'user@example.com' })
+    const end = await deliver(front.connect(SPF_CLIENT), 'a@spf.test', text)
+    expect([end.code, end.enhanced]).toEqual([250, '2.0.0'])
+    const msg = await arrived(internal, marker)
+    expect(ourResults(msg)).toContain('spf=pass smtp.mailfrom=spf.test')
+    expect(fields(msg.raw, 'X-Gateway-Checks')).toEqual([])
+    // the plugin asked the fixture server (GATEWAY_DNS_SERVERS reaches it), not the Internet
+    expect(dns.queries).toContain('TXT spf.test')
+  })
+
+  it('records fail for any other client and tags the message (default action)', async () => {
+    const { text, marker } = testMessage({ from: 'a@spf.test', to: 'user@example.com' })
+    const end = await deliver(front.connect(OTHER_CLIENT), 'a@spf.test', text)
+    expect(end.code).toBe(250)
+    const msg = await arrived(internal, marker)
+    expect(ourResults(msg)).toContain('spf=fail smtp.mailfrom=spf.test')
+    expect(fields(msg.raw, 'X-Gateway-Checks')).toEqual(['spf=fail (tag)'])
+    expect(fields(msg.raw, 'X-Gateway-Tag')).toEqual(['spf: SPF fail for spf.test'])
+  })
+})
+
+describe('DKIM (verified by haraka-plugin-dkim)', () => {
+  it('a valid signature passes', async () => {
+    const { text, marker } = testMessage({ from: 'a@signed.test', to: 'user@example.com' })
+    expect((await deliver(gw.connect('inbound'), 'a@signed.test', await sign(text, 'signed.test'))).code).toBe(250)
+    const msg = await arrived(internal, marker)
+    expect(ourResults(msg)).toMatch(/dkim=pass header\.i=@signed\.test header\.d=signed\.test header\.s=sel1/)
+    expect(fields(msg.raw, 'X-Gateway-Checks')).toEqual([])
+    expect(dns.queries).toContain('TXT sel1._domainkey.signed.test')
+  })
+
+  it('a body changed after signing fails, and the message is tagged (default action)', async () => {
+    const { text, marker } = testMessage({ from: 'a@spf.test', to: 'user@example.com' })
+    const tampered = (await sign(text, 'signed.test')).replace(`Body ${marker}`, `B0dy ${marker}`)
+    expect((await deliver(gw.connect('inbound'), 'a@spf.test', tampered)).code).toBe(250)
+    const msg = await arrived(internal, marker)
+    expect(ourResults(msg)).toMatch(/dkim=fail \(body hash did not verify\) .*header\.d=signed\.test/)
+    expect(fields(msg.raw, 'X-Gateway-Checks')).toEqual(['dkim=fail (tag)'])
+  })
+
+  it('a signature whose key is not in DNS is a permerror and, like no signature, no finding', async () => {
+    const { text, marker } = testMessage({ from: 'a@signed.test', to: 'user@example.com' })
+    const end = await deliver(gw.connect('inbound'), 'a@signed.test', await sign(text, 'signed.test', 'nokey'))
+    // ... but it does not authenticate signed.test either: its p=reject applies
+    expect([end.code, end.enhanced]).toEqual([550, '5.7.1'])
+    const { text: other, marker: otherMarker } = testMessage({ from: 'a@elsewhere.test', to: 'user@example.com' })
+    expect((await deliver(gw.connect('inbound'), 'a@elsewhere.test', await sign(other, 'signed.test', 'nokey'))).code).toBe(250)
+    const msg = await arrived(internal, otherMarker)
+    expect(ourResults(msg)).toMatch(/dkim=permerror \(no key for signature\) .*header\.s=nokey/)
+    expect(fields(msg.raw, 'X-Gateway-Checks')).toEqual([])
+    expect(internal.messages.some((m) => m.raw.includes(marker))).toBe(false)
+  })
+})
+
+describe('DMARC (gateway-dmarc)', () => {
+  it('p=reject without an aligned pass: 550 5.7.1 after DATA and nothing delivered', async () => {
+    // signed, but by another domain than the From domain: DKIM passes, DMARC does not
+    const { text, marker } = testMessage({ from: 'ceo@reject.test', to: 'user@example.com' })
+    const end = await deliver(gw.connect('inbound'), 'ceo@reject.test', await sign(text, 'signed.test'))
+    expect([end.code, end.enhanced, end.text]).toEqual([550, '5.7.1', '5.7.1 Message rejected by the sender domain policy (DMARC)'])
+    expect(gw.queueFiles('inbound')).toEqual([])
+    // a later message arrives; the refused one never does
+    const { text: next, marker: nextMarker } = testMessage({ from: 'a@signed.test', to: 'user@example.com' })
+    expect((await deliver(gw.connect('inbound'), 'a@signed.test', await sign(next, 'signed.test'))).code).toBe(250)
+    await arrived(internal, nextMarker)
+    expect(internal.messages.some((m) => m.raw.includes(marker))).toBe(false)
+  })
+
+  it('a subdomain without its own record gets the organizational domain\'s sp=reject', async () => {
+    const { text } = testMessage({ from: 'news@mail.org.test', to: 'user@example.com' })
+    const end = await deliver(gw.connect('inbound'), 'news@mail.org.test', text)
+    expect([end.code, end.enhanced]).toEqual([550, '5.7.1'])
+  })
+
+  it('passes with an aligned DKIM signature: delivered with dkim=pass and dmarc=pass', async () => {
+    const { text, marker } = testMessage({ from: 'a@signed.test', to: 'user@example.com' })
+    const end = await deliver(gw.connect('inbound'), 'bounce@elsewhere.test', await sign(text, 'signed.test'))
+    expect(end.code).toBe(250)
+    const ar = ourResults(await arrived(internal, marker))
+    expect(ar).toContain('dkim=pass')
+    expect(ar).toContain('dmarc=pass (p=reject) header.from=signed.test')
+  })
+
+  it('passes with an aligned SPF pass (relaxed: the MAIL FROM subdomain counts)', async () => {
+    const { text, marker } = testMessage({ from: 'a@aligned.test', to: 'user@example.com' })
+    expect((await deliver(front.connect(SPF_CLIENT), 'x@bounces.aligned.test', text)).code).toBe(250)
+    const ar = ourResults(await arrived(internal, marker))
+    expect(ar).toContain('spf=pass smtp.mailfrom=bounces.aligned.test')
+    expect(ar).toContain('dkim=none')
+    expect(ar).toContain('dmarc=pass (p=reject) header.from=aligned.test')
+  })
+
+  it('p=none failure: delivered and tagged', async () => {
+    const { text, marker } = testMessage({ from: 'a@monitored.test', to: 'user@example.com' })
+    expect((await deliver(gw.connect('inbound'), 'a@monitored.test', text)).code).toBe(250)
+    const msg = await arrived(internal, marker)
+    expect(ourResults(msg)).toContain('dmarc=fail (p=none) header.from=monitored.test')
+    expect(fields(msg.raw, 'X-Gateway-Checks')).toEqual(['dmarc=fail_p_none (tag)'])
+    expect(fields(msg.raw, 'X-Gateway-Tag')).toEqual(['dmarc: DMARC fail for monitored.test (p=none)'])
+  })
+
+  it('p=quarantine failure: accepted with 250, held in the quarantine, not delivered', async () => {
+    const store = new QuarantineStore(path.join(gw.root, 'inbound', 'quarantine'))
+    const { text, marker } = testMessage({ from: 'a@held.test', to: 'user@example.com' })
+    const end = await deliver(gw.connect('inbound'), 'a@held.test', text)
+    expect([end.code, end.enhanced]).toEqual([250, '2.0.0'])
+    const held = store.list().filter((e) => e.messageId.includes(marker))
+    expect(held.map((e) => [e.check, e.result])).toEqual([['dmarc', 'fail_p_quarantine']])
+    expect(store.get(held[0]!.id)!.message.toString()).toContain('dmarc=fail (p=quarantine) header.from=held.test')
+    expect(internal.messages.some((m) => m.raw.includes(marker))).toBe(false)
+  })
+})
+
+describe('Authentication-Results from outside', () => {
+  it('fields claiming our authserv-id are deleted in both names and any syntax; others are kept as Original-Authentication-Results', async () => {
+    const { text, marker } = testMessage({
+      from: 'a@signed.test',
+      to: 'user@example.com',
+      headers: [
+        `Authentication-Results: ${AUTHSERV}; dmarc=pass header.from=forged-1.test`,
+        `Authentication-Results: (trust me) "MX.Gateway.Test"; dkim=pass header.d=forged-2.test`,
+        `Original-Authentication-Results: ${AUTHSERV}; spf=pass smtp.mailfrom=forged-3.test`,
+        // obsolete syntax: Haraka's header map (and its own renaming) does not see this one
+        `Authentication-Results : ${AUTHSERV}; dmarc=pass header.from=forged-4.test`,
+        'Authentication-Results: mx.partner.test; spf=pass smtp.mailfrom=partner.test',
+      ],
+    })
+    expect((await deliver(gw.connect('inbound'), 'a@signed.test', await sign(text, 'signed.test'))).code).toBe(250)
+    const msg = await arrived(internal, marker)
+    expect(msg.raw).not.toContain('forged-')
+    expect(ourResults(msg)).toContain('dmarc=pass')
+    expect(fields(msg.raw, 'Original-Authentication-Results')).toEqual(['mx.partner.test; spf=pass smtp.mailfrom=partner.test'])
+  })
+})
+
+describe('configured actions', () => {
+  const block2 = addressBlock()
+  const sink2 = new MailSink({ host: block2.ip(3), port: 2526 })
+  const trial = new TestGateway({
+    block: block2,
+    redisUrl: inject('redisUrl'),
+    internalHosts: [sink2.address],
+    dnsServer: dns.address,
+    instances: ['inbound'],
+    files: authFiles(block2.ip(9), {
+      'inbound/config/gateway-dmarc.ini': '[dmarc]\np_reject_action=monitor\n[dkim]\nfail_action=reject\n[spf]\nfail_action=reject\n',
+    }),
+  })
+  const front2 = new ProxyFront(block2.ip(9), 2525, trial.inbound, [block2.ip(20)])
+  beforeAll(async () => {
+    await sink2.start()
+    await trial.start()
+    await front2.start()
+  })
+  afterAll(async () => {
+    await front2.stop()
+    await trial.stop()
+    await sink2.stop()
+  })
+
+  it('reject for SPF: refused at MAIL FROM with 550 5.7.23; the authorized client gets through', async () => {
+    const { client } = await front2.connect(OTHER_CLIENT)
+    await client.ehlo('mta.sender.test')
+    const refused = await client.send('MAIL FROM:<a@spf.test>')
+    expect([refused.code, refused.enhanced, refused.text]).toEqual([550, '5.7.23', '5.7.23 Sender address not authorized for this client (SPF)'])
+    await client.quit()
+    const { client: ok } = await front2.connect(SPF_CLIENT)
+    await ok.ehlo('mta.sender.test')
+    expect((await ok.send('MAIL FROM:<a@spf.test>')).code).toBe(250)
+    await ok.quit()
+  })
+
+  it('monitor: a p=reject failure is delivered untouched, the decision only listed in X-Gateway-Checks', async () => {
+    const { client } = await trial.connect('inbound')
+    await client.ehlo('mta.sender.test')
+    const { text, marker } = testMessage({ from: 'ceo@reject.test', to: 'user@example.com' })
+    const r = await sendMail(client, { from: 'ceo@reject.test', to: ['user@example.com'] }, text)
+    await client.quit()
+    expect(r.end!.code).toBe(250)
+    const msg = await arrived(sink2, marker)
+    expect(ourResults(msg)).toContain('dmarc=fail (p=reject) header.from=reject.test')
+    expect(fields(msg.raw, 'X-Gateway-Checks')).toEqual(['dmarc=fail_p_reject (monitor)'])
+    expect(fields(msg.raw, 'X-Gateway-Tag')).toEqual([])
+  })
+
+  it('reject for DKIM: a broken signature is refused with 550 5.7.20', async () => {
+    const { client } = await trial.connect('inbound')
+    await client.ehlo('mta.sender.test')
+    const { text, marker } = testMessage({ from: 'a@elsewhere.test', to: 'user@example.com' })
+    const tampered = (await sign(text, 'signed.test')).replace(`Body ${marker}`, `B0dy ${marker}`)
+    const r = await sendMail(client, { from: 'a@elsewhere.test', to: ['user@example.com'] }, tampered)
+    await client.quit()
+    expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual([550, '5.7.20', '5.7.20 No valid DKIM signature found'])
+  })
+
+  it('an unknown action stops the instance with a configuration error naming file and key', async () => {
+    const bad = new TestGateway({
+      block: addressBlock(),
+      redisUrl: inject('redisUrl'),
+      internalHosts: [sink2.address],
+      dnsServer: dns.address,
+      instances: ['inbound'],
+      files: authFiles(block2.ip(9), { 'inbound/config/gateway-dmarc.ini': '[dmarc]\np_reject_action=bounce\n' }),
+    })
+    try {
+      const { code, stderr } = await bad.startExpectingExit('inbound')
+      expect(code).toBe(78)
+      expect(stderr).toMatch(/gateway-dmarc\.ini:2: \[dmarc\] p_reject_action: "bounce" is not one of: reject, tempfail, quarantine, tag, accept, monitor/)
+    } finally {
+      await bad.stop()
+    }
+  })
+})

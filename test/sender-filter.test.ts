@@ -1,0 +1,144 @@
+// Anti-spoofing over real SMTP on the inbound instance: our own domains refused
+// as sender from the Internet (envelope and header From), allowed senders only
+// with aligned SPF (served by the fixture DNS), protected addresses never, and the
+// block list with exact and *.domain entries.
+
+
+import fs from 'node:fs'
+import path from 'node:path'
+
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+
+import { GATEWAY_ROOT } from '../lib/config/paths'
+
+import { FixtureDns } from './helpers/dns-server'
+import { sendMail, testMessage, TestGateway } from './helpers/gateway'
+import { MailSink } from './helpers/mail-sink'
+import { addressBlock } from './helpers/net'
+import { ProxyFront } from './helpers/proxy-front'
+
+const block = addressBlock()
+const sink = new MailSink({ host: block.ip(3), port: 2526 })
+// The SaaS newsletter service sends from its own (public) address, authorised by
+// our SPF record. SPF skips loopback clients, so those sessions come through a
+// PROXY-protocol front announcing public addresses, as behind a load balancer.
+const SAAS_IP = '198.18.0.40'
+const OTHER_IP = '198.18.0.41'
+const dns = new FixtureDns(block.ip(53), 5353).add('example.com', { type: 'TXT', data: `v=spf1 ip4:${SAAS_IP} -all` })
+const FRONT = block.ip(9)
+const connectionIni = fs.readFileSync(path.join(GATEWAY_ROOT, 'inbound', 'config', 'connection.ini'), 'utf8').replace(/^hosts\[\] =\s*$/m, `hosts[] = ${FRONT}`)
+
+function gatewayWith(ini: string): TestGateway {
+  return new TestGateway({
+    block,
+    redisUrl: inject('redisUrl'),
+    internalHosts: [sink.address],
+    dnsServer: dns.address,
+    instances: ['inbound'],
+    files: { 'inbound/config/gateway-sender-filter.ini': ini, 'inbound/config/connection.ini': connectionIni },
+  })
+}
+
+async function attempt(gw: TestGateway, opts: { from: string; headerFrom?: string; via?: { front: ProxyFront; ip: string } }) {
+  const { client } = opts.via ? await opts.via.front.connect(opts.via.ip) : await gw.connect('inbound')
+  await client.ehlo('mx.sender.test')
+  const { text, marker } = testMessage({ from: opts.headerFrom ?? opts.from, to: 'bob@example.com' })
+  const r = await sendMail(client, { from: opts.from, to: ['bob@example.com'] }, text)
+  await client.quit()
+  return { ...r, marker }
+}
+
+beforeAll(async () => {
+  await Promise.all([sink.start(), dns.start()])
+})
+afterAll(async () => {
+  await Promise.all([sink.stop(), dns.stop()])
+})
+
+describe('sender filter', () => {
+  const gw = gatewayWith(
+    ['[spoofing]', 'allow[]=news@example.com', '[protected]', 'addresses[]=ceo@example.com', '[blocklist]', 'senders[]=*.bad.test', 'senders[]=spammer@evil.test', ''].join('\n'),
+  )
+  const front = new ProxyFront(FRONT, 2525, gw.inbound, [block.ip(20)])
+  beforeAll(async () => {
+    await gw.start()
+    await front.start()
+  })
+  afterAll(async () => {
+    await front.stop()
+    await gw.stop()
+  })
+
+  it('refuses MAIL FROM one of our domains with 550 5.7.1 before DATA', async () => {
+    const r = await attempt(gw, { from: 'ceo@Example.COM' })
+    expect([r.mail.code, r.mail.enhanced]).toEqual([550, '5.7.1'])
+    const other = await attempt(gw, { from: 'it-support@example.com' })
+    expect([other.mail.code, other.mail.enhanced, other.mail.text]).toEqual([550, '5.7.1', '5.7.1 Sender address rejected: not accepted from the Internet'])
+  })
+
+  it('refuses a header From in our domain behind an outside envelope, after DATA, delivering nothing', async () => {
+    const r = await attempt(gw, { from: 'bounces@mailer.test', headerFrom: 'ceo@example.com' })
+    expect(r.mail.code).toBe(250)
+    expect([r.end!.code, r.end!.enhanced]).toEqual([550, '5.7.1'])
+    expect(sink.messages.some((m) => m.raw.includes(r.marker))).toBe(false)
+  })
+
+  it('lets an allowed sender through when SPF aligns, and refuses the same sender from elsewhere', async () => {
+    const ok = await attempt(gw, { from: 'news@example.com', via: { front, ip: SAAS_IP } })
+    expect([ok.mail.code, ok.end!.code]).toEqual([250, 250])
+    await sink.waitFor(1)
+    expect(sink.messages.some((m) => m.raw.includes(ok.marker))).toBe(true)
+
+    const forged = await attempt(gw, { from: 'news@example.com', via: { front, ip: OTHER_IP } })
+    expect(forged.mail.code).toBe(250) // DKIM might still align it: decided after DATA
+    expect([forged.end!.code, forged.end!.enhanced]).toEqual([550, '5.7.1'])
+    expect(sink.messages.some((m) => m.raw.includes(forged.marker))).toBe(false)
+  })
+
+  it('never lets a protected address in, even from an SPF-authorised host', async () => {
+    const r = await attempt(gw, { from: 'news@example.com', headerFrom: 'ceo@example.com', via: { front, ip: SAAS_IP } })
+    expect([r.end!.code, r.end!.enhanced]).toEqual([550, '5.7.1'])
+  })
+
+  it('refuses block-listed senders: exact address and any subdomain of a *.domain entry', async () => {
+    for (const from of ['spammer@evil.test', 'x@mail.bad.test', 'x@deep.mail.bad.test']) {
+      const r = await attempt(gw, { from })
+      expect([from, r.mail.code, r.mail.enhanced]).toEqual([from, 550, '5.7.1'])
+    }
+    const apex = await attempt(gw, { from: 'x@bad.test' }) // *.bad.test does not cover bad.test itself
+    expect(apex.end!.code).toBe(250)
+    const header = await attempt(gw, { from: 'x@fine.test', headerFrom: 'spammer@evil.test' })
+    expect([header.end!.code, header.end!.enhanced]).toEqual([550, '5.7.1'])
+  })
+
+  it('lets ordinary Internet senders and bounces through', async () => {
+    const r = await attempt(gw, { from: 'friend@partner.test' })
+    expect(r.end!.code).toBe(250)
+    const bounce = await attempt(gw, { from: '', headerFrom: 'mailer-daemon@partner.test' })
+    expect(bounce.end!.code).toBe(250)
+  })
+})
+
+describe('sender filter in monitor mode', () => {
+  const gw = gatewayWith('[spoofing]\naction=monitor\n')
+  beforeAll(() => gw.start())
+  afterAll(() => gw.stop())
+
+  it('delivers the spoofed message and records what it would have done', async () => {
+    const r = await attempt(gw, { from: 'ceo@example.com' })
+    expect(r.end!.code).toBe(250)
+    const before = sink.messages.length
+    const msg = (await sink.waitFor(before)).find((m) => m.raw.includes(r.marker)) ?? (await waitForMarker(r.marker))
+    expect(msg.raw).toMatch(/^X-Gateway-Checks: sender-spoofing=internal_domain_envelope \(monitor\); sender-spoofing=internal_domain_header \(monitor\)\r$/m)
+  })
+})
+
+async function waitForMarker(marker: string) {
+  const until = Date.now() + 20_000
+  for (;;) {
+    const m = sink.messages.find((x) => x.raw.includes(marker))
+    if (m) return m
+    if (Date.now() > until) throw new Error('not delivered')
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
