@@ -33,6 +33,8 @@ export interface Hooks {
   rcpt_ok(c: Conn, rcpt: Haraka.Address): Result
   data(c: Conn): Result
   data_post(c: Conn): Result
+  /** After DATA went over connection.ini [max] bytes (Haraka answers it; see gateway-content). */
+  max_data_exceeded(c: Conn): Result
   queue(c: Conn): Result
   queue_outbound(c: Conn): Result
   queue_ok(c: Conn, msg: string): Result

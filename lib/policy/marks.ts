@@ -13,8 +13,13 @@ export interface Decision {
 
 const NOTE = 'gateway_decisions'
 
-/** Decisions made before a transaction exists (connect, HELO) apply to every message of the session. */
+/**
+ * Decisions made before a transaction exists (connect, HELO) apply to every
+ * message of the session, except refusals: they ended that attempt and must not
+ * be written into the headers of the session's next, accepted message.
+ */
 export function noteDecision(c: Haraka.Connection, d: Decision): void {
+  if (!c.transaction && (d.action === 'reject' || d.action === 'tempfail')) return
   const holder = (c.transaction?.notes ?? c.notes) as Record<string, unknown>
   const list = (holder[NOTE] as Decision[] | undefined) ?? []
   list.push(d)

@@ -1,0 +1,158 @@
+// Looks inside ZIP archives, nested ones too, for the names and kinds of the
+// files they hold. Work is bounded per message against zip bombs: entries
+// listed, nesting depth, and bytes decompressed (a shared ScanBudget). Only what
+// is needed is decompressed: the first few KiB of each entry (to recognise
+// archives and programs by content) and whole entries that are archives.
+// What cannot be inspected (encrypted, corrupt, over a limit) is reported as an
+// issue; deciding what to do about it is the policy's job.
+
+import { baseName, extensionsOf } from './filename'
+import { inflateBounded, type Inflated } from './inflate'
+import { sniff, SNIFF_BYTES, type Sniffed } from './sniff'
+import { entryData, localName, readZipDirectory, ZipError, type ZipEntry } from './zip'
+
+export interface ArchiveLimits {
+  /** Deepest nesting inspected: 1 = the attached archive only. */
+  readonly maxDepth: number
+  /** Entries listed over all archives of one message. */
+  readonly maxEntries: number
+  /** Bytes decompressed over all archives of one message. */
+  readonly maxBytes: number
+  /** Largest single archive held in memory for inspection. */
+  readonly maxArchiveBytes: number
+}
+
+export type ArchiveProblem = 'encrypted' | 'corrupt' | 'unsupported' | 'limits'
+
+export interface ArchiveIssue {
+  readonly problem: ArchiveProblem
+  /** Attachment name, then entry names down to the archive concerned. */
+  readonly path: readonly string[]
+  /** For logs. */
+  readonly detail: string
+}
+
+export interface ArchiveMember {
+  readonly path: readonly string[]
+  /** Every name the entry carries (central directory, Unicode Path, local header). */
+  readonly names: readonly string[]
+  /** What its first bytes are; 'unknown' if they could not be read (encrypted, unsupported method). */
+  readonly content: Sniffed | 'unknown'
+}
+
+/** What is left of a message's inspection allowance; shared by all its archives. */
+export class ScanBudget {
+  entriesLeft: number
+  bytesLeft: number
+  constructor(readonly limits: ArchiveLimits) {
+    this.entriesLeft = limits.maxEntries
+    this.bytesLeft = limits.maxBytes
+  }
+}
+
+export interface ArchiveSink {
+  member(m: ArchiveMember): void
+  issue(i: ArchiveIssue): void
+}
+
+/** A name that promises a ZIP archive: its content must then be one, and is inspected. */
+export function isZipName(name: string): boolean {
+  return extensionsOf(name).includes('zip')
+}
+
+/** Lists `data` (a ZIP archive found at `path`) into `sink`, descending into nested archives. */
+export async function inspectZip(data: Buffer, path: readonly string[], budget: ScanBudget, sink: ArchiveSink): Promise<void> {
+  let entries: ZipEntry[]
+  try {
+    entries = readZipDirectory(data, budget.entriesLeft)
+  } catch (err) {
+    if (!(err instanceof ZipError)) throw err
+    sink.issue({ problem: err.problem, path, detail: err.message })
+    return
+  }
+  budget.entriesLeft -= entries.length
+
+  let encryptedSeen = false
+  let budgetReported = false
+  for (const entry of entries) {
+    if (entry.isDirectory) continue
+    const names = [entry.name, ...entry.otherNames]
+    const memberPath = [...path, entry.name]
+    let stored: Buffer
+    try {
+      const local = localName(data, entry)
+      if (!names.includes(local)) names.push(local)
+      stored = entryData(data, entry)
+    } catch (err) {
+      if (!(err instanceof ZipError)) throw err
+      sink.member({ path: memberPath, names, content: 'unknown' })
+      sink.issue({ problem: err.problem, path, detail: err.message })
+      continue
+    }
+    const archiveNamed = names.some(isZipName)
+
+    if (entry.encrypted) {
+      sink.member({ path: memberPath, names, content: 'unknown' })
+      if (!encryptedSeen) sink.issue({ problem: 'encrypted', path, detail: `encrypted entry ${JSON.stringify(entry.name)}` })
+      encryptedSeen = true
+      continue
+    }
+    if (entry.method !== 0 && entry.method !== 8) {
+      sink.member({ path: memberPath, names, content: 'unknown' })
+      if (archiveNamed) sink.issue({ problem: 'unsupported', path: memberPath, detail: `compression method ${entry.method}` })
+      continue
+    }
+
+    if (budget.bytesLeft <= 0 && stored.length > 0) {
+      // names are still checked (they cost nothing more); contents no longer
+      sink.member({ path: memberPath, names, content: 'unknown' })
+      if (!budgetReported) sink.issue({ problem: 'limits', path, detail: `decompression budget of ${budget.limits.maxBytes} bytes used up` })
+      budgetReported = true
+      continue
+    }
+    const head = await take(stored, entry.method, Math.min(SNIFF_BYTES, budget.bytesLeft), budget)
+    if (head === 'corrupt') {
+      sink.member({ path: memberPath, names, content: 'unknown' })
+      sink.issue({ problem: 'corrupt', path, detail: `cannot decompress ${JSON.stringify(entry.name)}` })
+      continue
+    }
+    const content = sniff(head.data)
+    sink.member({ path: memberPath, names, content })
+    if (content !== 'zip' && !archiveNamed) continue
+
+    if (content !== 'zip') {
+      sink.issue({ problem: 'corrupt', path: memberPath, detail: `${JSON.stringify(baseName(entry.name))} is named like an archive but is not one` })
+      continue
+    }
+    if (memberPath.length > budget.limits.maxDepth) {
+      sink.issue({ problem: 'limits', path: memberPath, detail: `archive nested deeper than ${budget.limits.maxDepth}` })
+      continue
+    }
+    const whole = head.complete ? head : await take(stored, entry.method, Math.min(budget.bytesLeft, budget.limits.maxArchiveBytes), budget)
+    if (whole === 'corrupt') {
+      sink.issue({ problem: 'corrupt', path: memberPath, detail: 'cannot decompress' })
+      continue
+    }
+    if (!whole.complete) {
+      sink.issue({ problem: 'limits', path: memberPath, detail: `nested archive larger than the remaining budget (${budget.bytesLeft} bytes)` })
+      continue
+    }
+    await inspectZip(whole.data, memberPath, budget, sink)
+  }
+}
+
+/** Up to `limit` bytes of an entry's content, charged to the budget. */
+async function take(stored: Buffer, method: number, limit: number, budget: ScanBudget): Promise<Inflated | 'corrupt'> {
+  let out: Inflated
+  if (method === 0) {
+    out = { data: stored.subarray(0, Math.max(0, limit)), complete: stored.length <= limit }
+  } else {
+    try {
+      out = await inflateBounded(stored, Math.max(0, limit))
+    } catch {
+      return 'corrupt'
+    }
+  }
+  budget.bytesLeft -= out.data.length
+  return out
+}

@@ -1,0 +1,326 @@
+// Content inspection (gateway-content) over real SMTP through the inbound
+// instance: size refusals with 552 5.3.4 (at MAIL FROM SIZE= and after DATA),
+// blocked attachment types (also inside ZIP archives, nested), archives that
+// cannot be inspected, header and body rules with their actions, monitor mode.
+// Assertions are on the replies and on what the internal server received (or
+// what the quarantine holds).
+
+import fs from 'node:fs'
+import path from 'node:path'
+
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+
+import { GATEWAY_ROOT } from '../lib/config/paths'
+import { QuarantineStore } from '../lib/quarantine/store'
+import { fakeWindowsProgram, mimeMessage, samplePdf, type Attachment } from './helpers/content-mail'
+import { sendMail, testMessage, TestGateway } from './helpers/gateway'
+import { MailSink } from './helpers/mail-sink'
+import { addressBlock } from './helpers/net'
+import { zip } from './helpers/zip-writer'
+
+const MAX_BYTES = 65536
+const FROM = 'alice@sender.test'
+const TO = 'bob@example.com'
+
+/**
+ * The inbound pipeline this test needs, in the shipped order: the security-critical
+ * plugins, the header firewall, gateway-content. (Not the repository's full list:
+ * the virus and spam checks need engines this test does not run.)
+ */
+const PLUGINS = [
+  'gateway-core',
+  'gateway-stats',
+  'gateway-refuse-auth',
+  'gateway-header-firewall',
+  'gateway-accepted-domains',
+  'gateway-content',
+  'gateway-spool',
+  'gateway-routing',
+].join('\n')
+
+/** The repository's connection.ini with a small [max] bytes, so over-size tests stay small. */
+function connectionIni(): string {
+  const text = fs.readFileSync(path.join(GATEWAY_ROOT, 'inbound', 'config', 'connection.ini'), 'utf8')
+  const changed = text.replace(/^bytes\s*=\s*\d+\s*$/m, `bytes=${MAX_BYTES}`)
+  if (changed === text) throw new Error('connection.ini has no [max] bytes line to change')
+  return changed
+}
+
+const RULES = `
+[rule.wire-fraud]
+header=Subject
+pattern=wire\\s+transfer
+flags=i
+action=quarantine
+
+[rule.gift-cards]
+body=true
+pattern=gift\\s+cards?
+flags=i
+action=tag
+tag=possible gift card scam
+
+[rule.watch-invoices]
+header=Subject
+pattern=^invoice\\b
+flags=i
+action=monitor
+`
+
+function gateway(block: ReturnType<typeof addressBlock>, internal: MailSink, contentIni: string): TestGateway {
+  return new TestGateway({
+    block,
+    redisUrl: inject('redisUrl'),
+    internalHosts: [internal.address],
+    instances: ['inbound'],
+    files: {
+      'inbound/config/plugins': `${PLUGINS}\n`,
+      'inbound/config/connection.ini': connectionIni(),
+      'inbound/config/gateway-content.ini': contentIni,
+    },
+  })
+}
+
+const block = addressBlock()
+const internal = new MailSink({ host: block.ip(3), port: 2526 })
+const gw = gateway(block, internal, RULES) // attachments: defaults (reject); archives: defaults (quarantine)
+
+const monitorBlock = addressBlock()
+const monitorInternal = new MailSink({ host: monitorBlock.ip(3), port: 2526 })
+const monitorGw = gateway(monitorBlock, monitorInternal, '[attachments]\naction=monitor\n[archives]\nunreadable_action=tempfail\n')
+
+beforeAll(async () => {
+  await Promise.all([internal.start(), monitorInternal.start()])
+  await Promise.all([gw.start(), monitorGw.start()])
+})
+afterAll(async () => {
+  await Promise.all([gw.stop(), monitorGw.stop()])
+  await Promise.all([internal.stop(), monitorInternal.stop()])
+})
+
+async function send(g: TestGateway, text: string) {
+  const { client } = await g.connect('inbound')
+  await client.ehlo('mx.sender.test')
+  const r = await sendMail(client, { from: FROM, to: [TO] }, text)
+  await client.quit()
+  return r
+}
+
+function withAttachments(attachments: Attachment[], extra: { subject?: string; text?: string } = {}) {
+  return mimeMessage({ from: FROM, to: TO, attachments, ...extra })
+}
+
+async function deliveredCopy(sink: MailSink, marker: string): Promise<string> {
+  const until = Date.now() + 20_000
+  for (;;) {
+    const found = sink.messages.find((m) => m.raw.includes(marker))
+    if (found) return found.raw
+    if (Date.now() > until) throw new Error(`message ${marker} was not delivered`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+/**
+ * Proves `markers` were not delivered: a message sent afterwards through the same
+ * gateway arrives, the queue is empty, and none of them is at the internal server.
+ */
+async function expectNotDelivered(g: TestGateway, sink: MailSink, ...markers: string[]): Promise<void> {
+  const probe = testMessage({ from: FROM, to: TO })
+  expect((await send(g, probe.text)).end?.code).toBe(250)
+  await deliveredCopy(sink, probe.marker)
+  const until = Date.now() + 10_000
+  while (g.queueFiles('inbound').length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100))
+  expect(g.queueFiles('inbound')).toEqual([])
+  for (const marker of markers) expect(sink.messages.some((m) => m.raw.includes(marker))).toBe(false)
+}
+
+function header(raw: string, name: string): string[] {
+  const head = raw.split('\r\n\r\n')[0]!.replace(/\r\n[ \t]+/g, ' ')
+  return head
+    .split('\r\n')
+    .filter((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`))
+    .map((l) => l.slice(name.length + 1).trim())
+}
+
+function quarantined(g: TestGateway) {
+  return new QuarantineStore(path.join(g.root, 'inbound', 'quarantine')).list()
+}
+
+describe('message size: 552 5.3.4 with the limit of connection.ini [max] bytes', () => {
+  it('advertises the limit in EHLO', async () => {
+    const { client } = await gw.connect('inbound')
+    const { extensions } = await client.ehlo()
+    await client.quit()
+    expect(extensions).toContain(`SIZE ${MAX_BYTES}`)
+  })
+
+  it('refuses MAIL FROM with a SIZE over the limit before DATA; a SIZE within it passes and the message carries no trace', async () => {
+    const { client } = await gw.connect('inbound')
+    await client.ehlo('mx.sender.test')
+    const tooBig = await client.send(`MAIL FROM:<${FROM}> SIZE=${MAX_BYTES + 1}`)
+    expect([tooBig.code, tooBig.enhanced, tooBig.text]).toEqual([552, '5.3.4', '5.3.4 Message size exceeds fixed maximum message size'])
+    // the session goes on: the same sender with a fitting SIZE is accepted
+    const { text, marker } = testMessage({ from: FROM, to: TO })
+    expect((await client.send(`MAIL FROM:<${FROM}> SIZE=${text.length}`)).code).toBe(250)
+    expect((await client.send(`RCPT TO:<${TO}>`)).code).toBe(250)
+    const { end } = await client.data(text)
+    await client.quit()
+    expect(end!.code).toBe(250)
+    const raw = await deliveredCopy(internal, marker)
+    // the refused MAIL belonged to no message: its decision is not in the delivered one
+    expect(header(raw, 'X-Gateway-Checks')).toEqual([])
+  })
+
+  it('refuses an over-size message after DATA with 552 5.3.4, delivers nothing, and the session goes on', async () => {
+    const { client } = await gw.connect('inbound')
+    await client.ehlo('mx.sender.test')
+    const big = testMessage({ from: FROM, to: TO, body: `${'x'.repeat(76)}\r\n`.repeat(1000) })
+    expect(big.text.length).toBeGreaterThan(MAX_BYTES)
+    const r = await sendMail(client, { from: FROM, to: [TO] }, big.text) // no SIZE declared: only DATA can tell
+    expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual([552, '5.3.4', '5.3.4 Message size exceeds fixed maximum message size'])
+    const next = testMessage({ from: FROM, to: TO })
+    expect((await sendMail(client, { from: FROM, to: [TO] }, next.text)).end!.code).toBe(250)
+    await client.quit()
+    await deliveredCopy(internal, next.marker)
+    await expectNotDelivered(gw, internal, big.marker)
+  })
+})
+
+describe('attachments: blocked types are refused with 554 5.7.1', () => {
+  const blockedReply = [554, '5.7.1', '5.7.1 Message contains a blocked attachment type']
+
+  it('refuses an .exe attachment', async () => {
+    const m = withAttachments([{ filename: 'invoice.pdf.exe', contentType: 'application/octet-stream', data: fakeWindowsProgram() }])
+    const r = await send(gw, m.text)
+    expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual(blockedReply)
+    await expectNotDelivered(gw, internal, m.marker)
+  })
+
+  it('refuses a ZIP archive holding an .exe, and one holding a ZIP holding an .exe', async () => {
+    const flat = withAttachments([{ filename: 'documents.zip', contentType: 'application/zip', data: zip([{ name: 'readme.txt', data: 'hi' }, { name: 'setup.exe', data: fakeWindowsProgram() }]) }])
+    const inner = zip([{ name: 'payload/run.exe', data: 'x', method: 'store' }])
+    const nested = withAttachments([{ filename: 'archive.zip', contentType: 'application/zip', data: zip([{ name: 'more.zip', data: inner }]) }])
+    for (const m of [flat, nested]) {
+      const r = await send(gw, m.text)
+      expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual(blockedReply)
+    }
+    await expectNotDelivered(gw, internal, flat.marker, nested.marker)
+  })
+
+  it('delivers a harmless PDF (and a ZIP of documents) byte for byte, unmarked', async () => {
+    const pdf = samplePdf()
+    const docs = zip([{ name: 'report.pdf', data: pdf }, { name: 'notes.txt', data: 'hello' }])
+    const m = withAttachments([
+      { filename: 'report.pdf', contentType: 'application/pdf', data: pdf },
+      { filename: 'docs.zip', contentType: 'application/zip', data: docs },
+    ])
+    const r = await send(gw, m.text)
+    expect(r.end!.code).toBe(250)
+    const raw = await deliveredCopy(internal, m.marker)
+    expect(attachmentBytes(raw, 'report.pdf').equals(pdf)).toBe(true)
+    expect(attachmentBytes(raw, 'docs.zip').equals(docs)).toBe(true)
+    expect(header(raw, 'X-Gateway-Checks')).toEqual([])
+  })
+
+  it('quarantines a message whose archive cannot be inspected (encrypted), answering 250 like any accepted message', async () => {
+    const m = withAttachments([{ filename: 'secret.zip', contentType: 'application/zip', data: zip([{ name: 'contract.doc', data: 'xxxx', encrypted: true }]) }])
+    const r = await send(gw, m.text)
+    expect([r.end!.code, r.end!.enhanced]).toEqual([250, '2.0.0'])
+    const held = quarantined(gw).find((q) => q.messageId.includes(m.marker))
+    expect(held).toMatchObject({ check: 'archive', result: 'archive_encrypted', to: [TO] })
+    await expectNotDelivered(gw, internal, m.marker)
+  })
+})
+
+describe('header and body rules, each with its own action', () => {
+  it('quarantines on a header rule (250, held, not delivered)', async () => {
+    const m = withAttachments([], { subject: 'Urgent WIRE Transfer request' })
+    const r = await send(gw, m.text)
+    expect([r.end!.code, r.end!.enhanced]).toEqual([250, '2.0.0'])
+    const held = quarantined(gw).find((q) => q.messageId.includes(m.marker))
+    expect(held).toMatchObject({ check: 'content-rule:wire-fraud', result: 'matched', subject: 'Urgent WIRE Transfer request' })
+    await expectNotDelivered(gw, internal, m.marker)
+  })
+
+  it('tags on a body rule: delivered with X-Gateway-Tag', async () => {
+    const m = withAttachments([], { text: 'Please buy three Gift  Cards and send me the codes.' })
+    expect((await send(gw, m.text)).end!.code).toBe(250)
+    const raw = await deliveredCopy(internal, m.marker)
+    expect(header(raw, 'X-Gateway-Tag')).toEqual(['content-rule:gift-cards: possible gift card scam'])
+    expect(header(raw, 'X-Gateway-Checks')).toEqual(['content-rule:gift-cards=matched (tag)'])
+  })
+
+  it('monitors: delivered, the decision only in X-Gateway-Checks', async () => {
+    const m = withAttachments([], { subject: 'Invoice 2026-42' })
+    expect((await send(gw, m.text)).end!.code).toBe(250)
+    const raw = await deliveredCopy(internal, m.marker)
+    expect(header(raw, 'X-Gateway-Checks')).toEqual(['content-rule:watch-invoices=matched (monitor)'])
+    expect(header(raw, 'X-Gateway-Tag')).toEqual([])
+  })
+
+  it('leaves mail that matches no rule alone', async () => {
+    const m = withAttachments([], { subject: 'Lunch on Friday?', text: 'The usual place.' })
+    expect((await send(gw, m.text)).end!.code).toBe(250)
+    const raw = await deliveredCopy(internal, m.marker)
+    expect(header(raw, 'X-Gateway-Checks')).toEqual([])
+    expect(header(raw, 'X-Gateway-Tag')).toEqual([])
+  })
+})
+
+describe('other actions: attachments in monitor mode, unreadable archives tempfailed', () => {
+  it('delivers a blocked attachment in monitor mode, intact, with the decision in X-Gateway-Checks', async () => {
+    const exe = fakeWindowsProgram()
+    const m = withAttachments([{ filename: 'tool.exe', contentType: 'application/octet-stream', data: exe }])
+    expect((await send(monitorGw, m.text)).end!.code).toBe(250)
+    const raw = await deliveredCopy(monitorInternal, m.marker)
+    expect(header(raw, 'X-Gateway-Checks')).toEqual(['attachment=blocked_extension (monitor)'])
+    expect(attachmentBytes(raw, 'tool.exe').equals(exe)).toBe(true)
+  })
+
+  it('answers 451 4.7.1 for an archive that cannot be inspected when the action is tempfail', async () => {
+    const m = withAttachments([{ filename: 'broken.zip', contentType: 'application/zip', data: Buffer.from('PK\x03\x04 this is no archive at all') }])
+    const r = await send(monitorGw, m.text)
+    expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual([451, '4.7.1', '4.7.1 Message contains an attachment that cannot be inspected'])
+    await expectNotDelivered(monitorGw, monitorInternal, m.marker)
+  })
+})
+
+describe('configuration', () => {
+  it('refuses to load in the outbound instance', async () => {
+    const plugins = fs.readFileSync(path.join(GATEWAY_ROOT, 'outbound', 'config', 'plugins'), 'utf8')
+    const out = new TestGateway({
+      block: addressBlock(),
+      redisUrl: inject('redisUrl'),
+      internalHosts: [internal.address],
+      instances: ['outbound'],
+      files: { 'outbound/config/plugins': `${plugins}\ngateway-content\n` },
+    })
+    try {
+      const { code, stderr } = await out.startExpectingExit('outbound')
+      expect(code).toBe(78)
+      expect(stderr).toMatch(/configuration error: \S*outbound\/config\/plugins: gateway-content: inspects Internet mail and belongs to the inbound instance only/)
+    } finally {
+      await out.stop()
+    }
+  })
+
+  it('refuses to start on an invalid regular expression, naming file, line, section and key', async () => {
+    const bad = gateway(addressBlock(), internal, '[rule.broken]\nheader=Subject\npattern=(unclosed\naction=reject\n')
+    try {
+      const { code, stderr } = await bad.startExpectingExit('inbound')
+      expect(code).toBe(78)
+      expect(stderr).toMatch(/gateway: configuration error: \S*inbound\/config\/gateway-content\.ini:3: \[rule\.broken\] pattern: invalid regular expression/)
+    } finally {
+      await bad.stop()
+    }
+  })
+})
+
+/** Decodes the base64 part named `filename` from a raw delivered message. */
+function attachmentBytes(raw: string, filename: string): Buffer {
+  const at = raw.indexOf(`filename="${filename}"`)
+  if (at < 0) throw new Error(`no part named ${filename}`)
+  const bodyStart = raw.indexOf('\r\n\r\n', at) + 4
+  const bodyEnd = raw.indexOf('\r\n--', bodyStart)
+  return Buffer.from(raw.slice(bodyStart, bodyEnd).replace(/\s+/g, ''), 'base64')
+}
