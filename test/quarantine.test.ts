@@ -5,12 +5,11 @@
 import { execFile } from 'node:child_process'
 import path from 'node:path'
 
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
 import { GATEWAY_ROOT } from '../lib/config/paths'
-import { sendMail, testMessage, TestGateway } from './helpers/gateway'
-import { MailSink } from './helpers/mail-sink'
-import { addressBlock } from './helpers/net'
+import { gatewayWithSink } from './helpers/fixtures'
+import { sendMail, testMessage, type TestGateway } from './helpers/gateway'
 
 /** Runs the CLI without blocking this process (the MailSink the release talks to lives here). */
 function cli(gw: TestGateway, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
@@ -33,23 +32,8 @@ async function send(gw: TestGateway, to: string, subject: string): Promise<strin
 }
 
 describe('quarantine', () => {
-  const block = addressBlock()
-  const sink = new MailSink({ host: block.ip(3), port: 2526 })
-  const gw = new TestGateway({
-    block,
-    redisUrl: inject('redisUrl'),
-    internalHosts: [sink.address],
-    instances: ['inbound'],
+  const { gw, sink } = gatewayWithSink({
     files: { 'inbound/config/valid_recipients': 'alice@example.com\n', 'inbound/config/gateway-recipients.ini': '[main]\naction=quarantine\n' },
-  })
-
-  beforeAll(async () => {
-    await sink.start()
-    await gw.start()
-  })
-  afterAll(async () => {
-    await gw.stop()
-    await sink.stop()
   })
 
   it('answers 250 like any message, delivers nothing, and the CLI lists, shows, releases and deletes', async () => {
@@ -88,23 +72,8 @@ describe('quarantine', () => {
 })
 
 describe('tag', () => {
-  const block = addressBlock()
-  const sink = new MailSink({ host: block.ip(3), port: 2526 })
-  const gw = new TestGateway({
-    block,
-    redisUrl: inject('redisUrl'),
-    internalHosts: [sink.address],
-    instances: ['inbound'],
+  const { gw, sink } = gatewayWithSink({
     files: { 'inbound/config/valid_recipients': 'alice@example.com\n', 'inbound/config/gateway-recipients.ini': '[main]\naction=tag\n' },
-  })
-
-  beforeAll(async () => {
-    await sink.start()
-    await gw.start()
-  })
-  afterAll(async () => {
-    await gw.stop()
-    await sink.stop()
   })
 
   it('delivers with X-Gateway-Tag, the decision and the configured subject prefix', async () => {

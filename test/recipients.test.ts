@@ -3,38 +3,23 @@
 // monitor mode, and the directory-harvest defence counted in Redis.
 
 import Redis from 'ioredis'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, describe, expect, inject, it } from 'vitest'
 
-import { sendMail, testMessage, TestGateway } from './helpers/gateway'
-import { MailSink } from './helpers/mail-sink'
-import { addressBlock } from './helpers/net'
+import { gatewayWithSink, type Fixture } from './helpers/fixtures'
+import { sendMail, testMessage } from './helpers/gateway'
 
 const VALID = ['alice@example.com', 'bob@example.com', 'all-staff@example.com', '# comment', '*@catchall.example'].join('\n')
 
-function gatewayWith(block: ReturnType<typeof addressBlock>, sink: MailSink, ini: string): TestGateway {
-  return new TestGateway({
-    block,
-    redisUrl: inject('redisUrl'),
-    internalHosts: [sink.address],
-    instances: ['inbound'],
+/** A gateway (and its internal server) for the current describe block, with this gateway-recipients.ini. */
+function gatewayWith(ini: string): Fixture {
+  return gatewayWithSink({
     acceptedDomains: ['example.com', 'other.example', 'catchall.example'],
     files: { 'inbound/config/valid_recipients': `${VALID}\n`, 'inbound/config/gateway-recipients.ini': ini },
   })
 }
 
 describe('recipient validation', () => {
-  const block = addressBlock()
-  const sink = new MailSink({ host: block.ip(3), port: 2526 })
-  const gw = gatewayWith(block, sink, '[internal_only]\naddresses[]=all-staff@example.com\n[harvest]\nslow_after=100\nblock_after=200\n')
-
-  beforeAll(async () => {
-    await sink.start()
-    await gw.start()
-  })
-  afterAll(async () => {
-    await gw.stop()
-    await sink.stop()
-  })
+  const { gw, sink } = gatewayWith('[internal_only]\naddresses[]=all-staff@example.com\n[harvest]\nslow_after=100\nblock_after=200\n')
 
   it('accepts listed recipients (any case, with sub-address) and refuses unknown ones with 550 5.1.1 before DATA', async () => {
     const { client } = await gw.connect('inbound')
@@ -85,18 +70,7 @@ describe('recipient validation', () => {
 })
 
 describe('recipient validation in monitor mode', () => {
-  const block = addressBlock()
-  const sink = new MailSink({ host: block.ip(3), port: 2526 })
-  const gw = gatewayWith(block, sink, '[main]\naction=monitor\n')
-
-  beforeAll(async () => {
-    await sink.start()
-    await gw.start()
-  })
-  afterAll(async () => {
-    await gw.stop()
-    await sink.stop()
-  })
+  const { gw, sink } = gatewayWith('[main]\naction=monitor\n')
 
   it('accepts the unknown recipient, records what it would have done, and does not count it as probing', async () => {
     const { client } = await gw.connect('inbound')
@@ -112,21 +86,11 @@ describe('recipient validation in monitor mode', () => {
 })
 
 describe('directory-harvest defence', () => {
-  const block = addressBlock()
-  const sink = new MailSink({ host: block.ip(3), port: 2526 })
-  const gw = gatewayWith(block, sink, '[harvest]\nslow_after=2\nblock_after=4\ndelay_ms=50\nwindow_seconds=60\n')
+  const { gw, sink, block } = gatewayWith('[harvest]\nslow_after=2\nblock_after=4\ndelay_ms=50\nwindow_seconds=60\n')
   const redis = new Redis(inject('redisUrl'))
   const prober = block.ip(66)
 
-  beforeAll(async () => {
-    await sink.start()
-    await gw.start()
-  })
-  afterAll(async () => {
-    await gw.stop()
-    await sink.stop()
-    redis.disconnect()
-  })
+  afterAll(() => redis.disconnect())
 
   it('counts unknown recipients per client IP in Redis, then cuts the client off with 421 4.7.0, on later connections too', async () => {
     const { client } = await gw.connect('inbound', prober)

@@ -16,13 +16,20 @@ const FLUSH_INTERVAL_MS = 1000
 export = definePlugin({
   name: 'gateway-stats',
   setup({ plugin, instance }) {
+    let lastFlushError = 0
     const redis = acquireGatewayRedis((level, msg) => (level === 'error' ? plugin.logerror(msg) : plugin.lognotice(msg)))
     const counters = new Counters({
       redis: redis.client,
       ttlSeconds: gatewayConfig().settings.redis.stats_ttl_days * 86_400,
       flushIntervalMs: FLUSH_INTERVAL_MS,
       errorField: STAT.redisWriteFailures,
-      onError: () => {}, // the client already logs outages, rate-limited
+      onError: (err) => {
+        // at most one line per outage burst: the Redis client logs the outage itself
+        const now = Date.now()
+        if (now - lastFlushError < 30_000) return
+        lastFlushError = now
+        plugin.logwarn(`counters kept in memory until Redis is back: ${err.message}`)
+      },
     })
     counters.start()
     const count = (field: string, by = 1) => counters.incr(redis.keys.stats(instance, dayOf(new Date())), field, by)

@@ -1,0 +1,63 @@
+// The usual test setup in one call: a MailSink as the internal server and a real
+// gateway delivering to it, started before the file's (or describe block's) tests
+// and stopped after them.
+
+import { afterAll, beforeAll, inject } from 'vitest'
+
+import { type SmtpReply } from '../../lib/smtp/client'
+import { sendMail, testMessage, TestGateway, type GatewayOptions, type Instance } from './gateway'
+import { MailSink, type ReceivedMessage } from './mail-sink'
+import { addressBlock, type AddressBlock } from './net'
+
+export interface Fixture {
+  block: AddressBlock
+  sink: MailSink
+  gw: TestGateway
+}
+
+/** Registers beforeAll/afterAll in the current suite; defaults to the inbound instance only. */
+export function gatewayWithSink(opts: Partial<Omit<GatewayOptions, 'internalHosts'>> = {}): Fixture {
+  const block = opts.block ?? addressBlock()
+  const sink = new MailSink({ host: block.ip(3), port: 2526 })
+  const gw = new TestGateway({ instances: ['inbound'], ...opts, block, redisUrl: opts.redisUrl ?? inject('redisUrl'), internalHosts: [sink.address] })
+  beforeAll(async () => {
+    await sink.start()
+    await gw.start()
+  })
+  afterAll(async () => {
+    await gw.stop()
+    await sink.stop()
+  })
+  return { block, sink, gw }
+}
+
+export interface Sent {
+  mail: SmtpReply
+  rcpts: SmtpReply[]
+  end?: SmtpReply
+  marker: string
+}
+
+/** One message in its own session: EHLO, MAIL, RCPT..., DATA, QUIT. */
+export async function sendOne(
+  gw: TestGateway,
+  m: { from: string; to: string[]; headerFrom?: string; subject?: string; headers?: string[]; instance?: Instance; localAddress?: string },
+): Promise<Sent> {
+  const { client } = await gw.connect(m.instance ?? 'inbound', m.localAddress)
+  await client.ehlo('mx.sender.test')
+  const { text, marker } = testMessage({ from: m.headerFrom ?? m.from, to: m.to[0]!, ...(m.subject ? { subject: m.subject } : {}), ...(m.headers ? { headers: m.headers } : {}) })
+  const r = await sendMail(client, { from: m.from, to: m.to }, text)
+  await client.quit()
+  return { mail: r.mail, rcpts: r.rcpts, ...(r.end ? { end: r.end } : {}), marker }
+}
+
+/** Waits until `sink` received the message carrying `marker`. */
+export async function delivered(sink: MailSink, marker: string, timeoutMs = 20_000): Promise<ReceivedMessage> {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    const m = sink.messages.find((x) => x.raw.includes(marker))
+    if (m) return m
+    if (Date.now() > until) throw new Error(`${sink.address} did not receive the message ${marker} in ${timeoutMs} ms`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
