@@ -1,9 +1,11 @@
 // `gateway start`: the whole gateway in the foreground. Validates the
 // configuration, makes sure Redis is there (the configured one, or a private
-// redis-server under var/redis), starts the demo mailbox if configured, starts
+// redis-server under var/redis), finds the scan engines (the configured rspamd
+// and clamd, else private ones under var/rspamd and var/clamd, else scanning OFF
+// with mail marked unscanned), starts the demo mailbox if configured, starts
 // both Haraka instances, waits until they listen and prints what runs where.
-// Ctrl-C (or SIGTERM from systemd) stops everything cleanly; if an instance dies,
-// the launcher says so, stops the rest and exits non-zero.
+// Ctrl-C (or SIGTERM from systemd) stops everything cleanly, during startup too;
+// if an instance dies, the launcher says so, stops the rest and exits non-zero.
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
@@ -16,6 +18,7 @@ import { loadGatewayConfig, type GatewayConfig } from '../lib/config/gateway'
 import { checkInstance } from '../lib/config/instance'
 import { deploymentRoot, instanceDir, type InstanceName } from '../lib/config/paths'
 import { startMailbox, type Mailbox } from '../lib/demo/mailbox'
+import { ensureEngine, planSpamEngine, planVirusEngine, type EngineHandle, type EnginePlan } from '../lib/engines/scanners'
 import { formatHostPort, type HostPort } from '../lib/net/address'
 import { redact } from '../lib/redis/client'
 import { ensureRedis, type RedisHandle } from './redis-launcher'
@@ -32,13 +35,42 @@ interface Running {
 
 export async function start(): Promise<number> {
   let cfg: GatewayConfig
+  let engines: EnginePlan[]
   try {
     cfg = loadGatewayConfig()
-    for (const name of INSTANCES) checkInstance(instanceDir(name), name)
+    const plugins = new Map(INSTANCES.map((name) => [name, checkInstance(instanceDir(name), name)]))
+    const inbound = plugins.get('inbound')!
+    engines = [planSpamEngine(instanceDir('inbound'), inbound), planVirusEngine(instanceDir('inbound'), inbound)]
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err
     console.error(`gateway: configuration error: ${err.message}`)
     return 78
+  }
+
+  // From here on Ctrl-C must stop whatever already runs: private engines and
+  // Redis live in their own process groups and would outlive the launcher.
+  const interrupted = new AbortController()
+  const signalled = new Promise<'signal'>((resolve) => {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(sig, () => {
+        interrupted.abort()
+        resolve('signal')
+      })
+    }
+  })
+  const started: (() => Promise<void>)[] = [] // stop functions of Redis, engines, mailbox, in start order
+  let running: Running[] = []
+  let stopping = false
+  const stopAll = async (): Promise<void> => {
+    stopping = true
+    await Promise.all(running.map((r) => stopInstance(r)))
+    for (const stop of started.splice(0).reverse()) await stop()
+  }
+  const stoppedBySignal = async (): Promise<number> => {
+    console.log('gateway: stopping...')
+    await stopAll()
+    console.log('gateway: stopped')
+    return 0
   }
 
   let redis: RedisHandle
@@ -47,6 +79,33 @@ export async function start(): Promise<number> {
   } catch (err) {
     console.error(`gateway: ${(err as Error).message}`)
     return 69 // EX_UNAVAILABLE
+  }
+  started.push(() => redis.stop())
+  if (interrupted.signal.aborted) return stoppedBySignal()
+
+  // Both engines at once: a cold rspamd takes 12-25 s, clamd with real signatures as long.
+  const found = await Promise.allSettled(
+    engines.map((plan) =>
+      ensureEngine(plan, {
+        privateDir: path.join(deploymentRoot(), 'var', plan.engine),
+        signal: interrupted.signal,
+        log: (line) => console.log(`gateway: ${line}`),
+      }),
+    ),
+  )
+  const scanners: EngineHandle[] = []
+  for (const f of found) {
+    if (f.status === 'fulfilled') {
+      scanners.push(f.value)
+      started.push(() => f.value.stop())
+    }
+  }
+  if (interrupted.signal.aborted) return stoppedBySignal()
+  const failed = found.find((f): f is PromiseRejectedResult => f.status === 'rejected')
+  if (failed) {
+    // a bug: ensureEngine reports engine trouble in its banner line, it does not throw
+    await stopAll()
+    throw failed.reason
   }
 
   let mailbox: Mailbox | undefined
@@ -57,23 +116,21 @@ export async function start(): Promise<number> {
       mailbox = await startMailbox({ ...mailboxAt, dir: mailboxDir, log: (l) => console.log(`[demo-mailbox] ${l}`) })
     } catch (err) {
       console.error(`gateway: cannot start the demo mailbox on ${formatHostPort(mailboxAt)}: ${(err as Error).message}`)
-      await redis.stop()
+      await stopAll()
       return 69
     }
+    const box = mailbox
+    started.push(() => box.close())
   }
 
-  const running = INSTANCES.map((name) => spawnInstance(name, redis.url))
-  let stopping = false
-  const stopAll = async (): Promise<void> => {
-    stopping = true
-    await Promise.all(running.map((r) => stopInstance(r)))
-    await mailbox?.close()
-    await redis.stop()
-  }
+  // The scanner settings reach the inbound instance only (outbound loads no scanner).
+  const scannerEnv = Object.assign({}, ...scanners.map((s) => s.env)) as Record<string, string>
+  running = INSTANCES.map((name) => spawnInstance(name, redis.url, name === 'inbound' ? scannerEnv : {}))
 
   const firstExit = Promise.race(running.map((r) => r.exited.then((code) => ({ r, code }))))
   const ready = Promise.all(running.map((r) => waitListening(cfg.settings[r.name].listen)))
-  const startup = await Promise.race([ready.then(() => 'ready' as const), firstExit, sleep(STARTUP_TIMEOUT_MS).then(() => 'timeout' as const)])
+  const startup = await Promise.race([ready.then(() => 'ready' as const), firstExit, signalled, sleep(STARTUP_TIMEOUT_MS).then(() => 'timeout' as const)])
+  if (startup === 'signal') return stoppedBySignal()
   if (startup !== 'ready') {
     const why = startup === 'timeout' ? 'did not start listening in time' : `${startup.r.name} exited during startup (code ${startup.code})`
     console.error(`gateway: ${why}; see the log lines above`)
@@ -81,27 +138,19 @@ export async function start(): Promise<number> {
     return startup !== 'timeout' && startup.code === 78 ? 78 : 1
   }
 
-  printBanner(cfg, redis, mailboxAt ? { at: mailboxAt, dir: mailboxDir } : undefined)
+  printBanner(cfg, redis, engines.map((plan, i) => ({ plan, handle: scanners[i]! })), mailboxAt ? { at: mailboxAt, dir: mailboxDir } : undefined)
 
-  const signalled = new Promise<'signal'>((resolve) => {
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve('signal'))
-  })
   const outcome = await Promise.race([signalled, firstExit])
-  if (outcome === 'signal') {
-    console.log('gateway: stopping...')
-    await stopAll()
-    console.log('gateway: stopped')
-    return 0
-  }
+  if (outcome === 'signal') return stoppedBySignal()
   if (!stopping) console.error(`gateway: ${outcome.r.name} exited unexpectedly (code ${outcome.code}); stopping the gateway`)
   await stopAll()
   return 1
 }
 
-function spawnInstance(name: InstanceName, redisUrl: string): Running {
+function spawnInstance(name: InstanceName, redisUrl: string, extraEnv: Record<string, string>): Running {
   const harakaBin = require.resolve('haraka/bin/haraka')
   const child = spawn(process.execPath, [harakaBin, '-c', instanceDir(name)], {
-    env: { ...process.env, REDIS_URL: redisUrl, GATEWAY_INSTANCE: name },
+    env: { ...process.env, ...extraEnv, REDIS_URL: redisUrl, GATEWAY_INSTANCE: name },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Own process group: a terminal Ctrl-C reaches only the launcher, which then
     // sends exactly one SIGINT (a second SIGINT makes Haraka exit without cleanup).
@@ -142,7 +191,7 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
-function printBanner(cfg: GatewayConfig, redis: RedisHandle, demo?: { at: HostPort; dir: string }): void {
+function printBanner(cfg: GatewayConfig, redis: RedisHandle, scanners: { plan: EnginePlan; handle: EngineHandle }[], demo?: { at: HostPort; dir: string }): void {
   const { settings } = cfg
   const list = (a: readonly HostPort[]) => a.map(formatHostPort).join(', ')
   const internal = settings.internal.hosts
@@ -159,6 +208,7 @@ function printBanner(cfg: GatewayConfig, redis: RedisHandle, demo?: { at: HostPo
     `            relays for authenticated senders only (AUTH after STARTTLS) to the Internet by MX`,
     `            users: ${fs.existsSync(usersFile) ? usersFile : 'none yet: add one with "node bin/gateway user add NAME"'}`,
     `  redis     ${redact(redis.url)}${redis.private ? ` (private redis-server, data in ${redis.dir})` : ''}`,
+    ...scanners.map(({ plan, handle }) => `  ${plan.engine.padEnd(9)} ${handle.line}`),
     '',
     `  Try it:   node bin/gateway send --to someone@${[...cfg.acceptedDomains][0]}`,
     '  Stop:     Ctrl-C',

@@ -1,23 +1,66 @@
 // The quick start: `gateway start` brings up Redis (a private redis-server when
-// none is reachable), the demo mailbox and both instances, prints the banner,
-// lets mail flow into .eml files, and stops cleanly on Ctrl-C (SIGINT).
+// none is reachable), the scan engines (a private rspamd and clamd when none
+// answers; scanning OFF, mail marked unscanned, when they are not installed),
+// the demo mailbox and both instances, prints the banner, lets mail flow into
+// .eml files, and stops all of it cleanly on Ctrl-C (SIGINT).
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
+import net from 'node:net'
 import path from 'node:path'
 
-import { afterAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest'
 
 import { GATEWAY_ROOT } from '../lib/config/paths'
 import { SmtpClient } from '../lib/smtp/client'
+import { eicar, TestClamd } from './helpers/clamd'
 import { makeDeploymentRoot, sendMail, testMessage } from './helpers/gateway'
 import { addressBlock } from './helpers/net'
 import { freePort } from './helpers/redis-server'
+import { seedRspamdCache } from './helpers/rspamd'
+
+const GTUBE = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
+const FROM = 'a@sender.test'
+const TO = 'postmaster@example.com'
+/** Programs that do not exist: rspamd and clamd "not installed". */
+const ABSENT = { RSPAMD_BIN: '/nonexistent/rspamd', CLAMD_BIN: '/nonexistent/clamd' }
 
 const roots: string[] = []
+const launched: { child: ChildProcess; exit: Promise<number | null> }[] = []
+// A failed assertion must not leave a gateway (and its engines) running: Ctrl-C it, as an operator would.
+afterEach(async () => {
+  for (const gw of launched.splice(0)) {
+    if (gw.child.exitCode === null && gw.child.signalCode === null) {
+      gw.child.kill('SIGINT')
+      await gw.exit
+    }
+  }
+}, 60_000)
 afterAll(() => {
   for (const r of roots) fs.rmSync(r, { recursive: true, force: true })
 })
+
+/** The shipped scanner config, with [main] server where nothing answers (a system rspamd or clamd on this machine must not be found). */
+async function deadScannerFiles(): Promise<Record<string, string>> {
+  const shipped = (file: string) => fs.readFileSync(path.join(GATEWAY_ROOT, 'inbound', 'config', file), 'utf8')
+  const withServer = (ini: string, server: string) => ini.replace(/^server=.*\n/m, '').replace(/^\[main\]$/m, `[main]\nserver=${server}`)
+  return {
+    'inbound/config/gateway-spam.ini': withServer(shipped('gateway-spam.ini'), `127.0.0.1:${await freePort()}`),
+    'inbound/config/gateway-antivirus.ini': withServer(shipped('gateway-antivirus.ini'), '/nonexistent/clamd.ctl'),
+  }
+}
+
+/** A deployment root with the demo mailbox on block.ip(3) and dead scanner addresses. */
+async function demoRoot(block: { ip: (n: number) => string }, gatewayIni = ''): Promise<string> {
+  const root = makeDeploymentRoot({
+    'config/gateway.ini': `[internal]\nhosts[]=${block.ip(3)}:2526\n${gatewayIni}[demo]\nmailbox_listen=${block.ip(3)}:2526\nmailbox_dir=var/mailbox\n`,
+    ...(await deadScannerFiles()),
+  })
+  roots.push(root)
+  // What a second `npm start` finds: compiled rspamd rules (a cold start takes 12-25 s).
+  await seedRspamdCache(path.join(root, 'var', 'rspamd', 'db'))
+  return root
+}
 
 function launch(root: string, env: Record<string, string>): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
   const { REDIS_URL: _r, NODE_ENV: _n, VITEST: _v, ...inherited } = process.env
@@ -29,6 +72,7 @@ function launch(root: string, env: Record<string, string>): { child: ChildProces
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d))
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d))
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  launched.push({ child, exit })
   return { child, output: () => out, exit }
 }
 
@@ -40,51 +84,162 @@ async function waitFor(output: () => string, pattern: RegExp, timeoutMs = 45_000
   }
 }
 
+/** The .eml file in the demo mailbox holding `marker`. */
+async function stored(root: string, marker: string): Promise<string> {
+  const mailbox = path.join(root, 'var', 'mailbox')
+  const until = Date.now() + 20_000
+  while (Date.now() < until) {
+    const files = fs.existsSync(mailbox) ? fs.readdirSync(mailbox).filter((f) => f.endsWith('.eml')) : []
+    for (const f of files) {
+      const raw = fs.readFileSync(path.join(mailbox, f), 'utf8')
+      if (raw.includes(marker)) return raw
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`nothing with ${marker} in ${mailbox}`)
+}
+
+/** The header block of a stored message. */
+function headersOf(raw: string): string {
+  return raw.slice(0, raw.search(/\r?\n\r?\n/))
+}
+
+/** One message through the inbound instance on its own connection; the end-of-DATA reply. */
+async function send(host: string, text: string) {
+  const { client } = await SmtpClient.connect({ host, port: 2525 })
+  try {
+    await client.ehlo()
+    return (await sendMail(client, { from: FROM, to: [TO] }, text)).end!
+  } finally {
+    await client.quit()
+  }
+}
+
+function listening(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, host)
+    s.once('connect', () => (s.destroy(), resolve(true)))
+    s.once('error', () => resolve(false))
+  })
+}
+
+function port(banner: string, pattern: RegExp): number {
+  const m = pattern.exec(banner)
+  expect(m, `${pattern} in:\n${banner}`).not.toBeNull()
+  return Number(m![1])
+}
+
 describe('gateway start', () => {
-  it('runs the whole gateway with a private Redis and the demo mailbox, and stops cleanly on SIGINT', async () => {
+  it('runs the whole gateway with a private Redis, private rspamd and clamd and the demo mailbox: spam and viruses refused, clean mail delivered scanned; SIGINT stops everything', async () => {
     const block = addressBlock()
-    const deadRedis = await freePort()
-    const root = makeDeploymentRoot({
-      'config/gateway.ini': `[internal]\nhosts[]=${block.ip(3)}:2526\n[redis]\nurl=redis://127.0.0.1:${deadRedis}\n[demo]\nmailbox_listen=${block.ip(3)}:2526\nmailbox_dir=var/mailbox\n`,
-    })
-    roots.push(root)
+    const root = await demoRoot(block, `[redis]\nurl=redis://127.0.0.1:${await freePort()}\n`)
     const gw = launch(root, { GATEWAY_INBOUND_LISTEN: `${block.ip(1)}:2525`, GATEWAY_OUTBOUND_LISTEN: `${block.ip(2)}:2587` })
-    await waitFor(gw.output, /Edge SMTP gateway is running[^]*Stop:/)
+    await waitFor(gw.output, /Edge SMTP gateway is running[^]*Stop:/, 90_000)
     const banner = gw.output()
     expect(banner).toContain(`inbound   ${block.ip(1)}:2525`)
     expect(banner).toContain('accepts anonymous Internet mail for: example.com')
     expect(banner).toContain(`${block.ip(3)}:2526 (DEMO mailbox: stores .eml files in ${path.join(root, 'var', 'mailbox')})`)
     expect(banner).toContain(`outbound  ${block.ip(2)}:2587`)
     expect(banner).toMatch(/redis {5}redis:\/\/127\.0\.0\.1:\d+ \(private redis-server, data in /)
+    const rspamdPort = port(banner, new RegExp(`^  rspamd {4}spam scanning: 127\\.0\\.0\\.1:(\\d+) \\(private rspamd, data in ${path.join(root, 'var', 'rspamd')}; local rules only, no DNS or network checks\\)$`, 'm'))
+    // demo signatures here (no freshclam data); a machine with /var/lib/clamav signatures uses those
+    const clamdPort = port(
+      banner,
+      new RegExp(`^  clamd {5}virus scanning: 127\\.0\\.0\\.1:(\\d+) \\(private clamd, data in ${path.join(root, 'var', 'clamd')}; (demo signatures only: run freshclam|signatures from /var/lib/clamav)`, 'm'),
+    )
 
-    const { client } = await SmtpClient.connect({ host: block.ip(1), port: 2525 })
-    await client.ehlo()
-    const { text, marker } = testMessage({ from: 'a@sender.test', to: 'postmaster@example.com' })
-    expect((await sendMail(client, { from: 'a@sender.test', to: ['postmaster@example.com'] }, text)).end!.code).toBe(250)
-    await client.quit()
-    const mailbox = path.join(root, 'var', 'mailbox')
-    const until = Date.now() + 20_000
-    let stored: string[] = []
-    while (stored.length === 0 && Date.now() < until) {
-      stored = fs.existsSync(mailbox) ? fs.readdirSync(mailbox).filter((f) => f.endsWith('.eml')) : []
-      await new Promise((r) => setTimeout(r, 100))
-    }
-    expect(stored).toHaveLength(1)
-    expect(fs.readFileSync(path.join(mailbox, stored[0]!), 'utf8')).toContain(marker)
+    const spam = testMessage({ from: FROM, to: TO, body: `${GTUBE}\r\n` })
+    expect(await send(block.ip(1), spam.text)).toMatchObject({ code: 550, enhanced: '5.7.1' })
+    const virus = testMessage({ from: FROM, to: TO, body: eicar().toString('latin1') })
+    expect(await send(block.ip(1), virus.text)).toMatchObject({ code: 554, enhanced: '5.7.1' })
+    const clean = testMessage({ from: FROM, to: TO })
+    expect((await send(block.ip(1), clean.text)).code).toBe(250)
+    const headers = headersOf(await stored(root, clean.marker))
+    expect(headers).toMatch(/^X-Gateway-SCL: [0-4]$/m)
+    expect(headers).toMatch(/^X-Gateway-Checks: .*virus=clean \(accept\)/m)
+    expect(headers).not.toMatch(/unscanned/)
+    const files = fs.readdirSync(path.join(root, 'var', 'mailbox')).map((f) => fs.readFileSync(path.join(root, 'var', 'mailbox', f), 'utf8'))
+    expect(files.some((raw) => raw.includes(spam.marker) || raw.includes(virus.marker))).toBe(false)
 
     gw.child.kill('SIGINT')
     expect(await gw.exit).toBe(0)
     expect(gw.output()).toContain('gateway: stopped')
-    // nothing left listening
+    // nothing left listening: instances, rspamd, clamd
     await expect(SmtpClient.connect({ host: block.ip(1), port: 2525 })).rejects.toThrow(/ECONNREFUSED/)
-  })
+    expect(await listening('127.0.0.1', rspamdPort)).toBe(false)
+    expect(await listening('127.0.0.1', clamdPort)).toBe(false)
+  }, 120_000)
 
-  it('says so and exits non-zero when an instance dies, stopping the rest', async () => {
+  it('without rspamd and clamd installed: the banner says scanning is OFF, and mail flows marked unscanned', async () => {
     const block = addressBlock()
-    const root = makeDeploymentRoot({ 'config/gateway.ini': `[internal]\nhosts[]=${block.ip(3)}:2526\n[demo]\nmailbox_listen=\n` })
-    roots.push(root)
-    const gw = launch(root, { REDIS_URL: inject('redisUrl'), GATEWAY_INBOUND_LISTEN: `${block.ip(1)}:2525`, GATEWAY_OUTBOUND_LISTEN: `${block.ip(2)}:2587` })
+    const root = await demoRoot(block)
+    const gw = launch(root, { ...ABSENT, REDIS_URL: inject('redisUrl'), GATEWAY_INBOUND_LISTEN: `${block.ip(1)}:2525`, GATEWAY_OUTBOUND_LISTEN: `${block.ip(2)}:2587` })
     await waitFor(gw.output, /Edge SMTP gateway is running[^]*Stop:/)
+    const banner = gw.output()
+    expect(banner).toContain(
+      '  rspamd    spam scanning: OFF (rspamd not installed: apt-get install rspamd; RSPAMD_BIN=/nonexistent/rspamd is not a program); mail is delivered marked "X-Gateway-Spam: unscanned"',
+    )
+    expect(banner).toContain(
+      '  clamd     virus scanning: OFF (clamd not installed: apt-get install clamav-daemon; CLAMD_BIN=/nonexistent/clamd is not a program); mail is delivered marked "X-Gateway-Virus: unscanned"',
+    )
+
+    const { text, marker } = testMessage({ from: FROM, to: TO })
+    expect((await send(block.ip(1), text)).code).toBe(250)
+    const headers = headersOf(await stored(root, marker))
+    expect(headers).toMatch(/^X-Gateway-Spam: unscanned$/m)
+    expect(headers).toMatch(/^X-Gateway-Virus: unscanned$/m)
+    expect(headers).toMatch(/^X-Gateway-Checks: .*virus=unscanned \(accept\)/m)
+    expect(headers).toMatch(/^X-Gateway-Checks: .*spam=unscanned \(accept\)/m)
+    expect(headers).not.toMatch(/^X-Gateway-SCL:/m)
+    // nothing was started for them
+    expect(fs.existsSync(path.join(root, 'var', 'clamd'))).toBe(false)
+    expect(fs.existsSync(path.join(root, 'var', 'rspamd', 'conf'))).toBe(false)
+
+    gw.child.kill('SIGINT')
+    expect(await gw.exit).toBe(0)
+  }, 90_000)
+
+  it("uses an engine that answers at its configured address (here GATEWAY_CLAMD_SERVER), and keeps the operator's on_error for a missing one", async () => {
+    const block = addressBlock()
+    const clamd = await new TestClamd().start()
+    try {
+      const root = await demoRoot(block)
+      const gw = launch(root, {
+        RSPAMD_BIN: ABSENT.RSPAMD_BIN,
+        GATEWAY_SPAM_ON_ERROR: 'tempfail',
+        GATEWAY_CLAMD_SERVER: clamd.address,
+        REDIS_URL: inject('redisUrl'),
+        GATEWAY_INBOUND_LISTEN: `${block.ip(1)}:2525`,
+        GATEWAY_OUTBOUND_LISTEN: `${block.ip(2)}:2587`,
+      })
+      await waitFor(gw.output, /Edge SMTP gateway is running[^]*Stop:/)
+      const banner = gw.output()
+      expect(banner).toContain(`  clamd     virus scanning: ${clamd.address} (system clamd)`)
+      expect(banner).toMatch(/^ {2}rspamd {4}spam scanning: OFF \(rspamd not installed: .*\); mail is refused with 451 \(on_error=tempfail: senders retry later\)$/m)
+      expect(fs.existsSync(path.join(root, 'var', 'clamd'))).toBe(false)
+
+      // the configured clamd scans: the virus is refused before the spam check runs
+      const virus = testMessage({ from: FROM, to: TO, body: eicar().toString('latin1') })
+      expect(await send(block.ip(1), virus.text)).toMatchObject({ code: 554, enhanced: '5.7.1' })
+      // no rspamd and the operator's on_error=tempfail: the sender is asked to retry
+      const clean = testMessage({ from: FROM, to: TO })
+      expect(await send(block.ip(1), clean.text)).toMatchObject({ code: 451, enhanced: '4.7.1' })
+
+      gw.child.kill('SIGINT')
+      expect(await gw.exit).toBe(0)
+      expect(await clamd.answers()).toBe(true) // not ours to stop
+    } finally {
+      await clamd.dispose()
+    }
+  }, 90_000)
+
+  it('says so and exits non-zero when an instance dies, stopping the rest (private engines included)', async () => {
+    const block = addressBlock()
+    const root = await demoRoot(block)
+    const gw = launch(root, { REDIS_URL: inject('redisUrl'), GATEWAY_INBOUND_LISTEN: `${block.ip(1)}:2525`, GATEWAY_OUTBOUND_LISTEN: `${block.ip(2)}:2587` })
+    await waitFor(gw.output, /Edge SMTP gateway is running[^]*Stop:/, 90_000)
+    const rspamdPort = port(gw.output(), /^ {2}rspamd {4}spam scanning: 127\.0\.0\.1:(\d+) \(private rspamd/m)
+    const clamdPort = port(gw.output(), /^ {2}clamd {5}virus scanning: 127\.0\.0\.1:(\d+) \(private clamd/m)
     const found = spawnSync('pgrep', ['-f', `haraka -c ${path.join(root, 'inbound')}$`], { encoding: 'utf8' })
     const pid = Number(found.stdout.trim().split('\n')[0])
     expect(pid).toBeGreaterThan(0)
@@ -92,7 +247,9 @@ describe('gateway start', () => {
     expect(await gw.exit).toBe(1)
     expect(gw.output()).toContain('gateway: inbound exited unexpectedly')
     await expect(SmtpClient.connect({ host: block.ip(2), port: 2587 })).rejects.toThrow(/ECONNREFUSED/)
-  })
+    expect(await listening('127.0.0.1', rspamdPort)).toBe(false)
+    expect(await listening('127.0.0.1', clamdPort)).toBe(false)
+  }, 120_000)
 
   it('refuses to start with a clear message when REDIS_URL is set but unreachable', async () => {
     const root = makeDeploymentRoot()
@@ -109,5 +266,13 @@ describe('gateway start', () => {
     const gw = launch(root, {})
     expect(await gw.exit).toBe(78)
     expect(gw.output().trim()).toBe(`gateway: configuration error: ${path.join(root, 'config', 'accepted_domains')}:1: not a domain: is not a domain name`)
+  })
+
+  it('refuses to start on a bad scanner override with the one-line message naming the variable', async () => {
+    const root = makeDeploymentRoot()
+    roots.push(root)
+    const gw = launch(root, { GATEWAY_VIRUS_ON_ERROR: 'ignore' })
+    expect(await gw.exit).toBe(78)
+    expect(gw.output().trim()).toBe('gateway: configuration error: environment variable GATEWAY_VIRUS_ON_ERROR: "ignore" is not one of: tempfail, accept')
   })
 })

@@ -13,11 +13,12 @@ import path from 'node:path'
 import { PassThrough } from 'node:stream'
 
 import { scanStream, type ClamdOptions } from '../../lib/antivirus/clamd-client'
-import { ClamdError, formatClamdAddress, parseClamdAddress, type ClamdAddress, type ScanResult } from '../../lib/antivirus/clamd-protocol'
+import { ClamdError, formatClamdAddress, type ScanResult } from '../../lib/antivirus/clamd-protocol'
 import { ConfigError } from '../../lib/config/errors'
 import { displayPath, instanceConfigDir } from '../../lib/config/paths'
 import { pluginConfig, pluginConfigFile } from '../../lib/config/plugin-config'
-import { field, type Field } from '../../lib/config/schema'
+import { field } from '../../lib/config/schema'
+import { virusEngineFields } from '../../lib/engines/settings'
 import { definePlugin } from '../../lib/plugin/define'
 import { deny } from '../../lib/plugin/verdict'
 import { actionField, decide, type Finding } from '../../lib/policy/actions'
@@ -27,22 +28,14 @@ const NAME = 'gateway-antivirus'
 const CHECK = 'virus'
 const HEADER = 'X-Gateway-Virus'
 
-const clamdAddress = (fallback: string): Field<ClamdAddress> => ({
-  parse: (raw) => {
-    if (Array.isArray(raw)) throw new Error('takes one value, not a list')
-    return parseClamdAddress(raw)
-  },
-  fallback: () => parseClamdAddress(fallback),
-})
-
 const schema = {
   main: {
-    /** clamd's address: host:port (TCPAddr/TCPSocket) or the absolute path of its LocalSocket. */
-    server: clamdAddress('/run/clamav/clamd.ctl'),
+    /** clamd's address: host:port (TCPAddr/TCPSocket) or the absolute path of its LocalSocket; GATEWAY_CLAMD_SERVER overrides it (`gateway start` sets it for a private clamd). */
+    server: virusEngineFields.server,
     /** What happens to a message with a virus. */
     action: actionField('reject'),
-    /** What happens when clamd gives no verdict: tempfail (the sender retries) or accept unscanned. */
-    on_error: field.oneOf(['tempfail', 'accept'] as const, { default: 'tempfail' }),
+    /** What happens when clamd gives no verdict: tempfail (the sender retries) or accept unscanned; GATEWAY_VIRUS_ON_ERROR overrides it. */
+    on_error: virusEngineFields.on_error,
     /** Longest wait for a connection to clamd. */
     connect_timeout_ms: field.int({ default: 2000, min: 100, max: 10_000 }),
     /** Longest a whole scan may take; below the 20 s after which the hook itself gives up. */

@@ -13,6 +13,7 @@ import { ConfigError } from '../../lib/config/errors'
 import { pluginConfig, pluginConfigFile } from '../../lib/config/plugin-config'
 import { displayPath, instanceConfigDir } from '../../lib/config/paths'
 import { field } from '../../lib/config/schema'
+import { spamEngineFields } from '../../lib/engines/settings'
 import { definePlugin } from '../../lib/plugin/define'
 import { decide, type Action, type Finding } from '../../lib/policy/actions'
 import { reply, REPLIES } from '../../lib/smtp/reply'
@@ -27,12 +28,12 @@ const MAX_TIMEOUT_MS = 25_000
 
 const schema = {
   main: {
-    /** rspamd's scan worker (normal worker), host:port. */
-    server: field.hostPort({ default: { host: '127.0.0.1', port: 11333 }, defaultPort: 11333 }),
+    /** rspamd's scan worker (normal worker), host:port; GATEWAY_RSPAMD_SERVER overrides it (`gateway start` sets it for a private rspamd). */
+    server: spamEngineFields.server,
     /** Longest one scan may take (connect, send, answer). */
     timeout_ms: field.int({ default: 15_000, min: 100, max: MAX_TIMEOUT_MS }),
-    /** rspamd unreachable, too slow or answering nonsense: tempfail (451, sender retries) or accept unscanned. */
-    on_error: field.oneOf(['tempfail', 'accept'] as const, { default: 'tempfail' }),
+    /** rspamd unreachable, too slow or answering nonsense: tempfail (451, sender retries) or accept unscanned; GATEWAY_SPAM_ON_ERROR overrides it. */
+    on_error: spamEngineFields.on_error,
     /** Trial mode: scan, record and label, but every decision becomes "monitor" (nothing refused, held or tagged). */
     monitor: field.bool({ default: false }),
   },
