@@ -10,9 +10,10 @@ import { userCommand } from './users'
 const USAGE = `usage: gateway <command>
   start                 run both instances (and Redis, demo mailbox) in the foreground
   check-config          validate the configuration and exit
-  user add NAME         add or update an outbound relay user (password on stdin)
-  user remove NAME      remove a user
-  user list             list users
+  user add NAME [--may-send LIST]  add or update an outbound relay user (password on stdin)
+  user may-send NAME LIST|default  what a user may send as (MAIL FROM and header From)
+  user remove NAME      remove a user (and its scope)
+  user list             list users and what each may send as
   stats [DAYS]          inbound vs outbound counters per day (default 7 days)
   quarantine list       messages held by a check (show ID | release ID | delete ID)
   send --to ADDRESS     send a test message (see "gateway send --help")`

@@ -17,6 +17,16 @@ export class RedisKeys {
     return `${this.prefix}:harvest:${ip}`
   }
 
+  /** Failed AUTH attempts from one client IP in the current window (outbound brute-force lockout). */
+  authFailuresByIp(ip: string): string {
+    return `${this.prefix}:authfail:ip:${ip}`
+  }
+
+  /** Failed AUTH attempts for one user name, from any client, in the current window. */
+  authFailuresByUser(user: string): string {
+    return `${this.prefix}:authfail:user:${user}`
+  }
+
   /** Pattern matching every stats key of a direction (for the CLI). */
   statsPattern(direction: Direction): string {
     return `${this.prefix}:stats:${direction}:*`

@@ -1,42 +1,103 @@
 // gateway-submission-auth (outbound): the relay serves authenticated internal
-// senders only. AUTH PLAIN/LOGIN is advertised and accepted only inside TLS, for
-// every client address (loopback and private ones too: Haraka's stock flat_file
-// plugin offers it in clear to those). Credentials are scrypt hashes managed by
-// `gateway user`. Without a successful AUTH, every RCPT gets 530 5.7.0.
+// senders only, and each only as what it owns. AUTH PLAIN/LOGIN is advertised
+// and accepted only inside TLS, for every client address (loopback and private
+// ones too: Haraka's stock flat_file plugin offers it in clear to those);
+// credentials are scrypt hashes managed by `gateway user`. Failed attempts are
+// counted per client IP and user name in Redis (shared by all outbound nodes) and
+// lock AUTH out for a window. Internal servers may instead present a pinned client
+// certificate. MAIL FROM and the header From must lie in the sender's scope.
+// Without authentication, every RCPT gets 530 5.7.0.
 
 import path from 'node:path'
 
 import { CredentialStore } from '../../lib/auth/credentials'
+import { AuthLockout, type LockoutState } from '../../lib/auth/lockout'
+import { displayFingerprint } from '../../lib/auth/peers'
+import { ScopeStore, type ScopeSource } from '../../lib/auth/scope-file'
 import { continueAuth, MECHANISMS, startAuth, type SaslState, type SaslStep } from '../../lib/auth/sasl'
+import type { SenderScope } from '../../lib/auth/sender-scope'
+import { checkTlsForPeers, loadSubmissionConfig } from '../../lib/auth/submission-config'
+import { gatewayConfig } from '../../lib/config/gateway'
 import { instanceConfigDir } from '../../lib/config/paths'
-import { pluginConfig } from '../../lib/config/plugin-config'
-import { field } from '../../lib/config/schema'
+import { pluginConfigFile } from '../../lib/config/plugin-config'
 import { definePlugin } from '../../lib/plugin/define'
-import { accept, deny, reject, tempfail, type Verdict } from '../../lib/plugin/verdict'
-import { REPLIES } from '../../lib/smtp/reply'
-
-const schema = {
-  main: {
-    /** The credential file, relative to this instance's config folder. */
-    users_file: field.string({ default: 'smtp-users' }),
-    /** Failed attempts after which the session is closed. */
-    max_failures: field.int({ default: 3, min: 1, max: 100 }),
-    /** Delay before answering a failed attempt, growing with each failure (ms). */
-    failure_delay_ms: field.int({ default: 1000, min: 0, max: 30_000 }),
-  },
-}
+import { accept, deny, type Verdict } from '../../lib/plugin/verdict'
+import { acquireGatewayRedis } from '../../lib/redis/gateway-redis'
+import { headerAddresses } from '../../lib/sender/patterns'
+import { REPLIES, reply } from '../../lib/smtp/reply'
+import { countDecision } from '../../lib/stats/decisions'
 
 const NOTE_STATE = 'gateway_auth_state'
 const NOTE_FAILURES = 'gateway_auth_failures'
+const NOTE_IDENTITY = 'gateway_auth_identity'
+const NOTE_CERT_SEEN = 'gateway_auth_cert_seen'
+
+/** Who the session is authenticated as. */
+interface Identity {
+  kind: 'user' | 'peer'
+  name: string
+  /** Peers carry their scope from the config; users' scopes are looked up (the file may change). */
+  scope?: SenderScope
+}
+
+const INVALID = reply(535, '5.7.8', 'Authentication credentials invalid')
+// RFC 4954's answer for a temporary authentication failure. It is the same for a
+// right or a wrong password and for existing or unknown users: it tells the
+// client to come back later, nothing about the credentials.
+const LOCKED_OUT = reply(454, '4.7.0', 'Temporary authentication failure')
+const TOO_MANY = reply(421, '4.7.0', 'Too many authentication failures')
+const SENDER_REFUSED = reply(550, '5.7.1', 'Sender address rejected: not authorised for this account')
+const FROM_REFUSED = reply(550, '5.7.1', 'Message rejected: From address not authorised for this account')
+
+const REDIS_WARN_INTERVAL_MS = 30_000
 
 export = definePlugin({
   name: 'gateway-submission-auth',
   setup({ plugin }) {
-    const { main } = pluginConfig('gateway-submission-auth', schema)
-    const store = new CredentialStore(path.resolve(instanceConfigDir(), main.users_file), (m) => plugin.logwarn(m))
+    const cfg = loadSubmissionConfig(pluginConfigFile('gateway-submission-auth'))
+    const dir = instanceConfigDir()
+    const warn = (m: string) => plugin.logwarn(m)
+    const store = new CredentialStore(path.resolve(dir, cfg.usersFile), warn)
+    const scopes = new ScopeStore(path.resolve(dir, cfg.scopesFile), gatewayConfig().acceptedDomains, warn)
+    if (cfg.peers.size > 0) {
+      // tls.ini as Haraka's TLS layer reads it (same booleans and defaults as tls_socket.load_tls_ini)
+      const getIni = plugin.config.get as unknown as (name: string, opts: { booleans: string[] }) => { main?: Record<string, unknown> }
+      const tls = getIni.call(plugin.config, 'tls.ini', { booleans: ['+main.requestCert', '-main.rejectUnauthorized'] })
+      checkTlsForPeers(tls.main, path.join(dir, 'tls.ini'))
+    }
+
+    const counting = cfg.lockout.maxPerIp > 0 || cfg.lockout.maxPerUser > 0
+    const redis = counting ? acquireGatewayRedis((level, m) => (level === 'error' ? plugin.logerror(m) : plugin.lognotice(m))) : undefined
+    const lockout = redis ? new AuthLockout(redis.client, redis.keys, cfg.lockout) : undefined
+    let lastRedisWarning = 0
 
     const respond = (c: Haraka.Connection, code: number, text: string) =>
       new Promise<void>((resolve) => c.respond(code, text, resolve))
+
+    const identityOf = (c: Haraka.Connection) => c.notes[NOTE_IDENTITY] as Identity | undefined
+
+    function authenticated(c: Haraka.Connection, id: Identity): void {
+      c.relaying = true
+      c.notes[NOTE_IDENTITY] = id
+      if (id.kind === 'user') c.notes.auth_user = id.name
+      c.authheader = '(authenticated bits=0)\n'
+    }
+
+    /** Redis could not count: the session limit still protects; say so, but not on every attempt. */
+    function uncounted(c: Haraka.Connection, state: LockoutState): void {
+      if (state.locked || state.counted) return
+      const now = Date.now()
+      if (now - lastRedisWarning < REDIS_WARN_INTERVAL_MS) return
+      lastRedisWarning = now
+      c.logwarn(plugin, 'lockout counters unavailable (Redis): only the per-session limit applies')
+    }
+
+    function lockedOut(c: Haraka.Connection, user: string, state: LockoutState & { locked: true }): Verdict {
+      c.lognotice(plugin, `decision check=auth-lockout result=locked_${state.by} action=tempfail detail=${JSON.stringify(`${state.count} failures for ${state.by === 'ip' ? c.remote.ip : user}; AUTH as ${user} refused`)}`)
+      c.results.add({ name: 'auth' }, { fail: `${plugin.name}:locked_${state.by}` })
+      countDecision('auth-lockout', 'tempfail')
+      return deny(LOCKED_OUT, { disconnect: true })
+    }
 
     async function handle(c: Haraka.Connection, step: SaslStep): Promise<Verdict> {
       if (step.kind === 'error') {
@@ -49,44 +110,115 @@ export = definePlugin({
         return accept() // reply already sent
       }
       delete c.notes[NOTE_STATE]
+      const ip = c.remote.ip
+      if (lockout) {
+        // checked before the password: a locked-out guesser learns nothing, even with the right one
+        const before = await lockout.check(ip, step.user)
+        uncounted(c, before)
+        if (before.locked) return lockedOut(c, step.user, before)
+      }
       if (await store.verify(step.user, step.password)) {
-        c.relaying = true
-        c.notes.auth_user = step.user
-        ;(c as unknown as { authheader: string }).authheader = '(authenticated bits=0)\n'
+        authenticated(c, { kind: 'user', name: step.user })
         c.results.add({ name: 'auth' }, { pass: plugin.name, method: step.mech, user: step.user })
-        c.lognotice(plugin, `authenticated ${JSON.stringify(step.user)} (${step.mech})`)
+        const { scope, source } = scopes.scopeOf(step.user)
+        c.lognotice(plugin, `authenticated ${JSON.stringify(step.user)} (${step.mech}); may send as ${scope.toString()} (${source})`)
         await respond(c, 235, '2.7.0 Authentication successful')
         return accept()
       }
       const failures = ((c.notes[NOTE_FAILURES] as number | undefined) ?? 0) + 1
       c.notes[NOTE_FAILURES] = failures
       c.results.add({ name: 'auth' }, { fail: plugin.name, method: step.mech })
+      countDecision('auth', 'reject')
       // The user name is logged for the administrator, never echoed to the client.
       c.lognotice(plugin, `authentication failed for ${JSON.stringify(step.user)} (${step.mech}), failure ${failures}`)
-      await new Promise((r) => setTimeout(r, Math.min(main.failure_delay_ms * failures, 10_000)))
-      if (failures >= main.max_failures) return tempfail(421, '4.7.0', 'Too many authentication failures', { disconnect: true })
-      return reject(535, '5.7.8', 'Authentication credentials invalid')
+      const after = lockout ? await lockout.recordFailure(ip, step.user) : undefined
+      if (after) uncounted(c, after)
+      await new Promise((r) => setTimeout(r, Math.min(cfg.failureDelayMs * failures, 10_000)))
+      if (after?.locked) return lockedOut(c, step.user, after)
+      if (failures >= cfg.maxFailures) return deny(TOO_MANY, { disconnect: true })
+      return deny(INVALID)
+    }
+
+    /** After STARTTLS: a pinned client certificate authenticates the session as its peer. */
+    function identifyPeer(c: Haraka.Connection): void {
+      if (cfg.peers.size === 0 || !c.tls.enabled || c.relaying) return
+      const match = cfg.peers.match((c.tls as Haraka.TlsWithPeer).peerCertificate, new Date())
+      if (match.kind === 'peer') {
+        authenticated(c, { kind: 'peer', name: match.peer.name, scope: match.peer.scope })
+        c.results.add({ name: 'auth' }, { pass: plugin.name, method: 'client-certificate', user: `peer:${match.peer.name}` })
+        c.lognotice(plugin, `authenticated peer ${JSON.stringify(match.peer.name)} by client certificate sha256=${displayFingerprint(match.fingerprint)}`)
+        return
+      }
+      if (match.kind === 'none' || c.notes[NOTE_CERT_SEEN]) return
+      c.notes[NOTE_CERT_SEEN] = true
+      if (match.kind === 'expired') {
+        c.logwarn(plugin, `client certificate of peer ${JSON.stringify(match.peer.name)} is expired or not yet valid: it must AUTH`)
+      } else {
+        c.loginfo(plugin, `client certificate sha256=${displayFingerprint(match.fingerprint)} is not pinned: AUTH required`)
+      }
+    }
+
+    function scopeOf(id: Identity): { scope: SenderScope; source: ScopeSource | 'peer' } {
+      return id.scope ? { scope: id.scope, source: 'peer' } : scopes.scopeOf(id.name)
+    }
+
+    /**
+     * A sender outside the scope. Recorded like a policy decision (log line,
+     * results, counter), but not through decide(): that would write it into the
+     * X-Gateway-Checks header, which on this instance would go out to the Internet.
+     */
+    function outOfScope(c: Haraka.Connection, id: Identity, result: string, address: string, refusal: typeof SENDER_REFUSED): Verdict | undefined {
+      const { scope, source } = scopeOf(id)
+      const action = cfg.senderAction
+      const detail = `${id.kind} ${id.name} used ${address}; may send as ${scope.toString()} (${source})`
+      c.lognotice(plugin, `decision check=sender-scope result=${result} action=${action} detail=${JSON.stringify(detail)}`)
+      ;(c.transaction?.results ?? c.results).add(plugin, { [action === 'monitor' ? 'msg' : 'fail']: `${result}:${action}` })
+      countDecision('sender-scope', action)
+      return action === 'reject' ? deny(refusal) : undefined
     }
 
     return {
       hooks: {
         capabilities(c) {
+          identifyPeer(c)
           if (c.tls.enabled && !c.relaying) c.capabilities.push(`AUTH ${MECHANISMS.join(' ')}`)
         },
         unrecognized_command(c, [command = '', args = '']) {
           const state = c.notes[NOTE_STATE] as SaslState | undefined
           if (state) return handle(c, continueAuth(state, `${command} ${args}`.trim()))
           if (command.toUpperCase() !== 'AUTH') return undefined
-          if (!c.tls.enabled) return reject(530, '5.7.0', 'Must issue a STARTTLS command first')
-          if (c.relaying) return reject(503, '5.5.1', 'Already authenticated')
-          if (c.transaction) return reject(503, '5.5.1', 'AUTH not permitted during a mail transaction')
+          if (!c.tls.enabled) return deny(reply(530, '5.7.0', 'Must issue a STARTTLS command first'))
+          if (c.relaying) return deny(reply(503, '5.5.1', 'Already authenticated'))
+          if (c.transaction) return deny(reply(503, '5.5.1', 'AUTH not permitted during a mail transaction'))
           return handle(c, startAuth(args))
+        },
+        mail(c, [from]) {
+          identifyPeer(c)
+          const id = identityOf(c)
+          if (!id) return undefined // not authenticated: RCPT answers 530
+          const address = from.isNull() ? '' : from.address.toLowerCase()
+          if (scopeOf(id).scope.allows(address)) return undefined
+          return outOfScope(c, id, 'envelope_out_of_scope', address || '<>', SENDER_REFUSED)
         },
         rcpt(c) {
           if (!c.relaying) return deny(REPLIES.authRequired)
           return undefined
         },
+        data_post(c) {
+          const id = identityOf(c)
+          const txn = c.transaction
+          if (!id || !txn) return undefined
+          // What the recipient sees as the author. A message without one is malformed (RFC 5322
+          // requires it) and nothing here could vouch for what a receiver makes of it: refused too.
+          const authors = headerAddresses(txn.header.get_decoded('From'))
+          if (authors.length === 0) return outOfScope(c, id, 'header_from_missing', '(no From)', FROM_REFUSED)
+          const { scope } = scopeOf(id)
+          const foreign = authors.find((a) => !scope.allows(a))
+          if (foreign) return outOfScope(c, id, 'header_from_out_of_scope', foreign, FROM_REFUSED)
+          return undefined
+        },
       },
+      shutdown: () => redis?.release(),
     }
   },
 })

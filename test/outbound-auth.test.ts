@@ -1,0 +1,347 @@
+// Outbound authorisation over real SMTP: each account sends only as what it
+// owns (MAIL FROM before DATA, header From after), failed AUTH attempts lock a
+// client IP or a user name out across connections through Redis, the lockout
+// ends with its window, Redis down leaves the per-session limit, and a pinned
+// client certificate relays without AUTH while an unknown one must AUTH.
+
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+import Redis from 'ioredis'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+
+import { GATEWAY_ROOT } from '../lib/config/paths'
+import { dayOf } from '../lib/redis/keys'
+import { base64, type SmtpClient, type SmtpReply } from '../lib/smtp/client'
+import { CertSmtpSession, makeClientCert } from './helpers/client-cert'
+import { FixtureDns } from './helpers/dns-server'
+import { sendMail, testMessage, TestGateway } from './helpers/gateway'
+import { MailSink, type ReceivedMessage } from './helpers/mail-sink'
+import { addressBlock } from './helpers/net'
+import { TestRedis } from './helpers/redis-server'
+
+const PASSWORD = 'correct horse battery'
+const certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'outbound-auth-certs-'))
+const pinned = makeClientCert(certDir, 'mx1.example.com')
+const stranger = makeClientCert(certDir, 'unknown.example.net')
+
+const block = addressBlock()
+const internal = new MailSink({ host: block.ip(3), port: 2526 })
+const remoteMx = new MailSink({ host: block.ip(10), port: 25 })
+const dns = new FixtureDns(block.ip(53), 5353)
+  .add('partner.test', { type: 'MX', preference: 10, exchange: 'mx.partner.test' })
+  .add('mx.partner.test', { type: 'A', data: block.ip(10) })
+
+const gw = new TestGateway({
+  block,
+  redisUrl: inject('redisUrl'),
+  internalHosts: [internal.address],
+  dnsServer: dns.address,
+  instances: ['outbound'],
+  files: {
+    'outbound/config/gateway-submission-auth.ini': [
+      '[main]',
+      'failure_delay_ms=0',
+      'max_failures=10',
+      '[lockout]',
+      'max_failures_per_ip=3',
+      'max_failures_per_user=3',
+      'window_seconds=600',
+      '[peer.mx1]',
+      `fingerprint=${pinned.fingerprint}`,
+      'may_send=example.com, <>',
+      '',
+    ].join('\n'),
+  },
+})
+const redis = new Redis(inject('redisUrl'))
+
+function gatewayCli(root: string, args: string[], input = ''): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [path.join(GATEWAY_ROOT, 'bin', 'gateway'), ...args], {
+    input,
+    env: { ...process.env, GATEWAY_USERS_FILE: path.join(root, 'outbound', 'config', 'smtp-users') },
+    encoding: 'utf8',
+  })
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+function addUser(root: string, name: string, maySend?: string): void {
+  const r = gatewayCli(root, ['user', 'add', name, ...(maySend ? ['--may-send', maySend] : [])], `${PASSWORD}\n`)
+  expect(r.status, r.stderr).toBe(0)
+}
+
+beforeAll(async () => {
+  await Promise.all([internal.start(), remoteMx.start(), dns.start()])
+  addUser(gw.root, 'app@example.com') // no scope configured: its own address only
+  addUser(gw.root, 'server', 'example.com') // an internal mail server: the whole domain (and bounces)
+  addUser(gw.root, 'cli@example.com')
+  addUser(gw.root, 'ipuser@example.com')
+  addUser(gw.root, 'victim@example.com')
+  await gw.start()
+})
+afterAll(async () => {
+  await gw.stop()
+  await Promise.all([internal.stop(), remoteMx.stop(), dns.stop()])
+  redis.disconnect()
+  fs.rmSync(certDir, { recursive: true, force: true })
+})
+
+async function tlsSession(g: TestGateway, from?: string): Promise<SmtpClient> {
+  const { client } = await g.connect('outbound', from)
+  await client.ehlo()
+  expect((await client.startTls()).code).toBe(220)
+  await client.ehlo()
+  return client
+}
+
+async function login(g: TestGateway, user: string, from?: string): Promise<SmtpClient> {
+  const client = await tlsSession(g, from)
+  const r = await client.send(`AUTH PLAIN ${base64(`\0${user}\0${PASSWORD}`)}`)
+  expect([user, r.code, r.enhanced]).toEqual([user, 235, '2.7.0'])
+  return client
+}
+
+const auth = (client: SmtpClient, user: string, password: string) => client.send(`AUTH PLAIN ${base64(`\0${user}\0${password}`)}`)
+const codes = (r: SmtpReply | undefined) => [r?.code, r?.enhanced]
+
+async function delivered(sink: MailSink, marker: string): Promise<ReceivedMessage> {
+  const until = Date.now() + 20_000
+  for (;;) {
+    const m = sink.messages.find((x) => x.raw.includes(marker))
+    if (m) return m
+    if (Date.now() > until) throw new Error(`${marker} not delivered to ${sink.address}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+/** A counter of today's outbound stats once it reaches `atLeast` (counters are flushed every second). */
+async function statsField(g: TestGateway, field: string, atLeast: number): Promise<number> {
+  const key = `${g.redisPrefix}:stats:outbound:${dayOf(new Date())}`
+  const until = Date.now() + 15_000
+  for (;;) {
+    const n = Number((await redis.hget(key, field)) ?? 0)
+    if (n >= atLeast || Date.now() > until) return n
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+describe('sender scope', () => {
+  it('refuses MAIL FROM outside the scope with 550 5.7.1 before DATA; the own address is relayed', async () => {
+    const client = await login(gw, 'app@example.com')
+    for (const from of ['ceo@example.com', 'app@partner.test', 'app+x@example.com', '']) {
+      const r = await client.send(`MAIL FROM:<${from}>`)
+      expect([from, ...codes(r)]).toEqual([from, 550, '5.7.1'])
+      expect(r.text).toBe('5.7.1 Sender address rejected: not authorised for this account')
+    }
+    const { text, marker } = testMessage({ from: 'App@Example.com', to: 'someone@partner.test' })
+    const r = await sendMail(client, { from: 'App@Example.com', to: ['someone@partner.test'] }, text)
+    await client.quit()
+    expect([r.mail.code, r.rcpts[0]!.code, r.end?.code]).toEqual([250, 250, 250])
+    expect((await delivered(remoteMx, marker)).from).toBe('App@Example.com')
+    expect(gw.log('outbound')).toMatch(/decision check=sender-scope result=envelope_out_of_scope action=reject detail="user app@example.com used ceo@example.com; may send as app@example.com \(default\)"/)
+    expect(await statsField(gw, 'check:sender-scope:reject', 4)).toBeGreaterThanOrEqual(4)
+  })
+
+  it('refuses a header From outside the scope after DATA with 550 5.7.1, display-name tricks included', async () => {
+    const client = await login(gw, 'app@example.com')
+    const refused: string[] = []
+    for (const from of ['<ceo@example.com>', '"app@example.com" <ceo@example.com>', 'App <app@example.com>, <ceo@example.com>', 'undisclosed']) {
+      const { text, marker } = testMessage({ from: 'app@example.com', to: 'someone@partner.test' })
+      const r = await sendMail(client, { from: 'app@example.com', to: ['someone@partner.test'] }, text.replace('From: <app@example.com>', `From: ${from}`))
+      expect([from, r.mail.code, r.data?.code, ...codes(r.end)]).toEqual([from, 250, 354, 550, '5.7.1'])
+      refused.push(marker)
+    }
+    const ok = testMessage({ from: 'app@example.com', to: 'someone@partner.test' })
+    const r = await sendMail(client, { from: 'app@example.com', to: ['someone@partner.test'] }, ok.text.replace('From: <app@example.com>', 'From: "The App" <app@example.com>'))
+    await client.quit()
+    expect(r.end?.code).toBe(250)
+    await delivered(remoteMx, ok.marker)
+    expect(remoteMx.messages.filter((m) => refused.some((marker) => m.raw.includes(marker)))).toEqual([])
+    expect(gw.log('outbound')).toMatch(/decision check=sender-scope result=header_from_out_of_scope action=reject/)
+    expect(gw.log('outbound')).toMatch(/decision check=sender-scope result=header_from_missing action=reject/)
+  })
+
+  it('lets a domain-scoped server account send as anyone@example.com and bounce with <>, but not as other domains', async () => {
+    const client = await login(gw, 'server')
+    const one = testMessage({ from: 'anyone@example.com', to: 'someone@partner.test' })
+    const r1 = await sendMail(client, { from: 'anyone@example.com', to: ['someone@partner.test'] }, one.text.replace('From: <anyone@example.com>', 'From: Someone Else <someone.else@EXAMPLE.com>'))
+    expect(r1.end?.code).toBe(250)
+    const bounce = testMessage({ from: 'MAILER-DAEMON@example.com', to: 'someone@partner.test' })
+    const r2 = await sendMail(client, { from: '', to: ['someone@partner.test'] }, bounce.text)
+    expect([r2.mail.code, r2.end?.code]).toEqual([250, 250])
+    for (const from of ['ceo@partner.test', 'x@mail.example.com', 'x@example.com.evil.test']) {
+      expect([from, ...codes(await client.send(`MAIL FROM:<${from}>`))]).toEqual([from, 550, '5.7.1'])
+    }
+    await client.quit()
+    expect((await delivered(remoteMx, one.marker)).from).toBe('anyone@example.com')
+    expect((await delivered(remoteMx, bounce.marker)).from).toBe('')
+  })
+
+  it('takes a scope set with "gateway user may-send" without a restart, and lists it', async () => {
+    const r = gatewayCli(gw.root, ['user', 'may-send', 'cli@example.com', 'cli@example.com, alerts@example.com'])
+    expect(r.status, r.stderr).toBe(0)
+    const list = gatewayCli(gw.root, ['user', 'list'])
+    expect(list.stdout.split('\n')).toEqual(expect.arrayContaining(['cli@example.com\tcli@example.com, alerts@example.com', 'server\texample.com', 'app@example.com\tapp@example.com (default)']))
+    const bad = gatewayCli(gw.root, ['user', 'may-send', 'cli@example.com', 'alerts@'])
+    expect([bad.status, bad.stderr]).toEqual([65, expect.stringMatching(/--may-send: "alerts@" is not an address, a domain/)])
+
+    const client = await login(gw, 'cli@example.com')
+    expect((await client.send('MAIL FROM:<alerts@example.com>')).code).toBe(250)
+    await client.send('RSET')
+    expect(gatewayCli(gw.root, ['user', 'may-send', 'cli@example.com', 'default']).status).toBe(0)
+    expect(codes(await client.send('MAIL FROM:<alerts@example.com>'))).toEqual([550, '5.7.1'])
+    await client.quit()
+  })
+})
+
+describe('brute-force lockout (shared through Redis)', () => {
+  it('locks a client IP out after 3 failures, even with the right password, for that IP only', async () => {
+    const attacker = block.ip(20)
+    const client = await tlsSession(gw, attacker)
+    expect(codes(await auth(client, 'nobody1', 'guess'))).toEqual([535, '5.7.8'])
+    expect(codes(await auth(client, 'nobody2', 'guess'))).toEqual([535, '5.7.8'])
+    const third = await auth(client, 'nobody3', 'guess')
+    expect([third.code, third.text]).toEqual([454, '4.7.0 Temporary authentication failure'])
+    await client.waitClosed()
+
+    const key = `${gw.redisPrefix}:authfail:ip:${attacker}`
+    expect(await redis.get(key)).toBe('3')
+    const ttl = await redis.ttl(key)
+    expect(ttl).toBeGreaterThan(0)
+    expect(ttl).toBeLessThanOrEqual(600)
+
+    const again = await tlsSession(gw, attacker)
+    expect(codes(await auth(again, 'ipuser@example.com', PASSWORD))).toEqual([454, '4.7.0'])
+    await again.waitClosed()
+    await (await login(gw, 'ipuser@example.com', block.ip(21))).quit()
+    expect(gw.log('outbound')).toMatch(/decision check=auth-lockout result=locked_ip action=tempfail/)
+    expect(await statsField(gw, 'check:auth-lockout:tempfail', 2)).toBeGreaterThanOrEqual(2)
+  })
+
+  it('locks a user name out after 3 failures from two addresses, from anywhere; other users pass', async () => {
+    const a = await tlsSession(gw, block.ip(30))
+    expect(codes(await auth(a, 'victim@example.com', 'guess 1'))).toEqual([535, '5.7.8'])
+    expect(codes(await auth(a, 'victim@example.com', 'guess 2'))).toEqual([535, '5.7.8'])
+    await a.quit()
+    const b = await tlsSession(gw, block.ip(31))
+    expect(codes(await auth(b, 'victim@example.com', 'guess 3'))).toEqual([454, '4.7.0'])
+    await b.waitClosed()
+
+    const key = `${gw.redisPrefix}:authfail:user:victim@example.com`
+    expect(await redis.get(key)).toBe('3')
+    expect(await redis.ttl(key)).toBeGreaterThan(0)
+    expect(await redis.get(`${gw.redisPrefix}:authfail:ip:${block.ip(30)}`)).toBe('2')
+
+    const c = await tlsSession(gw, block.ip(32))
+    expect(codes(await auth(c, 'victim@example.com', PASSWORD))).toEqual([454, '4.7.0'])
+    await c.waitClosed()
+    await (await login(gw, 'ipuser@example.com', block.ip(32))).quit()
+    expect(gw.log('outbound')).toMatch(/decision check=auth-lockout result=locked_user action=tempfail/)
+  })
+})
+
+describe('client certificates (mutual TLS)', () => {
+  it('relays for a pinned certificate without AUTH, within the peer\'s scope, and delivers', async () => {
+    const s = await CertSmtpSession.connect({ ...gw.outbound, localAddress: block.ip(40) })
+    await s.ehlo()
+    await s.startTls(pinned)
+    expect((await s.ehlo()).some((e) => e.startsWith('AUTH'))).toBe(false)
+    expect(codes(await s.send('MAIL FROM:<ceo@partner.test>'))).toEqual([550, '5.7.1'])
+    expect((await s.send('MAIL FROM:<newsletter@example.com>')).code).toBe(250)
+    expect((await s.send('RCPT TO:<someone@partner.test>')).code).toBe(250)
+    const { text, marker } = testMessage({ from: 'newsletter@example.com', to: 'someone@partner.test' })
+    expect((await s.data(text)).code).toBe(250)
+    await s.quit()
+    const msg = await delivered(remoteMx, marker)
+    expect([msg.from, msg.to]).toEqual(['newsletter@example.com', ['someone@partner.test']])
+    expect(gw.log('outbound')).toContain(`authenticated peer "mx1" by client certificate sha256=${pinned.fingerprint}`)
+  })
+
+  it('makes a client with an unknown certificate AUTH as usual', async () => {
+    const s = await CertSmtpSession.connect({ ...gw.outbound, localAddress: block.ip(41) })
+    await s.ehlo()
+    await s.startTls(stranger)
+    expect(await s.ehlo()).toContain('AUTH PLAIN LOGIN')
+    expect((await s.send('MAIL FROM:<newsletter@example.com>')).code).toBe(250)
+    expect(codes(await s.send('RCPT TO:<someone@partner.test>'))).toEqual([530, '5.7.0'])
+    await s.send('RSET')
+    expect(codes(await s.send(`AUTH PLAIN ${base64(`\0server\0${PASSWORD}`)}`))).toEqual([235, '2.7.0'])
+    expect((await s.send('MAIL FROM:<newsletter@example.com>')).code).toBe(250)
+    expect((await s.send('RCPT TO:<someone@partner.test>')).code).toBe(250)
+    await s.quit()
+    expect(gw.log('outbound')).toContain(`client certificate sha256=${stranger.fingerprint} is not pinned: AUTH required`)
+  })
+})
+
+describe('lockout window and Redis outage (own gateway and Redis)', () => {
+  const block2 = addressBlock()
+  const sink2 = new MailSink({ host: block2.ip(3), port: 2526 })
+  const redis2 = new TestRedis()
+  let gw2: TestGateway
+
+  beforeAll(async () => {
+    await Promise.all([sink2.start(), redis2.start()])
+    gw2 = new TestGateway({
+      block: block2,
+      redisUrl: redis2.url,
+      internalHosts: [sink2.address],
+      instances: ['outbound'],
+      files: {
+        'outbound/config/gateway-submission-auth.ini': '[main]\nfailure_delay_ms=0\nmax_failures=3\n[sender]\naction=monitor\n[lockout]\nmax_failures_per_ip=2\nmax_failures_per_user=0\nwindow_seconds=3\n',
+      },
+    })
+    addUser(gw2.root, 'app@example.com')
+    await gw2.start()
+  })
+  afterAll(async () => {
+    await gw2.stop()
+    await Promise.all([sink2.stop(), redis2.stop()])
+  })
+
+  it('lets the client in again once the window has passed', async () => {
+    const from = block2.ip(20)
+    const check = await tlsSession(gw2, from) // ready before the failures: the 3 s window is not raced
+    const client = await tlsSession(gw2, from)
+    expect(codes(await auth(client, 'app@example.com', 'guess 1'))).toEqual([535, '5.7.8'])
+    expect(codes(await auth(client, 'app@example.com', 'guess 2'))).toEqual([454, '4.7.0'])
+    expect(codes(await auth(check, 'app@example.com', PASSWORD))).toEqual([454, '4.7.0'])
+
+    const r = redis2.client()
+    const key = `${gw2.redisPrefix}:authfail:ip:${from}`
+    const until = Date.now() + 20_000
+    while ((await r.exists(key)) === 1) {
+      if (Date.now() > until) throw new Error(`${key} did not expire`)
+      await new Promise((res) => setTimeout(res, 200))
+    }
+    r.disconnect()
+    await (await login(gw2, 'app@example.com', from)).quit()
+  })
+
+  it('monitor: an out-of-scope sender is recorded and counted, not refused, and nothing leaks into the message', async () => {
+    const client = await login(gw2, 'app@example.com', block2.ip(21))
+    const { text, marker } = testMessage({ from: 'ceo@example.com', to: 'colleague@example.com' })
+    const r = await sendMail(client, { from: 'ceo@example.com', to: ['colleague@example.com'] }, text)
+    await client.quit()
+    expect([r.mail.code, r.end?.code]).toEqual([250, 250])
+    const msg = await delivered(sink2, marker)
+    expect(msg.from).toBe('ceo@example.com')
+    expect(msg.raw).not.toMatch(/^X-Gateway-/im)
+    expect(gw2.log('outbound')).toMatch(/decision check=sender-scope result=envelope_out_of_scope action=monitor/)
+    expect(gw2.log('outbound')).toMatch(/decision check=sender-scope result=header_from_out_of_scope action=monitor/)
+  })
+
+  it('with Redis down, the per-session limit still applies and the right password still works', async () => {
+    await redis2.stop()
+    const from = block2.ip(22)
+    const client = await tlsSession(gw2, from)
+    expect(codes(await auth(client, 'app@example.com', 'guess 1'))).toEqual([535, '5.7.8'])
+    expect(codes(await auth(client, 'app@example.com', 'guess 2'))).toEqual([535, '5.7.8'])
+    expect(codes(await auth(client, 'app@example.com', 'guess 3'))).toEqual([421, '4.7.0'])
+    await client.waitClosed()
+    await (await login(gw2, 'app@example.com', from)).quit()
+    expect(gw2.log('outbound')).toContain('lockout counters unavailable (Redis): only the per-session limit applies')
+    expect(gw2.isRunning('outbound')).toBe(true)
+  })
+})
