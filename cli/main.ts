@@ -1,6 +1,7 @@
 // The `gateway` command: one entry point for operators.
 
 import { checkConfigCommand } from './check-config'
+import { dkimCommand } from './dkim'
 import { quarantineCommand } from './quarantine'
 import { sendCommand } from './send'
 import { start } from './start'
@@ -16,6 +17,7 @@ const USAGE = `usage: gateway <command>
   user list             list users and what each may send as
   stats [DAYS]          inbound vs outbound counters per day (default 7 days)
   quarantine list       messages held by a check (show ID | release ID | delete ID)
+  dkim keygen DOMAIN    create a sender domain's DKIM key, print its DNS record (dkim show DOMAIN)
   send --to ADDRESS     send a test message (see "gateway send --help")`
 
 async function main(argv: string[]): Promise<number> {
@@ -33,6 +35,8 @@ async function main(argv: string[]): Promise<number> {
       return sendCommand(args)
     case 'quarantine':
       return quarantineCommand(args)
+    case 'dkim':
+      return dkimCommand(args)
     default:
       console.error(USAGE)
       return command === undefined || command === 'help' || command === '--help' ? 0 : 64

@@ -6,6 +6,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
+import { checkOutboundOrder } from '../outbound/plugin-order'
 import { ConfigError } from './errors'
 import { readList } from './ini'
 import { displayPath, type InstanceName } from './paths'
@@ -38,6 +39,7 @@ export function checkInstance(instanceDir: string, instance: InstanceName): stri
       throw new ConfigError(`${where}:${line}`, name, 'offers SMTP AUTH, which the Internet-facing inbound instance must never do')
     }
   }
+  if (instance === 'outbound') checkOutboundOrder(names.map((name, i) => ({ name, line: entries[i]!.line })), where)
   for (const required of REQUIRED[instance]) {
     if (!names.includes(required)) throw new ConfigError(where, required, `is required in the ${instance} instance`)
   }
