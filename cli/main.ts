@@ -2,6 +2,7 @@
 
 import { checkConfigCommand } from './check-config'
 import { dkimCommand } from './dkim'
+import { queueCommand } from './queue'
 import { quarantineCommand } from './quarantine'
 import { sendCommand } from './send'
 import { start } from './start'
@@ -17,6 +18,7 @@ const USAGE = `usage: gateway <command>
   user list             list users and what each may send as
   stats [DAYS]          inbound vs outbound counters per day (default 7 days)
   quarantine list       messages held by a check (show ID | release ID | delete ID)
+  queue list            the delivery queue (flush [DOMAIN] | delete ID | hold DOMAIN | release DOMAIN | held; --instance inbound)
   dkim keygen DOMAIN    create a sender domain's DKIM key, print its DNS record (dkim show DOMAIN)
   send --to ADDRESS     send a test message (see "gateway send --help")`
 
@@ -37,6 +39,8 @@ async function main(argv: string[]): Promise<number> {
       return quarantineCommand(args)
     case 'dkim':
       return dkimCommand(args)
+    case 'queue':
+      return queueCommand(args)
     default:
       console.error(USAGE)
       return command === undefined || command === 'help' || command === '--help' ? 0 : 64

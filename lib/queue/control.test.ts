@@ -1,0 +1,63 @@
+// Unit tests for the queue-control folder: held domains, flush scope, last errors, queue_dir.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+import { afterEach, describe, expect, it } from 'vitest'
+
+import { FLUSH_SCOPE_TTL_MS, QueueControl, queueDir } from './control'
+
+const dirs: string[] = []
+function instance(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'qctl-'))
+  dirs.push(d)
+  return d
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true })
+})
+
+describe('QueueControl', () => {
+  it('holds and releases domains, normalised, in a file the plugin reads', async () => {
+    const c = new QueueControl(instance())
+    expect(c.setHeld('Partner.Test.', true)).toBe(true)
+    expect(c.setHeld('partner.test', true)).toBe(false)
+    expect(c.setHeld('other.test', true)).toBe(true)
+    expect([...(await c.heldDomainsAsync())]).toEqual(['other.test', 'partner.test'])
+    expect(c.setHeld('PARTNER.test', false)).toBe(true)
+    expect([...c.heldDomains()]).toEqual(['other.test'])
+    expect(() => c.setHeld('not a domain', true)).toThrow(/not a domain name/)
+  })
+
+  it('a single-domain flush applies for a limited time only', async () => {
+    const c = new QueueControl(instance())
+    expect(await c.flushScope()).toBeNull()
+    c.requestScopedFlush('Slow.Test', 1000)
+    expect(await c.flushScope(1000 + FLUSH_SCOPE_TTL_MS)).toEqual({ domain: 'slow.test', at: 1000 })
+    expect(await c.flushScope(1001 + FLUSH_SCOPE_TTL_MS)).toBeNull()
+    c.clearScopedFlush()
+    expect(await c.flushScope(1000)).toBeNull()
+  })
+
+  it('records, reads, forgets and prunes last errors; refuses path-like IDs', async () => {
+    const c = new QueueControl(instance())
+    await c.recordError('abc1', { error: 'Tried all MXs', at: 5, attempts: 2 })
+    await c.recordError('gone2', { error: 'x', at: 5, attempts: 1 })
+    expect(c.lastError('abc1')).toEqual({ error: 'Tried all MXs', at: 5, attempts: 2 })
+    expect(await c.pruneErrors(new Set(['abc1']))).toBe(1)
+    expect(c.lastError('gone2')).toBeNull()
+    await c.forgetError('abc1')
+    expect(c.lastError('abc1')).toBeNull()
+    await expect(c.recordError('../x', { error: 'x', at: 1, attempts: 1 })).rejects.toThrow(/invalid queue id/)
+  })
+})
+
+describe('queueDir', () => {
+  it('is <instance>/queue unless config/queue_dir names another folder', () => {
+    const d = instance()
+    expect(queueDir(d)).toBe(path.join(d, 'queue'))
+    fs.mkdirSync(path.join(d, 'config'))
+    fs.writeFileSync(path.join(d, 'config', 'queue_dir'), '# where\n/var/spool/gw-out\n')
+    expect(queueDir(d)).toBe('/var/spool/gw-out')
+  })
+})

@@ -1,0 +1,190 @@
+// The queue-control folder of an instance (<instance>/queue-control/): what the
+// `gateway queue` command and the gateway-queue plugin share on one node. Held
+// domains, a pending single-domain flush and the last error of each queued
+// message live here, beside (not inside) Haraka's queue folder, whose file names
+// Haraka parses. Every write is a temporary file renamed into place, so the
+// running instance never reads half a file.
+
+import fs from 'node:fs'
+import fsp from 'node:fs/promises'
+import path from 'node:path'
+
+import { normalizeDomain } from '../net/domain'
+
+/** Haraka's queue folder: the file config/queue_dir if present, else <instance>/queue (outbound/queue.js). */
+export function queueDir(instanceDir: string): string {
+  const override = path.join(instanceDir, 'config', 'queue_dir')
+  if (fs.existsSync(override)) {
+    const line = fs
+      .readFileSync(override, 'utf8')
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .find((l) => l && !l.startsWith('#'))
+    if (line) return path.resolve(instanceDir, line)
+  }
+  return path.join(instanceDir, 'queue')
+}
+
+export function controlDir(instanceDir: string): string {
+  return path.join(instanceDir, 'queue-control')
+}
+
+/** How long a single-domain flush request applies to the retries it triggers. */
+export const FLUSH_SCOPE_TTL_MS = 60_000
+
+export interface FlushScope {
+  readonly domain: string
+  readonly at: number
+}
+
+export interface LastError {
+  readonly error: string
+  readonly at: number
+  readonly attempts: number
+}
+
+export class QueueControl {
+  readonly dir: string
+
+  constructor(instanceDir: string) {
+    this.dir = controlDir(instanceDir)
+  }
+
+  private get heldFile(): string {
+    return path.join(this.dir, 'held-domains')
+  }
+
+  private get scopeFile(): string {
+    return path.join(this.dir, 'flush-scope.json')
+  }
+
+  private errorFile(id: string): string {
+    if (!/^[a-z0-9]+$/i.test(id)) throw new Error(`invalid queue id ${JSON.stringify(id)}`)
+    return path.join(this.dir, 'last-error', `${id}.json`)
+  }
+
+  // ---- held domains (read by the plugin before every attempt) ----
+
+  heldDomains(): Set<string> {
+    return parseHeld(readOptional(this.heldFile))
+  }
+
+  async heldDomainsAsync(): Promise<Set<string>> {
+    try {
+      return parseHeld(await fsp.readFile(this.heldFile, 'utf8'))
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Set()
+      throw err
+    }
+  }
+
+  /** Adds (true) or removes (false) a domain; returns whether the list changed. */
+  setHeld(domain: string, held: boolean): boolean {
+    const d = normalizeDomain(domain)
+    const all = this.heldDomains()
+    if (all.has(d) === held) return false
+    if (held) all.add(d)
+    else all.delete(d)
+    const body = [...all].sort().map((x) => `${x}\n`).join('')
+    writeAtomic(this.heldFile, `# domains held by \`gateway queue hold\`: not attempted until released\n${body}`)
+    return true
+  }
+
+  // ---- single-domain flush ----
+
+  requestScopedFlush(domain: string, now = Date.now()): void {
+    const scope: FlushScope = { domain: normalizeDomain(domain), at: now }
+    writeAtomic(this.scopeFile, JSON.stringify(scope))
+  }
+
+  clearScopedFlush(): void {
+    fs.rmSync(this.scopeFile, { force: true })
+  }
+
+  /** The flush scope in force, or null (none, or older than FLUSH_SCOPE_TTL_MS). */
+  async flushScope(now = Date.now()): Promise<FlushScope | null> {
+    let text: string
+    try {
+      text = await fsp.readFile(this.scopeFile, 'utf8')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+      throw err
+    }
+    const scope = JSON.parse(text) as Partial<FlushScope>
+    if (typeof scope.domain !== 'string' || typeof scope.at !== 'number') throw new Error(`${this.scopeFile}: not a flush scope`)
+    return now - scope.at <= FLUSH_SCOPE_TTL_MS ? { domain: scope.domain, at: scope.at } : null
+  }
+
+  // ---- last error per queued message ----
+
+  async recordError(id: string, entry: LastError): Promise<void> {
+    const file = this.errorFile(id)
+    await fsp.mkdir(path.dirname(file), { recursive: true })
+    const tmp = `${file}.${process.pid}.tmp`
+    await fsp.writeFile(tmp, JSON.stringify(entry))
+    await fsp.rename(tmp, file)
+  }
+
+  lastError(id: string): LastError | null {
+    const text = readOptional(this.errorFile(id))
+    if (text === '') return null
+    try {
+      return JSON.parse(text) as LastError
+    } catch {
+      return null // being replaced right now: the next listing shows it
+    }
+  }
+
+  async forgetError(id: string): Promise<void> {
+    await fsp.rm(this.errorFile(id), { force: true })
+  }
+
+  forgetErrorSync(id: string): void {
+    fs.rmSync(this.errorFile(id), { force: true })
+  }
+
+  /** Removes error records of messages no longer queued (after a crash or a double bounce). */
+  async pruneErrors(queuedIds: ReadonlySet<string>): Promise<number> {
+    let names: string[]
+    try {
+      names = await fsp.readdir(path.join(this.dir, 'last-error'))
+    } catch {
+      return 0
+    }
+    let removed = 0
+    for (const n of names) {
+      const id = n.replace(/\.json$/, '')
+      if (n.endsWith('.json') && !queuedIds.has(id)) {
+        await fsp.rm(path.join(this.dir, 'last-error', n), { force: true })
+        removed++
+      }
+    }
+    return removed
+  }
+}
+
+function parseHeld(text: string): Set<string> {
+  const out = new Set<string>()
+  for (const line of text.split(/\r?\n/)) {
+    const t = line.trim()
+    if (!t || t.startsWith('#')) continue
+    out.add(t.toLowerCase())
+  }
+  return out
+}
+
+function readOptional(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return ''
+    throw err
+  }
+}
+
+function writeAtomic(file: string, content: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  const tmp = `${file}.${process.pid}.tmp`
+  fs.writeFileSync(tmp, content)
+  fs.renameSync(tmp, file)
+}

@@ -1,0 +1,94 @@
+// gateway-bounce (outbound): what happens when the outbound queue gives up on a
+// message (a 5xx from the remote, or retries exhausted). The sender gets an RFC
+// 3464 delivery status notification, which Haraka queues like any message, so
+// gateway-routing takes it to the internal mail servers. A DSN is made only for
+// senders in an accepted domain: anything else is dropped (logged) or goes to the
+// configured postmaster, never out to the Internet.
+
+import { ConfigError } from '../../lib/config/errors'
+import { gatewayConfig } from '../../lib/config/gateway'
+import { pluginConfig, pluginConfigFile } from '../../lib/config/plugin-config'
+import { displayPath } from '../../lib/config/paths'
+import { field } from '../../lib/config/schema'
+import { definePlugin } from '../../lib/plugin/define'
+import { completeFailedRecipient, routeDsn, withoutFalseEnvelopeId, type DsnPolicy } from '../../lib/queue/dsn'
+import { CONT, DROP, registerQueueHook } from '../../lib/queue/hooks'
+
+const schema = {
+  foreign_sender: {
+    /** The DSN of a sender outside the accepted domains: drop it (logged) or send it to `postmaster`. */
+    action: field.oneOf(['drop', 'postmaster'] as const, { default: 'drop' }),
+    /** Address in an accepted domain; required when action=postmaster. */
+    postmaster: field.string({ default: '' }),
+  },
+}
+
+// Haraka's own address class (the package is ESM-first; its CommonJS build is what Haraka uses)
+const { Address } = require('@haraka/email-address') as { Address: new (text: string) => Haraka.Address }
+
+type BounceGenerator = (from: unknown, to: unknown, reason: unknown, header: unknown, cb: (err: unknown, lines?: string[]) => void) => void
+const PATCHED = Symbol.for('gateway-bounce.rfc3464')
+
+export = definePlugin({
+  name: 'gateway-bounce',
+  setup({ plugin, instance }) {
+    const file = displayPath(pluginConfigFile('gateway-bounce'))
+    if (instance !== 'outbound') {
+      throw new ConfigError(file, 'gateway-bounce', 'belongs to the outbound instance (inbound senders are outside: their DSNs would leave for the Internet)')
+    }
+    const { acceptedDomains } = gatewayConfig()
+    const { foreign_sender: cfg } = pluginConfig('gateway-bounce', schema)
+    const policy: DsnPolicy = { acceptedDomains, foreignSender: cfg.action, postmaster: cfg.postmaster }
+    let postmaster: Haraka.Address | undefined
+    if (cfg.action === 'postmaster') {
+      try {
+        postmaster = new Address(`<${cfg.postmaster}>`)
+      } catch {
+        throw new ConfigError(file, '[foreign_sender] postmaster', `"${cfg.postmaster}" is not an email address`)
+      }
+      if (!postmaster.user || !acceptedDomains.has((postmaster.host ?? '').toLowerCase())) {
+        throw new ConfigError(file, '[foreign_sender] postmaster', `"${cfg.postmaster}" must be an address in an accepted domain (config/accepted_domains)`)
+      }
+    }
+
+    // Haraka writes the Message-ID as Original-Envelope-Id, a field RFC 3464 reserves for an ESMTP ENVID.
+    // (Installed once per process, on the class: every bounce passes through it.)
+    const hmailProto = (plugin.haraka_require('./outbound/hmail') as { prototype: Record<string | symbol, unknown> }).prototype
+    if (!hmailProto[PATCHED]) {
+      const generate = hmailProto.populate_bounce_message_with_headers as BounceGenerator
+      if (typeof generate !== 'function') throw new Error('haraka outbound/hmail.js has no populate_bounce_message_with_headers (Haraka version changed?)')
+      hmailProto.populate_bounce_message_with_headers = function (this: unknown, from, to, reason, header, cb) {
+        // Haraka hands the reason over as an Error: the text part would read "Reason: Error: 550 ..."
+        const why = reason instanceof Error ? reason.message : reason
+        generate.call(this, from, to, why, header, (err, lines) => cb(err, err || !lines ? lines : withoutFalseEnvelopeId(lines)))
+      } satisfies BounceGenerator
+      hmailProto[PATCHED] = true
+    }
+
+    registerQueueHook<unknown>(plugin, {
+      hook: 'bounce',
+      // cannot tell where the DSN would go: keeping it inside beats a DSN to the Internet
+      onFailure: DROP,
+      run(hmail) {
+        const route = routeDsn(hmail.todo.mail_from, policy)
+        const rcpts = hmail.todo.rcpt_to.map((r) => r.address).join(',')
+        switch (route.kind) {
+          case 'null-sender':
+            return CONT // Haraka discards a failed DSN (no DSN about a DSN)
+          case 'drop':
+            hmail.lognotice(plugin, `no DSN: sender ${hmail.todo.mail_from.address} is outside the accepted domains (failed: ${rcpts})`)
+            return DROP
+          case 'postmaster':
+            hmail.lognotice(plugin, `DSN for ${hmail.todo.mail_from.address} (outside the accepted domains) goes to ${route.address} (failed: ${rcpts})`)
+            hmail.todo.mail_from = postmaster!
+            break
+          case 'sender':
+            break
+        }
+        for (const r of hmail.todo.rcpt_to) completeFailedRecipient(r)
+        return CONT
+      },
+    })
+    return { hooks: {} }
+  },
+})

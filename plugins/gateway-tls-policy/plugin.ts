@@ -1,0 +1,73 @@
+// gateway-tls-policy (outbound): recipient domains whose mail must travel over
+// verified TLS. Haraka already has the enforcement (its forced-TLS path in
+// outbound/hmail.js: STARTTLS or no delivery, certificate verified, temp-fail
+// otherwise); it is switched on by host or domain name in tls.ini's
+// force_tls_hosts, compared case-sensitively, and its verification cannot be
+// given a CA file. This plugin feeds it one clear, validated list (matched
+// case-insensitively) and an optional CA bundle trusted besides the system's.
+
+import fs from 'node:fs'
+import path from 'node:path'
+
+import { ConfigError } from '../../lib/config/errors'
+import { pluginConfig, pluginConfigFile } from '../../lib/config/plugin-config'
+import { displayPath, instanceConfigDir } from '../../lib/config/paths'
+import { field } from '../../lib/config/schema'
+import { normalizeDomain } from '../../lib/net/domain'
+import { definePlugin } from '../../lib/plugin/define'
+import { parsePemBundle, TlsPolicy, trustStore } from '../../lib/tls/outbound-policy'
+
+const schema = {
+  require: {
+    /** Recipient domains that get mail only over TLS with a verified certificate. */
+    domains: field.listOf((items) => items.map(normalizeDomain)),
+    /** PEM bundle of CAs trusted for those domains besides the system's (relative to this config folder). */
+    ca_file: field.string({ default: '' }),
+  },
+}
+
+const PATCHED = Symbol.for('gateway-tls-policy')
+
+export = definePlugin({
+  name: 'gateway-tls-policy',
+  setup({ plugin }) {
+    const cfg = pluginConfig('gateway-tls-policy', schema).require
+    const policy = new TlsPolicy(cfg.domains)
+    let ca: string[] | undefined
+    if (cfg.ca_file) {
+      const file = path.resolve(instanceConfigDir(), cfg.ca_file)
+      try {
+        ca = trustStore(parsePemBundle(fs.readFileSync(file, 'utf8')))
+      } catch (err) {
+        const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? `${displayPath(file)} does not exist` : (err as Error).message
+        throw new ConfigError(displayPath(pluginConfigFile('gateway-tls-policy')), '[require] ca_file', why)
+      }
+    }
+    if (policy.domains.length === 0) return { hooks: {} } // nothing required: Haraka's opportunistic TLS as is
+
+    const HMailItem = plugin.haraka_require('./outbound/hmail') as Haraka.HMailItemClass
+    const obtls = plugin.haraka_require('./outbound/tls') as Haraka.OutboundTls
+    const proto = HMailItem.prototype
+    if (typeof proto.get_force_tls !== 'function' || typeof obtls.get_tls_options !== 'function') {
+      throw new Error('haraka outbound/hmail.js or outbound/tls.js changed: get_force_tls / get_tls_options not found')
+    }
+    if (!proto[PATCHED]) {
+      const haraka = proto.get_force_tls
+      proto.get_force_tls = function (mx) {
+        if (policy.requiresTls(this.todo.domain)) {
+          this.loginfo(plugin, `TLS required for ${this.todo.domain}: STARTTLS with a verified certificate or no delivery`)
+          return true
+        }
+        return haraka.call(this, mx)
+      }
+      proto[PATCHED] = true
+    }
+    if (ca && !obtls[PATCHED]) {
+      const options = obtls.get_tls_options.bind(obtls)
+      obtls.get_tls_options = (mx) => ({ ...options(mx), ca })
+      obtls[PATCHED] = true
+    }
+    plugin.loginfo(`TLS required (verified) for: ${policy.domains.join(' ')}${cfg.ca_file ? `; extra CAs from ${cfg.ca_file}` : ''}`)
+    return { hooks: {} }
+  },
+})
