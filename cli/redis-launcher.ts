@@ -5,10 +5,10 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 
 import Redis from 'ioredis'
 
+import { freePort } from '../lib/engines/proc'
 import { redact } from '../lib/redis/client'
 
 export interface RedisHandle {
@@ -71,15 +71,4 @@ export async function ping(url: string, timeoutMs = 1500): Promise<boolean> {
   } finally {
     r.disconnect()
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo
-      s.close(() => resolve(port))
-    })
-  })
 }

@@ -15,19 +15,18 @@ import { MailSink, type ReceivedMessage } from './helpers/mail-sink'
 import { addressBlock } from './helpers/net'
 import { addRelayUser, eventually, outboundPluginsWith, submit } from './helpers/outbound-queue'
 import { writeQueueFile } from './helpers/queue-file'
-import { TlsMailSink } from './helpers/tls-mail-sink'
 
 const block = addressBlock()
 const internal = new MailSink({ host: block.ip(3), port: 2526 })
 
 // the Internet: one MX per behaviour
 const remotes = {
-  flaky: new TlsMailSink({ host: block.ip(10), port: 25, failData: { code: 451, text: '4.3.0 Try again later' } }),
-  reject: new TlsMailSink({ host: block.ip(11), port: 25, failData: { code: 550, text: '5.1.1 No such user here' } }),
-  rejectPlain: new TlsMailSink({ host: block.ip(12), port: 25, failData: { code: 550, text: 'Mailbox unavailable' } }),
-  down: new TlsMailSink({ host: block.ip(13), port: 25, failData: { code: 451, text: '4.4.1 Not now' } }),
+  flaky: new MailSink({ host: block.ip(10), port: 25, failData: { code: 451, text: '4.3.0 Try again later' } }),
+  reject: new MailSink({ host: block.ip(11), port: 25, failData: { code: 550, text: '5.1.1 No such user here' } }),
+  rejectPlain: new MailSink({ host: block.ip(12), port: 25, failData: { code: 550, text: 'Mailbox unavailable' } }),
+  down: new MailSink({ host: block.ip(13), port: 25, failData: { code: 451, text: '4.4.1 Not now' } }),
   // where a DSN to a sender outside our domains would go if anything sent it there
-  elsewhere: new TlsMailSink({ host: block.ip(14), port: 25 }),
+  elsewhere: new MailSink({ host: block.ip(14), port: 25 }),
 }
 const dns = new FixtureDns(block.ip(53), 5353)
 for (const [domain, sink] of [

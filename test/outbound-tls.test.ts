@@ -14,7 +14,6 @@ import { MailSink } from './helpers/mail-sink'
 import { addressBlock } from './helpers/net'
 import { addRelayUser, outboundPluginsWith, submit } from './helpers/outbound-queue'
 import { TestCa } from './helpers/test-ca'
-import { TlsMailSink } from './helpers/tls-mail-sink'
 
 const block = addressBlock()
 const ca = new TestCa('Partner CA')
@@ -42,12 +41,12 @@ for (const [domain, m] of [
 }
 
 const sinks = {
-  clearPartner: new TlsMailSink({ host: mx.clearPartner.ip, port: 25 }), // no STARTTLS
-  partner: new TlsMailSink({ host: mx.partner.ip, port: 25, tls: ca.issue(mx.partner.name) }),
-  roguePartner: new TlsMailSink({ host: mx.roguePartner.ip, port: 25, tls: rogueCa.issue(mx.roguePartner.name) }),
-  misnamedPartner: new TlsMailSink({ host: mx.misnamedPartner.ip, port: 25, tls: ca.issue('somewhere-else.test') }),
-  ordinary: new TlsMailSink({ host: mx.ordinary.ip, port: 25, tls: rogueCa.issue(mx.ordinary.name) }),
-  ordinaryClear: new TlsMailSink({ host: mx.ordinaryClear.ip, port: 25 }),
+  clearPartner: new MailSink({ host: mx.clearPartner.ip, port: 25 }), // no STARTTLS
+  partner: new MailSink({ host: mx.partner.ip, port: 25, tls: ca.issue(mx.partner.name) }),
+  roguePartner: new MailSink({ host: mx.roguePartner.ip, port: 25, tls: rogueCa.issue(mx.roguePartner.name) }),
+  misnamedPartner: new MailSink({ host: mx.misnamedPartner.ip, port: 25, tls: ca.issue('somewhere-else.test') }),
+  ordinary: new MailSink({ host: mx.ordinary.ip, port: 25, tls: rogueCa.issue(mx.ordinary.name) }),
+  ordinaryClear: new MailSink({ host: mx.ordinaryClear.ip, port: 25 }),
 }
 const internal = new MailSink({ host: block.ip(3), port: 2526 })
 
@@ -101,7 +100,7 @@ describe('outbound TLS: domains that require verified TLS', () => {
 
     // the partner turns STARTTLS on (certificate from the trusted CA): the waiting mail goes, encrypted
     await sinks.clearPartner.stop()
-    sinks.clearPartner = new TlsMailSink({ host: mx.clearPartner.ip, port: 25, tls: ca.issue(mx.clearPartner.name) })
+    sinks.clearPartner = new MailSink({ host: mx.clearPartner.ip, port: 25, tls: ca.issue(mx.clearPartner.name) })
     await sinks.clearPartner.start()
     gw.flushQueue('outbound')
     const [msg] = await sinks.clearPartner.waitFor(1)

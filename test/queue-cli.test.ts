@@ -12,7 +12,7 @@ import { FixtureDns } from './helpers/dns-server'
 import { sendMail, testMessage, TestGateway } from './helpers/gateway'
 import { addressBlock } from './helpers/net'
 import { addRelayUser, eventually, outboundPluginsWith, queueCli, queueRows, submit } from './helpers/outbound-queue'
-import { TlsMailSink } from './helpers/tls-mail-sink'
+import { MailSink } from './helpers/mail-sink'
 
 const block = addressBlock()
 // MX hosts that are down (nothing listens) until a test starts them
@@ -25,9 +25,9 @@ for (const [domain, ip] of [
 ] as const) {
   dns.add(domain, { type: 'MX', preference: 10, exchange: `mx.${domain}` }).add(`mx.${domain}`, { type: 'A', data: ip })
 }
-const started: TlsMailSink[] = []
-async function bringUp(ip: string): Promise<TlsMailSink> {
-  const sink = await new TlsMailSink({ host: ip, port: 25 }).start()
+const started: MailSink[] = []
+async function bringUp(ip: string): Promise<MailSink> {
+  const sink = await new MailSink({ host: ip, port: 25 }).start()
   started.push(sink)
   return sink
 }

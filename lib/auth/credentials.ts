@@ -4,8 +4,9 @@
 // timing does not tell an attacker which names are real.
 
 import crypto from 'node:crypto'
-import fs from 'node:fs'
 import path from 'node:path'
+
+import { ChangedFile } from '../config/changed-file'
 
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32, saltlen: 16 }
 export const USER_NAME = /^[A-Za-z0-9._@+-]{1,64}$/
@@ -70,13 +71,15 @@ export function formatUsers(users: ReadonlyMap<string, string>): string {
 /** Reads the user file, re-reading it when it changes on disk (no restart after `gateway user add`). */
 export class CredentialStore {
   private users = new Map<string, string>()
-  private stamp = ''
+  private readonly source: ChangedFile
   private readonly dummy: Promise<string> = hashPassword(crypto.randomBytes(16).toString('hex'))
 
   constructor(
     readonly file: string,
     private readonly onProblem: (message: string) => void,
-  ) {}
+  ) {
+    this.source = new ChangedFile(file)
+  }
 
   async verify(name: string, password: string): Promise<boolean> {
     this.refresh()
@@ -87,21 +90,14 @@ export class CredentialStore {
   }
 
   private refresh(): void {
-    let stamp: string
-    try {
-      const st = fs.statSync(this.file)
-      stamp = `${st.mtimeMs}:${st.size}:${st.ino}`
-    } catch {
-      stamp = 'missing'
-    }
-    if (stamp === this.stamp) return
-    this.stamp = stamp
-    if (stamp === 'missing') {
+    const text = this.source.readIfChanged()
+    if (text === undefined) return
+    if (text === null) {
       this.users = new Map()
       this.onProblem(`${path.basename(this.file)} does not exist: nobody can authenticate (add users with "gateway user add NAME")`)
       return
     }
-    const { users, errors } = parseUsers(fs.readFileSync(this.file, 'utf8'))
+    const { users, errors } = parseUsers(text)
     for (const e of errors) this.onProblem(`${this.file}: ${e} (line ignored)`)
     this.users = users
   }

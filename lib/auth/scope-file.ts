@@ -4,8 +4,8 @@
 // configuration. A user without a line gets defaultScope(); a user whose line is
 // broken gets no rights at all, never the (possibly broader) default.
 
-import fs from 'node:fs'
 
+import { ChangedFile } from '../config/changed-file'
 import { USER_NAME } from './credentials'
 import { defaultScope, SenderScope, splitScope } from './sender-scope'
 
@@ -65,13 +65,15 @@ export type ScopeSource = 'configured' | 'default' | 'broken'
 /** Reads the scopes file, re-reading it when it changes (no restart after `gateway user may-send`). */
 export class ScopeStore {
   private parsed: { scopes: Map<string, SenderScope>; broken: Set<string> } = { scopes: new Map(), broken: new Set() }
-  private stamp = ''
+  private readonly source: ChangedFile
 
   constructor(
     readonly file: string,
     private readonly acceptedDomains: Iterable<string>,
     private readonly onProblem: (message: string) => void,
-  ) {}
+  ) {
+    this.source = new ChangedFile(file)
+  }
 
   scopeOf(user: string): { scope: SenderScope; source: ScopeSource } {
     this.refresh()
@@ -82,20 +84,13 @@ export class ScopeStore {
   }
 
   private refresh(): void {
-    let stamp: string
-    try {
-      const st = fs.statSync(this.file)
-      stamp = `${st.mtimeMs}:${st.size}:${st.ino}`
-    } catch {
-      stamp = 'missing' // normal: every user has the default scope
-    }
-    if (stamp === this.stamp) return
-    this.stamp = stamp
-    if (stamp === 'missing') {
-      this.parsed = { scopes: new Map(), broken: new Set() }
+    const text = this.source.readIfChanged()
+    if (text === undefined) return
+    if (text === null) {
+      this.parsed = { scopes: new Map(), broken: new Set() } // normal: every user has the default scope
       return
     }
-    const { scopes, broken, errors } = parseScopes(fs.readFileSync(this.file, 'utf8'))
+    const { scopes, broken, errors } = parseScopes(text)
     for (const e of errors) this.onProblem(`${this.file}: ${e}`)
     this.parsed = { scopes: new Map([...scopes].map(([name, entries]) => [name, new SenderScope(entries)])), broken }
   }

@@ -2,7 +2,7 @@
 // today can be replaced by a directory lookup (LDAP, Active Directory, an SMTP
 // callout to the internal server) without touching the plugin.
 
-import fs from 'node:fs'
+import { ChangedFile } from '../config/changed-file'
 
 export type Lookup =
   /** The address exists. */
@@ -37,12 +37,14 @@ export class FileDirectory implements RecipientDirectory {
   private addresses = new Set<string>()
   private domains = new Set<string>()
   private catchAll = new Set<string>()
-  private stamp = ''
+  private readonly source: ChangedFile
 
   constructor(
     readonly file: string,
     private readonly separator: string,
-  ) {}
+  ) {
+    this.source = new ChangedFile(file)
+  }
 
   async lookup(address: string): Promise<Lookup> {
     this.refresh()
@@ -54,19 +56,12 @@ export class FileDirectory implements RecipientDirectory {
   }
 
   private refresh(): void {
-    let stamp = 'missing'
-    try {
-      const st = fs.statSync(this.file)
-      stamp = `${st.mtimeMs}:${st.size}:${st.ino}`
-    } catch {
-      // no file: no domain is validated
-    }
-    if (stamp === this.stamp) return
-    this.stamp = stamp
+    const changed = this.source.readIfChanged()
+    if (changed === undefined) return
+    const text = changed ?? '' // no file: no domain is validated
     const addresses = new Set<string>()
     const domains = new Set<string>()
     const catchAll = new Set<string>()
-    const text = stamp === 'missing' ? '' : fs.readFileSync(this.file, 'utf8')
     for (const raw of text.split(/\r?\n/)) {
       const line = raw.replace(/#.*$/, '').trim().toLowerCase()
       const at = line.lastIndexOf('@')

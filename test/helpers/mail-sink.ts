@@ -16,17 +16,23 @@ export interface ReceivedMessage {
 export interface SinkOptions {
   host: string
   port: number
-  /** Offer STARTTLS (with smtp-server's built-in test certificate). */
-  tls?: boolean
+  /** Offer STARTTLS: true = smtp-server's built-in test certificate, or this key and certificate. */
+  tls?: boolean | { key: string | Buffer; cert: string | Buffer }
+  /** Answer every DATA with this error from the start (see failData). */
+  failData?: { code: number; text: string }
 }
 
 export class MailSink {
   readonly messages: ReceivedMessage[] = []
+  /** Sessions that reached MAIL, with whether STARTTLS was completed before it. */
+  readonly sessions: { secure: boolean; from: string }[] = []
   /** When set, every DATA is answered with this error (e.g. { code: 451, text: '4.3.0 busy' }). */
   failData: { code: number; text: string } | undefined
   private server: SMTPServer | undefined
 
-  constructor(readonly opts: SinkOptions) {}
+  constructor(readonly opts: SinkOptions) {
+    this.failData = opts.failData
+  }
 
   get address(): string {
     return `${this.opts.host}:${this.opts.port}`
@@ -36,6 +42,11 @@ export class MailSink {
     const options: SMTPServerOptions = {
       authOptional: true,
       disabledCommands: this.opts.tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
+      ...(typeof this.opts.tls === 'object' ? { key: this.opts.tls.key, cert: this.opts.tls.cert } : {}),
+      onMailFrom: (address, session, callback) => {
+        this.sessions.push({ secure: session.secure, from: address.address })
+        callback()
+      },
       logger: false,
       // Haraka may hold delivery connections open; do not wait for them on stop
       closeTimeout: 500,
@@ -60,7 +71,7 @@ export class MailSink {
       },
     }
     const server = new SMTPServer(options)
-    server.on('error', () => {}) // client resets are normal in tests
+    server.on('error', () => {}) // client resets and failed TLS handshakes are what some tests provoke
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
       server.listen(this.opts.port, this.opts.host, () => resolve())

@@ -1,9 +1,11 @@
 // A real redis-server for tests, on its own port, without persistence.
 
 import { spawn, type ChildProcess } from 'node:child_process'
-import net from 'node:net'
 
 import Redis from 'ioredis'
+
+import { ping } from '../../cli/redis-launcher'
+import { freePort } from '../../lib/engines/proc'
 
 export class TestRedis {
   private child: ChildProcess | undefined
@@ -43,27 +45,9 @@ export class TestRedis {
     return new Redis(this.url, { maxRetriesPerRequest: 1 })
   }
 
-  private async ping(): Promise<boolean> {
-    const r = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 })
-    r.on('error', () => {})
-    try {
-      await r.connect()
-      return (await r.ping()) === 'PONG'
-    } catch {
-      return false
-    } finally {
-      r.disconnect()
-    }
+  private ping(): Promise<boolean> {
+    return ping(this.url)
   }
 }
 
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.once('error', reject)
-    s.listen(0, host, () => {
-      const { port } = s.address() as net.AddressInfo
-      s.close(() => resolve(port))
-    })
-  })
-}
+export { freePort }
