@@ -1,30 +1,14 @@
 // Unit tests for gateway-submission-auth.ini: defaults, the shipped file, [peer.<name>]
 // sections, the tls.ini prerequisites of pinning, and every ConfigError an operator can cause.
-import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
 import { GATEWAY_ROOT } from '../config/paths'
 import { checkTlsForPeers, loadSubmissionConfig } from './submission-config'
+import { iniFiles } from '../../test/helpers/config-errors'
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'submission-config-'))
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
-let n = 0
-function load(text: string) {
-  const file = path.join(dir, `s${++n}.ini`)
-  fs.writeFileSync(file, text)
-  return loadSubmissionConfig(file)
-}
-function errorOf(text: string): string {
-  try {
-    load(text)
-  } catch (err) {
-    return (err as Error).message.replace(dir + path.sep, '')
-  }
-  return 'no error'
-}
+const { dir, load, errorOf } = iniFiles('submission-config', loadSubmissionConfig, 's')
 const FP = 'AB'.repeat(32)
 const FP_COLON = FP.match(/../g)!.join(':')
 

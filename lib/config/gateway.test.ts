@@ -5,6 +5,7 @@ import path from 'node:path'
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
+import { configError } from '../../test/helpers/config-errors'
 import { ConfigError } from './errors'
 import { loadGatewayConfig } from './gateway'
 
@@ -24,16 +25,6 @@ function write(name: string, text: string): void {
   fs.writeFileSync(path.join(dir, name), text)
 }
 
-/** Runs `fn`, expecting a ConfigError, and returns it. */
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn()
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError)
-    return err as ConfigError
-  }
-  throw new Error('expected a ConfigError, nothing was thrown')
-}
 
 beforeEach(() => {
   for (const name of ENV_VARS) vi.stubEnv(name, undefined)

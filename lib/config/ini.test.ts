@@ -5,19 +5,10 @@ import path from 'node:path'
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
+import { configError } from '../../test/helpers/config-errors'
 import { ConfigError } from './errors'
 import { parseIni, readIni, readList } from './ini'
 
-/** Runs `fn`, expecting a ConfigError, and returns it. */
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn()
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError)
-    return err as ConfigError
-  }
-  throw new Error('expected a ConfigError, nothing was thrown')
-}
 
 describe('parseIni', () => {
   it('puts keys before any section into "main"', () => {

@@ -1,6 +1,7 @@
 // Unit tests for the typed INI schema: the field parsers and validate() (unknown keys, types, env overrides, defaults, freezing).
 import { afterEach, describe, expect, it, vi } from 'vitest'
 
+import { configError } from '../../test/helpers/config-errors'
 import { ConfigError } from './errors'
 import { parseIni } from './ini'
 import { field, validate, type Schema } from './schema'
@@ -12,16 +13,6 @@ function load<S extends Schema>(text: string, schema: S) {
   return validate(parseIni(text, FILE), FILE, schema)
 }
 
-/** Runs `fn`, expecting a ConfigError, and returns it. */
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn()
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError)
-    return err as ConfigError
-  }
-  throw new Error('expected a ConfigError, nothing was thrown')
-}
 
 afterEach(() => {
   vi.unstubAllEnvs()

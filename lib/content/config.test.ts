@@ -1,30 +1,14 @@
 // Unit tests for gateway-content.ini: defaults, the shipped file, rule sections, and the
 // ConfigErrors (file, line, section, key, problem) for everything an operator can get wrong.
-import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
 import { GATEWAY_ROOT } from '../config/paths'
 import { DEFAULT_BLOCKED_EXTENSIONS, loadContentConfig } from './config'
+import { iniFiles } from '../../test/helpers/config-errors'
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'content-config-'))
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
-let n = 0
-function load(text: string) {
-  const file = path.join(dir, `c${++n}.ini`)
-  fs.writeFileSync(file, text)
-  return loadContentConfig(file)
-}
-function errorOf(text: string): string {
-  try {
-    load(text)
-  } catch (err) {
-    return (err as Error).message.replace(dir + path.sep, '')
-  }
-  return 'no error'
-}
+const { dir, load, errorOf } = iniFiles('content-config', loadContentConfig, 'c')
 
 describe('loadContentConfig', () => {
   it('has safe defaults when the file is missing, and the shipped file changes none of them', () => {
