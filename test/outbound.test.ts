@@ -2,7 +2,6 @@
 // STARTTLS, never relay without it (from loopback too), delivery by MX found in
 // DNS, from the configured source address and HELO name.
 
-import { spawnSync } from 'node:child_process'
 import path from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
@@ -10,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { GATEWAY_ROOT } from '../lib/config/paths'
 import { base64, type SmtpClient } from '../lib/smtp/client'
 import { FixtureDns } from './helpers/dns-server'
+import { addUser } from './helpers/fixtures'
 import { sendMail, testMessage, TestGateway } from './helpers/gateway'
 import { MailSink } from './helpers/mail-sink'
 import { addressBlock } from './helpers/net'
@@ -38,18 +38,9 @@ const gw = new TestGateway({
 })
 const PASSWORD = 'correct horse battery'
 
-function addUser(name: string, password: string): void {
-  const r = spawnSync(process.execPath, [path.join(GATEWAY_ROOT, 'bin', 'gateway'), 'user', 'add', name], {
-    input: `${password}\n`,
-    env: { ...process.env, GATEWAY_USERS_FILE: path.join(gw.root, 'outbound', 'config', 'smtp-users') },
-    encoding: 'utf8',
-  })
-  expect(r.status, r.stderr).toBe(0)
-}
-
 beforeAll(async () => {
   await Promise.all([internal.start(), remoteMx.start(), dns.start()])
-  addUser('app@example.com', PASSWORD)
+  addUser(gw, 'app@example.com', PASSWORD)
   await gw.start()
 })
 afterAll(async () => {

@@ -11,6 +11,7 @@ import { GATEWAY_ROOT } from '../lib/config/paths'
 import { dayOf } from '../lib/redis/keys'
 import { base64 } from '../lib/smtp/client'
 import { FixtureDns } from './helpers/dns-server'
+import { addUser } from './helpers/fixtures'
 import { sendMail, testMessage, TestGateway } from './helpers/gateway'
 import { MailSink } from './helpers/mail-sink'
 import { addressBlock } from './helpers/net'
@@ -24,11 +25,7 @@ const redis = new Redis(inject('redisUrl'))
 
 beforeAll(async () => {
   await Promise.all([internal.start(), remoteMx.start(), dns.start()])
-  const add = spawnSync(process.execPath, [path.join(GATEWAY_ROOT, 'bin', 'gateway'), 'user', 'add', 'relay'], {
-    input: 'relay-password\n',
-    env: { ...process.env, GATEWAY_USERS_FILE: path.join(gw.root, 'outbound', 'config', 'smtp-users') },
-  })
-  expect(add.status).toBe(0)
+  addUser(gw, 'relay', 'relay-password')
   await gw.start()
 })
 afterAll(async () => {

@@ -2,7 +2,12 @@
 // gateway delivering to it, started before the file's (or describe block's) tests
 // and stopped after them.
 
+import { spawnSync } from 'node:child_process'
+import path from 'node:path'
+
 import { afterAll, beforeAll, inject } from 'vitest'
+
+import { GATEWAY_ROOT } from '../../lib/config/paths'
 
 import { type SmtpReply } from '../../lib/smtp/client'
 import { sendMail, testMessage, TestGateway, type GatewayOptions, type Instance } from './gateway'
@@ -60,4 +65,14 @@ export async function delivered(sink: MailSink, marker: string, timeoutMs = 20_0
     if (Date.now() > until) throw new Error(`${sink.address} did not receive the message ${marker} in ${timeoutMs} ms`)
     await new Promise((r) => setTimeout(r, 50))
   }
+}
+
+/** Adds an outbound relay user with the real CLI (`gateway user add`), as an administrator would. */
+export function addUser(gw: TestGateway, name: string, password: string): void {
+  const r = spawnSync(process.execPath, [path.join(GATEWAY_ROOT, 'bin', 'gateway'), 'user', 'add', name], {
+    input: `${password}\n`,
+    env: { ...process.env, GATEWAY_USERS_FILE: path.join(gw.root, 'outbound', 'config', 'smtp-users') },
+    encoding: 'utf8',
+  })
+  if (r.status !== 0) throw new Error(`gateway user add ${name} failed: ${r.stderr}`)
 }

@@ -11,6 +11,7 @@ import { expect } from 'vitest'
 
 import { GATEWAY_ROOT } from '../../lib/config/paths'
 import { base64 } from '../../lib/smtp/client'
+import { addUser } from './fixtures'
 import { sendMail, testMessage, type TestGateway } from './gateway'
 
 /** The repository's outbound/config/plugins with `extra` inserted before gateway-routing (as the README asks). */
@@ -24,12 +25,7 @@ export function outboundPluginsWith(...extra: string[]): string {
 export const RELAY_PASSWORD = 'correct horse battery'
 
 export function addRelayUser(gw: TestGateway, name: string, password = RELAY_PASSWORD): void {
-  const r = spawnSync(process.execPath, [path.join(GATEWAY_ROOT, 'bin', 'gateway'), 'user', 'add', name], {
-    input: `${password}\n`,
-    env: { ...process.env, GATEWAY_USERS_FILE: path.join(gw.root, 'outbound', 'config', 'smtp-users') },
-    encoding: 'utf8',
-  })
-  expect(r.status, r.stderr).toBe(0)
+  addUser(gw, name, password)
 }
 
 /** STARTTLS, AUTH PLAIN, one message; returns the marker to find it downstream. */

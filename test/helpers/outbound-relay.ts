@@ -2,7 +2,6 @@
 // DKIM signing, TCP_NODELAY): the shipped outbound plugin list with those
 // plugins inserted where they belong, users, and authenticated relay sessions.
 
-import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 
@@ -16,33 +15,23 @@ export interface OutboundExtras {
   nodelay?: boolean
 }
 
+/** The delivery features these tests switch on and off. */
+const EXTRAS: Record<keyof OutboundExtras, string> = { scrub: 'gateway-outbound-scrub', dkim: 'dkim', nodelay: 'gateway-tcp-nodelay' }
+
 /**
- * The repository's outbound/config/plugins plus the chosen extras: the scrub
- * right before gateway-spool, dkim at the end (after gateway-spool and the
- * scrub), gateway-tcp-nodelay after gateway-core (it has no hooks).
+ * The repository's outbound/config/plugins (which ships all three features, in
+ * their checked order) without the extras a test did not ask for.
  */
 export function outboundPlugins(extras: OutboundExtras): string {
-  const lines = fs.readFileSync(path.join(GATEWAY_ROOT, 'outbound', 'config', 'plugins'), 'utf8').split('\n')
-  const out: string[] = []
-  for (const line of lines) {
-    const name = line.trim()
-    if (name === 'gateway-spool' && extras.scrub) out.push('gateway-outbound-scrub')
-    out.push(line)
-    if (name === 'gateway-core' && extras.nodelay) out.push('gateway-tcp-nodelay')
+  const shipped = fs.readFileSync(path.join(GATEWAY_ROOT, 'outbound', 'config', 'plugins'), 'utf8').split('\n')
+  for (const name of Object.values(EXTRAS)) {
+    if (!shipped.some((l) => l.trim() === name)) throw new Error(`outbound/config/plugins no longer lists ${name}`)
   }
-  if (!out.some((l) => l.trim() === 'gateway-spool')) throw new Error('outbound/config/plugins has no gateway-spool line')
-  if (extras.dkim) out.push('dkim')
-  return `${out.join('\n').trimEnd()}\n`
+  const unwanted = new Set((Object.keys(EXTRAS) as (keyof OutboundExtras)[]).filter((k) => !extras[k]).map((k) => EXTRAS[k]))
+  return `${shipped.filter((l) => !unwanted.has(l.trim())).join('\n').trimEnd()}\n`
 }
 
-export function addUser(gw: TestGateway, name: string, password: string): void {
-  const r = spawnSync(process.execPath, [path.join(GATEWAY_ROOT, 'bin', 'gateway'), 'user', 'add', name], {
-    input: `${password}\n`,
-    env: { ...process.env, GATEWAY_USERS_FILE: path.join(gw.root, 'outbound', 'config', 'smtp-users') },
-    encoding: 'utf8',
-  })
-  if (r.status !== 0) throw new Error(`gateway user add ${name} failed: ${r.stderr}`)
-}
+export { addUser } from './fixtures'
 
 /** An outbound session after EHLO, STARTTLS, EHLO and a successful AUTH PLAIN. */
 export async function relaySession(gw: TestGateway, user: string, password: string): Promise<SmtpClient> {
