@@ -147,12 +147,29 @@ describe('sender scope', () => {
   it('refuses a header From outside the scope after DATA with 550 5.7.1, display-name tricks included', async () => {
     const client = await login(gw, 'app@example.com')
     const refused: string[] = []
-    for (const from of ['<ceo@example.com>', '"app@example.com" <ceo@example.com>', 'App <app@example.com>, <ceo@example.com>', 'undisclosed']) {
+    const tricks = [
+      '<ceo@example.com>',
+      '"app@example.com" <ceo@example.com>',
+      'App <app@example.com>, <ceo@example.com>',
+      'undisclosed',
+      // comments and quotes a naive extractor reads as app@example.com; clients and DKIM read ceo@
+      '(") <ceo@example.com> (" (x) app@example.com)',
+      '=?utf-8?q?app=40example=2Ecom_=22?= <ceo@example.com> (")',
+      // a second From field in obsolete syntax, invisible to Haraka's header map
+      '<app@example.com>\r\nFrom : <ceo@example.com>',
+      // Sender names who is responsible: also in scope, or refused
+      '<app@example.com>\r\nSender: <ceo@example.com>',
+    ]
+    for (const from of tricks) {
       const { text, marker } = testMessage({ from: 'app@example.com', to: 'someone@partner.test' })
       const r = await sendMail(client, { from: 'app@example.com', to: ['someone@partner.test'] }, text.replace('From: <app@example.com>', `From: ${from}`))
       expect([from, r.mail.code, r.data?.code, ...codes(r.end)]).toEqual([from, 250, 354, 550, '5.7.1'])
       refused.push(marker)
     }
+    const noFrom = testMessage({ from: 'app@example.com', to: 'someone@partner.test' })
+    const missing = await sendMail(client, { from: 'app@example.com', to: ['someone@partner.test'] }, noFrom.text.replace('From: <app@example.com>\r\n', ''))
+    expect(codes(missing.end)).toEqual([550, '5.7.1'])
+    refused.push(noFrom.marker)
     const ok = testMessage({ from: 'app@example.com', to: 'someone@partner.test' })
     const r = await sendMail(client, { from: 'app@example.com', to: ['someone@partner.test'] }, ok.text.replace('From: <app@example.com>', 'From: "The App" <app@example.com>'))
     await client.quit()
@@ -160,7 +177,9 @@ describe('sender scope', () => {
     await delivered(remoteMx, ok.marker)
     expect(remoteMx.messages.filter((m) => refused.some((marker) => m.raw.includes(marker)))).toEqual([])
     expect(gw.log('outbound')).toMatch(/decision check=sender-scope result=header_from_out_of_scope action=reject/)
-    expect(gw.log('outbound')).toMatch(/decision check=sender-scope result=header_from_missing action=reject/)
+    for (const result of ['header_from_missing', 'header_from_multiple', 'header_from_unparseable', 'header_sender_out_of_scope']) {
+      expect(gw.log('outbound')).toMatch(new RegExp(`decision check=sender-scope result=${result} action=reject`))
+    }
   })
 
   it('lets a domain-scoped server account send as anyone@example.com and bounce with <>, but not as other domains', async () => {

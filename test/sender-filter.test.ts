@@ -83,6 +83,18 @@ describe('sender filter', () => {
     expect(sink.messages.some((m) => m.raw.includes(r.marker))).toBe(false)
   })
 
+  it('reads the header From as mail clients do: comment and quoting tricks, a second From in obsolete syntax', async () => {
+    for (const from of ['(") <ceo@example.com> (" (x) friend@partner.test)', '=?utf-8?q?friend=40partner=2Etest_=22?= <ceo@example.com> (")', '<friend@partner.test>\r\nFrom : <ceo@example.com>']) {
+      const { client } = await gw.connect('inbound')
+      await client.ehlo('mx.sender.test')
+      const { text, marker } = testMessage({ from: 'friend@partner.test', to: 'bob@example.com' })
+      const r = await sendMail(client, { from: 'friend@partner.test', to: ['bob@example.com'] }, text.replace('From: <friend@partner.test>', `From: ${from}`))
+      await client.quit()
+      expect([from, r.end!.code, r.end!.enhanced]).toEqual([from, 550, '5.7.1'])
+      expect(sink.messages.some((m) => m.raw.includes(marker))).toBe(false)
+    }
+  })
+
   it('lets an allowed sender through when SPF aligns, and refuses the same sender from elsewhere', async () => {
     const ok = await attempt(gw, { from: 'news@example.com', via: { front, ip: SAAS_IP } })
     expect([ok.mail.code, ok.end!.code]).toEqual([250, 250])

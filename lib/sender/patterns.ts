@@ -36,9 +36,3 @@ export class SenderPatterns {
 export function domainOf(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1).toLowerCase()
 }
-
-/** The addresses in a From header value ("Name <a@b>, c@d"); display names and comments ignored. */
-export function headerAddresses(value: string): string[] {
-  const withoutQuoted = value.replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/\((?:[^()\\]|\\.)*\)/g, ' ')
-  return [...withoutQuoted.matchAll(/[^\s<>,;:"()[\]]+@[^\s<>,;:"()[\]]+/g)].map((m) => m[0].toLowerCase().replace(/\.$/, ''))
-}

@@ -8,6 +8,7 @@
 import path from 'node:path'
 
 import { authorDomains } from '../../lib/auth/author-domains'
+import { rawFields } from '../../lib/sender/authors'
 import { dmarcEntry, normalizeDkimEntry, stripClaims } from '../../lib/auth/auth-results-header'
 import { evaluateAuthors, type DmarcOutcome } from '../../lib/auth/dmarc'
 import { authSummary, type AuthSummary } from '../../lib/auth/results'
@@ -116,7 +117,7 @@ export = definePlugin({
 
     const dmarc = async (c: Haraka.Connection, txn: Haraka.Transaction, summary: AuthSummary) => {
       const ids = { ...(summary.spf ? { spf: summary.spf } : {}), dkim: summary.dkim }
-      const outcome = await evaluateAuthors(authorDomains(txn.header.get_all('From')), ids, resolveTxt)
+      const outcome = await evaluateAuthors(authorDomains(rawFields(txn.header.header_list, 'From').map((f) => f.value)), ids, resolveTxt)
       const policy = outcome.policy ?? outcome.published
       txn.results.add(plugin, { result: outcome.result, domain: outcome.domain, ...(policy ? { policy } : {}) })
       c.auth_results(dmarcEntry(outcome.result, outcome.domain, outcome.published))

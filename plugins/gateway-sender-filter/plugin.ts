@@ -15,7 +15,8 @@ import { definePlugin } from '../../lib/plugin/define'
 import type { Verdict } from '../../lib/plugin/verdict'
 import { actionField, decide, type Action, type Finding } from '../../lib/policy/actions'
 import { alignedPass, authSummary } from '../../lib/auth/results'
-import { domainOf, headerAddresses, SenderPatterns } from '../../lib/sender/patterns'
+import { authorCandidates } from '../../lib/sender/authors'
+import { domainOf, SenderPatterns } from '../../lib/sender/patterns'
 import { reply } from '../../lib/smtp/reply'
 
 const patterns = (items: string[]) => new SenderPatterns(items)
@@ -87,7 +88,8 @@ export = definePlugin({
             const v = judge(c, pending, 'header') // DKIM has run now: align or refuse
             if (v) return v === 'pending' ? undefined : v
           }
-          for (const address of headerAddresses(txn.header.get_decoded('From'))) {
+          // every From field, parsed as clients parse it (unparseable ones: every address-like token)
+          for (const address of authorCandidates(txn.header.header_list)) {
             const v = judge(c, address, 'header')
             if (v && v !== 'pending') return v
           }

@@ -23,7 +23,7 @@ import { pluginConfigFile } from '../../lib/config/plugin-config'
 import { definePlugin } from '../../lib/plugin/define'
 import { accept, deny, type Verdict } from '../../lib/plugin/verdict'
 import { acquireGatewayRedis } from '../../lib/redis/gateway-redis'
-import { headerAddresses } from '../../lib/sender/patterns'
+import { parseMailboxes, rawFields } from '../../lib/sender/authors'
 import { REPLIES, reply } from '../../lib/smtp/reply'
 import { countDecision } from '../../lib/stats/decisions'
 
@@ -208,13 +208,26 @@ export = definePlugin({
           const id = identityOf(c)
           const txn = c.transaction
           if (!id || !txn) return undefined
-          // What the recipient sees as the author. A message without one is malformed (RFC 5322
-          // requires it) and nothing here could vouch for what a receiver makes of it: refused too.
-          const authors = headerAddresses(txn.header.get_decoded('From'))
-          if (authors.length === 0) return outOfScope(c, id, 'header_from_missing', '(no From)', FROM_REFUSED)
+          // What the recipient sees as the author, read as mail clients and DKIM read it: exactly
+          // one From field (RFC 5322), parsed by an RFC 5322 parser; anything a receiver could read
+          // differently (no From, several, unparseable) is refused, since nothing here could vouch for it.
           const { scope } = scopeOf(id)
-          const foreign = authors.find((a) => !scope.allows(a))
+          const froms = rawFields(txn.header.header_list, 'From')
+          if (froms.length === 0) return outOfScope(c, id, 'header_from_missing', '(no From)', FROM_REFUSED)
+          if (froms.length > 1) return outOfScope(c, id, 'header_from_multiple', `${froms.length} From fields`, FROM_REFUSED)
+          const authors = parseMailboxes(froms[0]!.value)
+          if (!authors.ok) return outOfScope(c, id, 'header_from_unparseable', authors.problem, FROM_REFUSED)
+          const foreign = authors.addresses.find((a) => !scope.allows(a))
           if (foreign) return outOfScope(c, id, 'header_from_out_of_scope', foreign, FROM_REFUSED)
+          // Sender: names the mailbox responsible for sending (clients show "on behalf of"; DKIM may pick its key from it)
+          const senders = rawFields(txn.header.header_list, 'Sender')
+          if (senders.length > 1) return outOfScope(c, id, 'header_sender_multiple', `${senders.length} Sender fields`, FROM_REFUSED)
+          if (senders.length === 1) {
+            const sender = parseMailboxes(senders[0]!.value)
+            if (!sender.ok) return outOfScope(c, id, 'header_sender_unparseable', sender.problem, FROM_REFUSED)
+            const outside = sender.addresses.find((a) => !scope.allows(a))
+            if (outside) return outOfScope(c, id, 'header_sender_out_of_scope', outside, FROM_REFUSED)
+          }
           return undefined
         },
       },
