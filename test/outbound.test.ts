@@ -100,6 +100,19 @@ describe('outbound: AUTH only inside TLS', () => {
     expect(gw.log('outbound')).toMatch(/\[gateway-submission-auth\] authentication failed for "nobody@example.com"/)
   })
 
+  it('does not let an AUTH exchange finish around a MAIL command (MAIL judged before the identity)', async () => {
+    const client = await tlsSession()
+    await client.ehlo()
+    expect((await client.send('AUTH LOGIN')).code).toBe(334)
+    const mail = await client.send('MAIL FROM:<ceo@victim.test>')
+    expect([mail.code, mail.enhanced]).toEqual([503, '5.5.1'])
+    // the exchange was abandoned: the next line is a command again, and nothing relays
+    expect((await client.send(base64('app@example.com'))).code).toBe(500)
+    await client.send('MAIL FROM:<ceo@victim.test>')
+    expect((await client.send('RCPT TO:<x@partner.test>')).code).toBe(530)
+    await client.quit()
+  })
+
   it('is immune to prototype names as user names', async () => {
     for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
       const client = await tlsSession()

@@ -22,22 +22,24 @@ describe('RedisKeys for AUTH failures', () => {
 })
 
 describe('AuthLockout', () => {
-  it('counts failures per IP and per user with an expiry, and locks at the limit', async () => {
+  it('counts attempts per IP and per user with an expiry, and locks at the limit', async () => {
     const keys = freshKeys()
     const lockout = new AuthLockout(() => redis, keys, { maxPerIp: 3, maxPerUser: 2, windowSeconds: 60 })
-    expect(await lockout.check('192.0.2.1', 'alice')).toEqual({ locked: false, counted: true })
-    expect(await lockout.recordFailure('192.0.2.1', 'bob')).toEqual({ locked: false, counted: true })
-    expect(await lockout.recordFailure('192.0.2.1', 'carol')).toEqual({ locked: false, counted: true })
-    expect(await lockout.recordFailure('192.0.2.1', 'dave')).toEqual({ locked: true, by: 'ip', count: 3 })
-    expect(await lockout.check('192.0.2.1', 'alice')).toEqual({ locked: true, by: 'ip', count: 3 })
-    expect(await lockout.check('192.0.2.2', 'alice')).toEqual({ locked: false, counted: true })
+    const first = await lockout.begin('192.0.2.1', 'alice')
+    expect(first.before).toEqual({ locked: false, counted: true })
+    await lockout.succeeded('192.0.2.1', 'alice') // a success is not a failure
+    expect((await lockout.begin('192.0.2.1', 'bob')).after).toEqual({ locked: false, counted: true })
+    expect((await lockout.begin('192.0.2.1', 'carol')).after).toEqual({ locked: false, counted: true })
+    expect((await lockout.begin('192.0.2.1', 'dave')).after).toEqual({ locked: true, by: 'ip', count: 3 })
+    expect((await lockout.begin('192.0.2.1', 'alice')).before).toEqual({ locked: true, by: 'ip', count: 3 })
+    expect((await lockout.begin('192.0.2.2', 'alice')).before).toEqual({ locked: false, counted: true })
     const ttl = await redis.ttl(keys.authFailuresByIp('192.0.2.1'))
     expect(ttl).toBeGreaterThan(0)
     expect(ttl).toBeLessThanOrEqual(60)
 
-    expect(await lockout.recordFailure('192.0.2.3', 'erin')).toEqual({ locked: false, counted: true })
-    expect(await lockout.recordFailure('192.0.2.4', 'erin')).toEqual({ locked: true, by: 'user', count: 2 })
-    expect(await lockout.check('192.0.2.5', 'erin')).toEqual({ locked: true, by: 'user', count: 2 })
+    expect((await lockout.begin('192.0.2.3', 'erin')).after).toEqual({ locked: false, counted: true })
+    expect((await lockout.begin('192.0.2.4', 'erin')).after).toEqual({ locked: true, by: 'user', count: 2 })
+    expect((await lockout.begin('192.0.2.5', 'erin')).before).toEqual({ locked: true, by: 'user', count: 2 })
     expect(await redis.ttl(keys.authFailuresByUser('erin'))).toBeGreaterThan(0)
   })
 
@@ -45,25 +47,32 @@ describe('AuthLockout', () => {
     const keys = freshKeys()
     await redis.set(keys.authFailuresByIp('192.0.2.9'), '5')
     const lockout = new AuthLockout(() => redis, keys, { maxPerIp: 100, maxPerUser: 100, windowSeconds: 30 })
-    await lockout.recordFailure('192.0.2.9', 'x')
+    await lockout.begin('192.0.2.9', 'x')
     expect(await redis.ttl(keys.authFailuresByIp('192.0.2.9'))).toBeGreaterThan(0)
   })
 
   it('does not count names that can never be users, nor what a limit of 0 turns off', async () => {
     const keys = freshKeys()
     const lockout = new AuthLockout(() => redis, keys, { maxPerIp: 0, maxPerUser: 1, windowSeconds: 30 })
-    expect(await lockout.recordFailure('192.0.2.1', 'not a user name')).toEqual({ locked: false, counted: true })
+    expect((await lockout.begin('192.0.2.1', 'not a user name')).after).toEqual({ locked: false, counted: true })
     expect(await redis.keys(`${keys.prefix}:*`)).toEqual([])
-    expect(await lockout.recordFailure('192.0.2.1', '__proto__')).toEqual({ locked: true, by: 'user', count: 1 })
+    expect((await lockout.begin('192.0.2.1', '__proto__')).after).toEqual({ locked: true, by: 'user', count: 1 })
     expect(await redis.keys(`${keys.prefix}:*`)).toEqual([keys.authFailuresByUser('__proto__')])
+  })
+
+  it('refuses parallel attempts beyond the limit before their passwords are checked', async () => {
+    const keys = freshKeys()
+    const lockout = new AuthLockout(() => redis, keys, { maxPerIp: 3, maxPerUser: 0, windowSeconds: 60 })
+    const attempts = await Promise.all(Array.from({ length: 20 }, () => lockout.begin('192.0.2.7', 'victim')))
+    expect(attempts.filter((a) => !a.before.locked)).toHaveLength(3)
   })
 
   it('reports "not counted" and never throws or locks when Redis is unavailable', async () => {
     const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null })
     dead.on('error', () => {})
     const lockout = new AuthLockout(() => dead, freshKeys(), { maxPerIp: 1, maxPerUser: 1, windowSeconds: 30 })
-    expect(await lockout.check('192.0.2.1', 'alice')).toEqual({ locked: false, counted: false })
-    expect(await lockout.recordFailure('192.0.2.1', 'alice')).toEqual({ locked: false, counted: false })
+    expect(await lockout.begin('192.0.2.1', 'alice')).toEqual({ before: { locked: false, counted: false }, after: { locked: false, counted: false } })
+    await lockout.succeeded('192.0.2.1', 'alice') // must not throw either
     dead.disconnect()
   })
 })

@@ -37,6 +37,12 @@ for i, key in ipairs(KEYS) do
 end
 return out`
 
+// Takes back a counted attempt, never below zero (the key may have expired meanwhile).
+const DECR_TO_ZERO = `for i, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
+end
+return 0`
+
 export class AuthLockout {
   constructor(
     private readonly redis: () => Redis,
@@ -44,31 +50,36 @@ export class AuthLockout {
     readonly policy: LockoutPolicy,
   ) {}
 
-  /** Whether `ip` or `user` is locked out now. Redis unavailable: not locked, `counted: false`. */
-  async check(ip: string, user: string): Promise<LockoutState> {
+  /**
+   * Counts this attempt before the password is checked, so parallel attempts
+   * cannot all slip under the limit while their passwords are being verified:
+   * `before` is the state this attempt found (locked: refuse it unchecked),
+   * `after` the state once it has failed. A success is taken back (succeeded()).
+   * Redis unavailable: nothing locked, `counted: false`.
+   */
+  async begin(ip: string, user: string): Promise<{ before: LockoutState; after: LockoutState }> {
     const targets = this.targets(ip, user)
-    if (targets.length === 0) return { locked: false, counted: true }
-    let values: (string | null)[]
-    try {
-      values = await this.redis().mget(...targets.map((t) => t.key))
-    } catch {
-      return { locked: false, counted: false }
-    }
-    return this.assess(targets, values.map((v) => Number(v ?? 0)))
-  }
-
-  /** Counts one failed attempt; the state afterwards (this failure may start the lockout). */
-  async recordFailure(ip: string, user: string): Promise<LockoutState> {
-    const targets = this.targets(ip, user)
-    if (targets.length === 0) return { locked: false, counted: true }
+    if (targets.length === 0) return { before: { locked: false, counted: true }, after: { locked: false, counted: true } }
     let counts: number[]
     try {
       const out = (await this.redis().eval(INCR_WITH_WINDOW, targets.length, ...targets.map((t) => t.key), this.policy.windowSeconds)) as unknown[]
       counts = out.map(Number)
     } catch {
-      return { locked: false, counted: false }
+      const uncounted = { locked: false, counted: false } as const
+      return { before: uncounted, after: uncounted }
     }
-    return this.assess(targets, counts)
+    return { before: this.assess(targets, counts.map((n) => n - 1)), after: this.assess(targets, counts) }
+  }
+
+  /** The attempt begun for `ip`/`user` succeeded: it is not a failure. Best effort. */
+  async succeeded(ip: string, user: string): Promise<void> {
+    const targets = this.targets(ip, user)
+    if (targets.length === 0) return
+    try {
+      await this.redis().eval(DECR_TO_ZERO, targets.length, ...targets.map((t) => t.key))
+    } catch {
+      // Redis gone meanwhile: the attempt stays counted until the window ends
+    }
   }
 
   /**

@@ -111,13 +111,15 @@ export = definePlugin({
       }
       delete c.notes[NOTE_STATE]
       const ip = c.remote.ip
-      if (lockout) {
-        // checked before the password: a locked-out guesser learns nothing, even with the right one
-        const before = await lockout.check(ip, step.user)
-        uncounted(c, before)
-        if (before.locked) return lockedOut(c, step.user, before)
+      // Counted before the password is checked: a locked-out guesser learns nothing, even with
+      // the right one, and parallel sessions cannot all be verified below the limit.
+      const attempt = lockout ? await lockout.begin(ip, step.user) : undefined
+      if (attempt) {
+        uncounted(c, attempt.before)
+        if (attempt.before.locked) return lockedOut(c, step.user, attempt.before)
       }
       if (await store.verify(step.user, step.password)) {
+        if (attempt) await lockout!.succeeded(ip, step.user)
         authenticated(c, { kind: 'user', name: step.user })
         c.results.add({ name: 'auth' }, { pass: plugin.name, method: step.mech, user: step.user })
         const { scope, source } = scopes.scopeOf(step.user)
@@ -131,8 +133,7 @@ export = definePlugin({
       countDecision('auth', 'reject')
       // The user name is logged for the administrator, never echoed to the client.
       c.lognotice(plugin, `authentication failed for ${JSON.stringify(step.user)} (${step.mech}), failure ${failures}`)
-      const after = lockout ? await lockout.recordFailure(ip, step.user) : undefined
-      if (after) uncounted(c, after)
+      const after = attempt?.after
       await new Promise((r) => setTimeout(r, Math.min(cfg.failureDelayMs * failures, 10_000)))
       if (after?.locked) return lockedOut(c, step.user, after)
       if (failures >= cfg.maxFailures) return deny(TOO_MANY, { disconnect: true })
@@ -185,6 +186,11 @@ export = definePlugin({
         },
         unrecognized_command(c, [command = '', args = '']) {
           const state = c.notes[NOTE_STATE] as SaslState | undefined
+          if (state && c.transaction) {
+            // an exchange must not finish inside a transaction whose MAIL was judged unauthenticated
+            delete c.notes[NOTE_STATE]
+            return deny(reply(503, '5.5.1', 'AUTH not permitted during a mail transaction'))
+          }
           if (state) return handle(c, continueAuth(state, `${command} ${args}`.trim()))
           if (command.toUpperCase() !== 'AUTH') return undefined
           if (!c.tls.enabled) return deny(reply(530, '5.7.0', 'Must issue a STARTTLS command first'))
@@ -193,6 +199,11 @@ export = definePlugin({
           return handle(c, startAuth(args))
         },
         mail(c, [from]) {
+          if (c.notes[NOTE_STATE]) {
+            // MAIL in the middle of an AUTH exchange: abandon the exchange, refuse the command
+            delete c.notes[NOTE_STATE]
+            return deny(reply(503, '5.5.1', 'Bad sequence of commands: AUTH exchange in progress'))
+          }
           identifyPeer(c)
           const id = identityOf(c)
           if (!id) return undefined // not authenticated: RCPT answers 530
