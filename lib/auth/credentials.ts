@@ -90,7 +90,14 @@ export class CredentialStore {
   }
 
   private refresh(): void {
-    const text = this.source.readIfChanged()
+    let text: string | null | undefined
+    try {
+      text = this.source.readIfChanged()
+    } catch (err) {
+      this.users = new Map() // unreadable: nobody authenticates rather than a stale or partial list
+      this.onProblem(`${(err as Error).message}: nobody can authenticate until it is readable`)
+      return
+    }
     if (text === undefined) return
     if (text === null) {
       this.users = new Map()

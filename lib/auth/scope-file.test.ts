@@ -80,4 +80,15 @@ describe('ScopeStore', () => {
     fs.rmSync(file)
     expect(store.scopeOf('relay').source).toBe('default')
   })
+
+  it('fails closed when the file exists but cannot be read: no rights, not the default', () => {
+    const unreadable = path.join(dir, 'unreadable-scopes')
+    fs.mkdirSync(unreadable) // reading a directory fails (EISDIR) even as root, like a file we may not read
+    const onProblem = vi.fn()
+    const store = new ScopeStore(unreadable, ['example.com'], onProblem)
+    const { scope, source } = store.scopeOf('relay')
+    expect(source).toBe('broken')
+    expect(scope.allows('anyone@example.com')).toBe(false)
+    expect(onProblem).toHaveBeenCalledWith(expect.stringMatching(/cannot read .*nobody may send until it is readable/))
+  })
 })

@@ -66,6 +66,7 @@ export type ScopeSource = 'configured' | 'default' | 'broken'
 export class ScopeStore {
   private parsed: { scopes: Map<string, SenderScope>; broken: Set<string> } = { scopes: new Map(), broken: new Set() }
   private readonly source: ChangedFile
+  private unreadable = false
 
   constructor(
     readonly file: string,
@@ -77,6 +78,7 @@ export class ScopeStore {
 
   scopeOf(user: string): { scope: SenderScope; source: ScopeSource } {
     this.refresh()
+    if (this.unreadable) return { scope: new SenderScope([]), source: 'broken' }
     const configured = this.parsed.scopes.get(user)
     if (configured) return { scope: configured, source: 'configured' }
     if (this.parsed.broken.has(user)) return { scope: new SenderScope([]), source: 'broken' }
@@ -84,8 +86,17 @@ export class ScopeStore {
   }
 
   private refresh(): void {
-    const text = this.source.readIfChanged()
+    let text: string | null | undefined
+    try {
+      text = this.source.readIfChanged()
+    } catch (err) {
+      // Unreadable is not "missing": the file may restrict users below the default. Fail closed.
+      this.unreadable = true
+      this.onProblem(`${(err as Error).message}: nobody may send until it is readable`)
+      return
+    }
     if (text === undefined) return
+    this.unreadable = false
     if (text === null) {
       this.parsed = { scopes: new Map(), broken: new Set() } // normal: every user has the default scope
       return

@@ -10,24 +10,28 @@ export class ChangedFile {
   constructor(readonly file: string) {}
 
   /**
-   * The file's text if it changed since the last call, `null` if it has just
-   * disappeared (or is missing on the first call), `undefined` if nothing changed.
+   * The file's text if it changed since the last call, `null` if it does not
+   * exist (any more), `undefined` if nothing changed. A file that exists but
+   * cannot be read throws: the caller must fail closed, not act as if it were
+   * absent (an unreadable list of restrictions is not "no restrictions").
    */
   readIfChanged(): string | null | undefined {
     let stamp = 'missing'
     try {
       const st = fs.statSync(this.file)
       stamp = `${st.mtimeMs}:${st.size}:${st.ino}`
-    } catch {
-      // missing or unreadable: treated as absent
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') stamp = `error:${(err as NodeJS.ErrnoException).code}`
     }
-    if (stamp === this.stamp) return undefined
+    if (stamp === this.stamp && !stamp.startsWith('error:')) return undefined
     this.stamp = stamp
     if (stamp === 'missing') return null
     try {
       return fs.readFileSync(this.file, 'utf8')
-    } catch {
-      return null // removed between stat and read
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null // removed between stat and read
+      this.stamp = '' // try again next time
+      throw new Error(`cannot read ${this.file}: ${(err as Error).message}`)
     }
   }
 }

@@ -55,6 +55,7 @@ export class FileDirectory implements RecipientDirectory {
     return 'unknown'
   }
 
+  /** An unreadable list throws (the plugin answers 451 4.3.0): refusing or accepting everyone would both be wrong. */
   private refresh(): void {
     const changed = this.source.readIfChanged()
     if (changed === undefined) return
