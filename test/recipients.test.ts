@@ -48,12 +48,21 @@ describe('recipient validation', () => {
     expect([...delivered].sort()).toEqual(['alice@example.com', 'anyone@catchall.example', 'anyone@other.example', 'bob+news@example.com'])
   })
 
-  it('refuses Internet mail to internal-only addresses with 550 5.7.1', async () => {
+  it('refuses Internet mail to internal-only addresses with 550 5.7.1, however the address is spelled', async () => {
     const { client } = await gw.connect('inbound')
     await client.ehlo()
     await client.send('MAIL FROM:<x@sender.test>')
-    const r = await client.send('RCPT TO:<all-staff@example.com>')
-    expect([r.code, r.enhanced]).toEqual([550, '5.7.1'])
+    for (const to of ['all-staff@example.com', '"all-staff"@example.com', 'ALL-STAFF@EXAMPLE.COM']) {
+      const r = await client.send(`RCPT TO:<${to}>`)
+      expect([to, r.code, r.enhanced]).toEqual([to, 550, '5.7.1'])
+    }
+    // routing syntax the internal server might act on is refused for our domains
+    for (const to of ['all-staff%example.com@example.com', 'host!all-staff@example.com']) {
+      const r = await client.send(`RCPT TO:<${to}>`)
+      expect([to, r.code, r.enhanced]).toEqual([to, 550, '5.1.3'])
+    }
+    // a quoted spelling of a valid mailbox is that mailbox
+    expect((await client.send('RCPT TO:<"bob"@example.com>')).code).toBe(250)
     await client.quit()
   })
 

@@ -35,6 +35,7 @@ function gatewayWith(ini: string): TestGateway {
     internalHosts: [sink.address],
     dnsServer: dns.address,
     instances: ['inbound'],
+    acceptedDomains: ['example.com', 'xn--bcher-kva.example'],
     files: { 'inbound/config/gateway-sender-filter.ini': ini, 'inbound/config/connection.ini': connectionIni },
   })
 }
@@ -76,6 +77,14 @@ describe('sender filter', () => {
     expect([other.mail.code, other.mail.enhanced, other.mail.text]).toEqual([550, '5.7.1', '5.7.1 Sender address rejected: not accepted from the Internet'])
   })
 
+  it('recognises our internationalised domain in its Unicode spelling (SMTPUTF8)', async () => {
+    const { client } = await gw.connect('inbound')
+    await client.ehlo('mx.sender.test')
+    const r = await client.send('MAIL FROM:<ceo@bücher.example> SMTPUTF8')
+    expect([r.code, r.enhanced]).toEqual([550, '5.7.1'])
+    await client.quit()
+  })
+
   it('refuses a header From in our domain behind an outside envelope, after DATA, delivering nothing', async () => {
     const r = await attempt(gw, { from: 'bounces@mailer.test', headerFrom: 'ceo@example.com' })
     expect(r.mail.code).toBe(250)
@@ -113,7 +122,7 @@ describe('sender filter', () => {
   })
 
   it('refuses block-listed senders: exact address and any subdomain of a *.domain entry', async () => {
-    for (const from of ['spammer@evil.test', 'x@mail.bad.test', 'x@deep.mail.bad.test']) {
+    for (const from of ['spammer@evil.test', '"spammer"@evil.test', 'SPAMMER@Evil.Test', 'x@mail.bad.test', 'x@deep.mail.bad.test']) {
       const r = await attempt(gw, { from })
       expect([from, r.mail.code, r.mail.enhanced]).toEqual([from, 550, '5.7.1'])
     }

@@ -3,6 +3,7 @@
 // callout to the internal server) without touching the plugin.
 
 import { ChangedFile } from '../config/changed-file'
+import { canonicalAddress, canonicalDomain } from '../mail/canonical'
 
 export type Lookup =
   /** The address exists. */
@@ -16,11 +17,15 @@ export interface RecipientDirectory {
   lookup(address: string): Promise<Lookup>
 }
 
-/** Lower-case, with a "+detail" sub-address removed: alice+news@x is alice@x. */
+/**
+ * The mailbox a recipient means: canonical (unquoted, lower-case, IDNA domain;
+ * lib/mail/canonical.ts) with a "+detail" sub-address removed: alice+news@x is alice@x.
+ */
 export function canonical(address: string, separator: string): string {
-  const at = address.lastIndexOf('@')
-  let local = address.slice(0, at).toLowerCase()
-  const domain = address.slice(at + 1).toLowerCase()
+  const canon = canonicalAddress(address)
+  const at = canon.lastIndexOf('@')
+  let local = canon.slice(0, at)
+  const domain = canon.slice(at + 1)
   if (separator) {
     const cut = local.indexOf(separator)
     if (cut > 0) local = local.slice(0, cut)
@@ -67,7 +72,7 @@ export class FileDirectory implements RecipientDirectory {
       const line = raw.replace(/#.*$/, '').trim().toLowerCase()
       const at = line.lastIndexOf('@')
       if (at < 1 || at === line.length - 1) continue
-      const domain = line.slice(at + 1)
+      const domain = canonicalDomain(line.slice(at + 1))
       domains.add(domain)
       if (line.slice(0, at) === '*') catchAll.add(domain)
       else addresses.add(canonical(line, this.separator))

@@ -4,6 +4,7 @@
 // run before this plugin; this is the final say on the domain.
 
 import { gatewayConfig } from '../../lib/config/gateway'
+import { canonicalDomain } from '../../lib/mail/canonical'
 import { definePlugin } from '../../lib/plugin/define'
 import { accept, deny } from '../../lib/plugin/verdict'
 import { REPLIES } from '../../lib/smtp/reply'
@@ -15,7 +16,7 @@ export = definePlugin({
     return {
       hooks: {
         rcpt(c, [rcpt]) {
-          const domain = (rcpt.host ?? '').toLowerCase()
+          const domain = canonicalDomain(rcpt.host ?? '') // ceo@bücher.example is ceo@xn--bcher-kva.example
           if (domains.has(domain)) {
             c.transaction?.results.add(plugin, { pass: 'accepted_domain', domain })
             return accept()

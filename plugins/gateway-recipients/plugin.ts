@@ -15,6 +15,7 @@ import { field } from '../../lib/config/schema'
 import { definePlugin } from '../../lib/plugin/define'
 import { tempfail, type Verdict } from '../../lib/plugin/verdict'
 import { actionField, decide } from '../../lib/policy/actions'
+import { canonicalDomain, hasRoutingSyntax } from '../../lib/mail/canonical'
 import { canonical, FileDirectory, type RecipientDirectory } from '../../lib/recipients/directory'
 import { HarvestCounter } from '../../lib/recipients/harvest'
 import { acquireGatewayRedis } from '../../lib/redis/gateway-redis'
@@ -48,6 +49,7 @@ const schema = {
 }
 
 const UNKNOWN = reply(550, '5.1.1', 'Recipient address rejected: User unknown')
+const ROUTING_SYNTAX = reply(550, '5.1.3', 'Recipient address rejected: Bad destination mailbox address syntax')
 const INTERNAL_ONLY = reply(550, '5.7.1', 'Recipient address rejected: Access denied')
 const HARVEST_BLOCK = { code: 421, enhanced: '4.7.0', text: 'Too many unknown recipients, try again later' }
 const SESSION_UNKNOWN = 'gateway_unknown_rcpts'
@@ -99,8 +101,12 @@ export = definePlugin({
           },
         }),
         async rcpt(c, [rcpt]) {
-          const domain = (rcpt.host ?? '').toLowerCase()
+          const domain = canonicalDomain(rcpt.host ?? '')
           if (!acceptedDomains.has(domain)) return undefined // not ours: gateway-accepted-domains refuses it
+          if (hasRoutingSyntax(rcpt.address)) {
+            // "allstaff%example.com@example.com": the internal server may route it on, past this check
+            return decide(plugin, c, { check: 'recipient', result: 'routing_syntax', detail: rcpt.address, reply: ROUTING_SYNTAX }, cfg.main.action)
+          }
           const address = canonical(rcpt.address, cfg.main.subaddress_separator)
           if (internalOnly.has(address)) {
             return decide(plugin, c, { check: 'recipient', result: 'internal_only', detail: address, reply: INTERNAL_ONLY }, cfg.internal_only.action)

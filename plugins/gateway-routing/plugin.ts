@@ -16,6 +16,7 @@ import { pluginConfig, pluginConfigFile } from '../../lib/config/plugin-config'
 import { displayPath } from '../../lib/config/paths'
 import { field } from '../../lib/config/schema'
 import { isLocalAddress } from '../../lib/net/address'
+import { canonicalDomain } from '../../lib/mail/canonical'
 import { definePlugin } from '../../lib/plugin/define'
 import { accept, reject, tempfail, type Verdict } from '../../lib/plugin/verdict'
 
@@ -46,7 +47,7 @@ export = definePlugin({
     return {
       hooks: {
         async get_mx(_hmail, domain): Promise<Verdict | undefined> {
-          if (acceptedDomains.has(domain.toLowerCase())) return accept(internalMx)
+          if (acceptedDomains.has(canonicalDomain(domain))) return accept(internalMx)
           if (!customIdentity) return undefined // Haraka's own MX lookup
           return lookupMx(domain, identity)
         },

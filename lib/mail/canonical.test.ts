@@ -1,0 +1,22 @@
+// Unit tests for the canonical address form every policy comparison uses.
+
+import { describe, expect, it } from 'vitest'
+
+import { canonicalAddress, canonicalDomain, domainOf, hasRoutingSyntax } from './canonical'
+
+describe('canonical addresses', () => {
+  it('unquotes local parts, lower-cases, converts IDN domains to A-labels and drops a trailing dot', () => {
+    expect(canonicalAddress('"AllStaff"@Example.COM')).toBe('allstaff@example.com')
+    expect(canonicalAddress('"all\\staff"@example.com')).toBe('allstaff@example.com')
+    expect(canonicalAddress('ceo@Bücher.Example.')).toBe('ceo@xn--bcher-kva.example')
+    expect(canonicalDomain('xn--bcher-kva.example')).toBe('xn--bcher-kva.example')
+    expect(domainOf('"x@y"@BÜCHER.example')).toBe('xn--bcher-kva.example')
+  })
+
+  it('spots local parts that ask for further routing', () => {
+    expect(hasRoutingSyntax('allstaff%example.com@example.com')).toBe(true)
+    expect(hasRoutingSyntax('host!allstaff@example.com')).toBe(true)
+    expect(hasRoutingSyntax('"a@b"@example.com')).toBe(true)
+    expect(hasRoutingSyntax('alice+news@example.com')).toBe(false)
+  })
+})

@@ -1,0 +1,42 @@
+// Addresses in the one form every policy comparison uses, so that spellings a
+// mail server treats as the same mailbox cannot slip past a list written in
+// another: "ceo"@example.com is ceo@example.com (RFC 5321 4.1.2: quoting that
+// changes nothing), CEO@Example.COM is ceo@example.com, and ceo@bücher.example
+// is ceo@xn--bcher-kva.example (the form config/accepted_domains holds).
+
+import { domainToASCII } from 'node:url'
+
+/** Lower case, IDNA A-labels, no trailing dot. An unconvertible name stays lower-cased as given. */
+export function canonicalDomain(domain: string): string {
+  const lower = domain.trim().toLowerCase().replace(/\.$/, '')
+  return domainToASCII(lower) || lower
+}
+
+/** The local part without quoting and backslash escapes, lower-cased. */
+export function canonicalLocalPart(local: string): string {
+  let out = local
+  if (out.length >= 2 && out.startsWith('"') && out.endsWith('"')) out = out.slice(1, -1).replace(/\\(.)/g, '$1')
+  return out.toLowerCase()
+}
+
+/** The canonical mailbox for comparisons (not for delivery: the original spelling is what is relayed). */
+export function canonicalAddress(address: string): string {
+  const at = address.lastIndexOf('@')
+  if (at < 0) return canonicalLocalPart(address)
+  return `${canonicalLocalPart(address.slice(0, at))}@${canonicalDomain(address.slice(at + 1))}`
+}
+
+/** The (canonical) domain of an address. */
+export function domainOf(address: string): string {
+  return canonicalDomain(address.slice(address.lastIndexOf('@') + 1))
+}
+
+/**
+ * Local parts that ask the receiving server to route further (percent hack
+ * "a%b@c", UUCP bang paths "b!a@c"): a gateway must not let them turn one
+ * accepted mailbox into a way to reach another.
+ */
+export function hasRoutingSyntax(address: string): boolean {
+  const local = canonicalLocalPart(address.slice(0, address.lastIndexOf('@')))
+  return /[%!@]/.test(local)
+}
