@@ -14,12 +14,18 @@ import { SmtpClient } from '../lib/smtp/client'
 
 const USAGE = 'usage: gateway quarantine list | show ID | release ID | delete ID'
 
+/** Sender-controlled text shown to the administrator: control characters (terminal escapes, tabs) made visible. */
+function printable(text: string, keepNewlines = false): string {
+  const controls = keepNewlines ? /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g : /[\x00-\x1f\x7f]/g
+  return text.replace(controls, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`)
+}
+
 export async function quarantineCommand(args: string[]): Promise<number> {
   const [action, id] = args
   const store = new QuarantineStore(quarantineDir(instanceDir('inbound')))
   if (action === 'list') {
     console.log(['id', 'quarantined', 'check', 'result', 'from', 'to', 'size', 'subject'].join('\t'))
-    for (const e of store.list()) console.log([e.id, e.at, e.check, e.result, e.from || '<>', e.to.join(','), e.size, e.subject].join('\t'))
+    for (const e of store.list()) console.log([e.id, e.at, e.check, e.result, e.from || '<>', e.to.join(','), e.size, e.subject].map((v) => printable(String(v))).join('\t'))
     return 0
   }
   if (!id || !['show', 'release', 'delete'].includes(action ?? '')) {
@@ -33,7 +39,7 @@ export async function quarantineCommand(args: string[]): Promise<number> {
   }
   if (action === 'show') {
     console.log(JSON.stringify(held.entry, null, 2))
-    console.log(held.message.toString('utf8'))
+    console.log(printable(held.message.toString('utf8'), true))
     return 0
   }
   if (action === 'delete') {

@@ -141,9 +141,11 @@ export class SmtpClient {
   async data(message: string | Buffer): Promise<{ start: SmtpReply; end?: SmtpReply }> {
     const start = await this.send('DATA')
     if (start.code !== 354) return { start }
-    const text = Buffer.isBuffer(message) ? message.toString('utf8') : message
+    // A Buffer is sent byte for byte (8-bit bodies, signed messages): latin1 maps each byte to one char and back.
+    const encoding = Buffer.isBuffer(message) ? 'latin1' : 'utf8'
+    const text = Buffer.isBuffer(message) ? message.toString('latin1') : message
     const body = text.replace(/\r?\n/g, '\r\n').replace(/^\./gm, '..')
-    this.write(`${body}${body.endsWith('\r\n') ? '' : '\r\n'}.\r\n`)
+    this.write(Buffer.from(`${body}${body.endsWith('\r\n') ? '' : '\r\n'}.\r\n`, encoding))
     return { start, end: await this.read() }
   }
 
