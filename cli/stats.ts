@@ -4,6 +4,7 @@
 import Redis from 'ioredis'
 
 import { loadGatewayConfig } from '../lib/config/gateway'
+import { redact } from '../lib/redis/client'
 import { dayOf, RedisKeys, type Direction } from '../lib/redis/keys'
 import { STAT } from '../lib/stats/fields'
 
@@ -31,7 +32,7 @@ export async function statsCommand(args: string[]): Promise<number> {
     }
     return 0
   } catch (err) {
-    console.error(`gateway: cannot read counters from Redis (${settings.redis.url}): ${(err as Error).message}`)
+    console.error(`gateway: cannot read counters from Redis (${redact(settings.redis.url)}): ${(err as Error).message}`)
     return 69
   } finally {
     redis.disconnect()

@@ -5,6 +5,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
+import { ConfigError } from './errors'
+
 export type InstanceName = 'inbound' | 'outbound'
 
 /** The installation root: the folder holding package.json, config/, inbound/, outbound/. */
@@ -49,8 +51,10 @@ export function instanceConfigDir(): string {
 export function instanceFromEnv(): InstanceName {
   const named = process.env.GATEWAY_INSTANCE ?? path.basename(process.env.HARAKA ?? '')
   if (named === 'inbound' || named === 'outbound') return named
-  throw new Error(
-    `cannot tell whether this is the inbound or the outbound instance: set GATEWAY_INSTANCE=inbound|outbound (instance dir: ${process.env.HARAKA ?? 'unset'})`,
+  throw new ConfigError(
+    'environment variable GATEWAY_INSTANCE',
+    '',
+    `cannot tell whether ${process.env.HARAKA ?? 'this instance'} is the inbound or the outbound instance: set GATEWAY_INSTANCE=inbound or outbound`,
   )
 }
 

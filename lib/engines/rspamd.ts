@@ -194,12 +194,18 @@ worker "normal" {
         }
       }
     }
-    // As root, rspamd's workers run as _rspamd: they must read the config and write db/run/log.
+    // As root, rspamd's workers run as _rspamd: they must read the config and write
+    // db/run/log, which are handed to that user (never made world-writable).
     fs.chmodSync(this.dir, 0o755)
     for (const sub of ['conf', 'conf/local.d']) fs.chmodSync(d(sub), 0o755)
+    const owner = process.getuid?.() === 0 ? rspamdUser() : undefined
     for (const sub of ['db', 'run', 'log']) {
-      fs.chmodSync(d(sub), 0o777)
-      for (const f of fs.readdirSync(d(sub))) fs.chmodSync(path.join(d(sub), f), 0o666)
+      fs.chmodSync(d(sub), 0o750)
+      if (owner) fs.chownSync(d(sub), owner.uid, owner.gid)
+      for (const f of fs.readdirSync(d(sub))) {
+        fs.chmodSync(path.join(d(sub), f), 0o640)
+        if (owner) fs.chownSync(path.join(d(sub), f), owner.uid, owner.gid)
+      }
     }
   }
 
@@ -234,4 +240,18 @@ export function pingRspamd(addr: HostPort, timeoutMs = 1000): Promise<boolean> {
     req.on('timeout', () => req.destroy())
     req.on('error', () => resolve(false))
   })
+}
+
+/** uid/gid of the _rspamd user the Debian package creates (rspamd's workers run as it under root). */
+function rspamdUser(): { uid: number; gid: number } | undefined {
+  try {
+    const line = fs
+      .readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('_rspamd:'))
+    const [, , uid, gid] = line?.split(':') ?? []
+    return uid && gid ? { uid: Number(uid), gid: Number(gid) } : undefined
+  } catch {
+    return undefined
+  }
 }

@@ -29,7 +29,7 @@ function plan(over: Partial<Omit<EnginePlan, 'settings'>> & { settings?: Partial
       return { address: '127.0.0.1:40001', note: 'local rules only', stop: async () => {} }
     },
     ...over,
-    settings: { server: null, serverText: '127.0.0.1:11333', serverFromEnv: false, onError: 'tempfail' as const, onErrorFromEnv: false, ...over.settings },
+    settings: { server: null, serverText: '127.0.0.1:11333', serverFromEnv: false, onError: 'tempfail' as const, onErrorExplicit: false, ...over.settings },
   }
   return p
 }
@@ -78,7 +78,7 @@ describe('ensureEngine', () => {
   })
 
   it("not installed: keeps the operator's own on_error from the environment", async () => {
-    const h = await ensureEngine(plan({ settings: { onError: 'tempfail', onErrorFromEnv: true } }), opts)
+    const h = await ensureEngine(plan({ settings: { onError: 'tempfail', onErrorExplicit: true } }), opts)
     expect(h.env).toEqual({})
     expect(h.line).toBe('spam scanning: OFF (rspamd not installed: apt-get install rspamd); mail is refused with 451 (on_error=tempfail: senders retry later)')
   })

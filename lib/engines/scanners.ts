@@ -168,8 +168,8 @@ export async function ensureEngine(plan: EnginePlan, opts: EnsureOptions): Promi
     }
   }
   // No engine: mail still flows, marked unscanned, unless the operator's environment insists on tempfail.
-  const env: Record<string, string> = settings.onErrorFromEnv ? {} : { [plan.onErrorEnv]: 'accept' }
-  const onError = settings.onErrorFromEnv ? settings.onError : 'accept'
+  const env: Record<string, string> = settings.onErrorExplicit ? {} : { [plan.onErrorEnv]: 'accept' }
+  const onError = settings.onErrorExplicit ? settings.onError : 'accept'
   return { mode: 'off', line: `${scanning}: OFF (${why}); ${whenUnscanned(plan, onError)}`, env, stop: nothingToStop }
 }
 

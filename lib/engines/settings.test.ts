@@ -43,7 +43,7 @@ function configError(fn: () => unknown): ConfigError {
 describe('engine settings', () => {
   it('defaults without a file: rspamd on 127.0.0.1:11333, clamd on Debian\'s socket, on_error=tempfail', () => {
     const dir = instance()
-    expect(readSpamEngineSettings(dir)).toEqual({ server: { host: '127.0.0.1', port: 11333 }, serverText: '127.0.0.1:11333', serverFromEnv: false, onError: 'tempfail', onErrorFromEnv: false })
+    expect(readSpamEngineSettings(dir)).toEqual({ server: { host: '127.0.0.1', port: 11333 }, serverText: '127.0.0.1:11333', serverFromEnv: false, onError: 'tempfail', onErrorExplicit: false })
     expect(readVirusEngineSettings(dir)).toMatchObject({ server: { path: '/run/clamav/clamd.ctl' }, serverText: '/run/clamav/clamd.ctl', onError: 'tempfail' })
   })
 
@@ -62,13 +62,17 @@ describe('engine settings', () => {
     process.env.GATEWAY_SPAM_ON_ERROR = 'accept'
     process.env.GATEWAY_CLAMD_SERVER = '/tmp/clamd.sock'
     process.env.GATEWAY_VIRUS_ON_ERROR = 'accept'
-    expect(readSpamEngineSettings(dir)).toEqual({ server: { host: '127.0.0.1', port: 40000 }, serverText: '127.0.0.1:40000', serverFromEnv: true, onError: 'accept', onErrorFromEnv: true })
-    expect(readVirusEngineSettings(dir)).toMatchObject({ server: { path: '/tmp/clamd.sock' }, serverFromEnv: true, onError: 'accept', onErrorFromEnv: true })
+    expect(readSpamEngineSettings(dir)).toEqual({ server: { host: '127.0.0.1', port: 40000 }, serverText: '127.0.0.1:40000', serverFromEnv: true, onError: 'accept', onErrorExplicit: true })
+    expect(readVirusEngineSettings(dir)).toMatchObject({ server: { path: '/tmp/clamd.sock' }, serverFromEnv: true, onError: 'accept', onErrorExplicit: true })
   })
 
   it('an empty variable counts as unset', () => {
     process.env.GATEWAY_SPAM_ON_ERROR = ''
-    expect(readSpamEngineSettings(instance({ 'gateway-spam.ini': 'on_error=accept\n' }))).toMatchObject({ onError: 'accept', onErrorFromEnv: false })
+    expect(readSpamEngineSettings(instance())).toMatchObject({ onError: 'tempfail', onErrorExplicit: false })
+  })
+
+  it('an on_error line in the file is the operator\'s choice too: the launcher must not override it', () => {
+    expect(readSpamEngineSettings(instance({ 'gateway-spam.ini': 'on_error=tempfail\n' }))).toMatchObject({ onError: 'tempfail', onErrorExplicit: true })
   })
 
   it('refuses a bad variable, naming it', () => {

@@ -60,7 +60,8 @@ export interface EngineSettings<T> {
   /** Set by the environment variable rather than the file or the default. */
   readonly serverFromEnv: boolean
   readonly onError: OnError
-  readonly onErrorFromEnv: boolean
+  /** Chosen by the operator (environment variable or an on_error= line): the launcher never overrides it. */
+  readonly onErrorExplicit: boolean
 }
 
 export function readSpamEngineSettings(instanceDir: string): EngineSettings<HostPort> {
@@ -87,6 +88,6 @@ function read<T>(file: string, fields: EngineFields<T>, format: (v: T) => string
     serverText: format(v.server as T),
     serverFromEnv: fromEnv(fields.server),
     onError: v.on_error,
-    onErrorFromEnv: fromEnv(fields.on_error),
+    onErrorExplicit: fromEnv(fields.on_error) || Boolean(main?.has('on_error')),
   }
 }

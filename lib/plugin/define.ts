@@ -128,7 +128,13 @@ export function runHook(
     if (settled) return
     settled = true
     clearTimeout(timer)
-    callNext(next, verdict)
+    try {
+      callNext(next, verdict)
+    } catch (err) {
+      // Haraka continues the session inside next(): a throw there must not become an
+      // unhandled rejection (which exits the process); log it against the plugin.
+      log.logerror(plugin, `hook ${hook}: Haraka failed after the verdict: ${describe(err)}`)
+    }
   }
   const fail = (why: string) => {
     if (settled) return

@@ -35,10 +35,12 @@ export class Counters {
     this.timer.unref()
   }
 
+  /** Stops the timer and writes what is pending, including counts added during a running flush. */
   async stop(): Promise<void> {
     clearInterval(this.timer)
     this.timer = undefined
     await this.flush()
+    if (this.pending.size > 0) await this.flush()
   }
 
   /** Writes everything pending; on failure keeps it (plus one error count) for the next flush. */

@@ -42,8 +42,9 @@ const schema = {
     slow_after: field.int({ default: 3, min: 0, max: 10_000 }),
     /** ... after which the client is disconnected and refused until the window ends. */
     block_after: field.int({ default: 10, min: 1, max: 100_000 }),
-    delay_ms: field.int({ default: 1000, min: 0, max: 60_000 }),
-    max_delay_ms: field.int({ default: 10_000, min: 0, max: 60_000 }),
+    // capped below the 20 s after which the adapter itself answers 451 for a slow hook
+    delay_ms: field.int({ default: 1000, min: 0, max: 15_000 }),
+    max_delay_ms: field.int({ default: 10_000, min: 0, max: 15_000 }),
     window_seconds: field.int({ default: 600, min: 10, max: 86_400 }),
   },
 }
