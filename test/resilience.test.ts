@@ -127,3 +127,17 @@ describe('a failing hook is a temporary failure, never a pass or a crash', () =>
     await deliverOne(gw, sink, 'fine@example.com')
   })
 })
+
+describe('a disk without room defers mail instead of accepting it', () => {
+  // min_free_mb far above any real disk: the real free-space check must refuse
+  const { gw, sink } = gatewayWithSink({ files: { 'inbound/config/gateway-spool.ini': '[queue]\nmin_free_mb=1000000000\n' } })
+
+  it('answers 4xx 4.3.1 after DATA, writes nothing to the queue and delivers nothing', async () => {
+    const r = await sendOne(gw, { from: 'alice@sender.test', to: ['bob@example.com'] })
+    expect(Math.floor(r.end!.code / 100)).toBe(4)
+    expect(r.end!.enhanced).toBe('4.3.1')
+    expect(gw.queueFiles('inbound')).toEqual([])
+    await gw.waitForLog('inbound', /\[gateway-spool\] not enough free space/)
+    expect(sink.messages.some((m) => m.raw.includes(r.marker))).toBe(false)
+  })
+})

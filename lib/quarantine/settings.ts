@@ -1,4 +1,4 @@
-// gateway-spool's settings (quarantine folder, tag subject prefix), shared with
+// gateway-spool's settings (quarantine folder, tag subject prefix, free-space reserve), shared with
 // the `gateway quarantine` command so both find the same folder.
 
 import path from 'node:path'
@@ -14,6 +14,10 @@ export const spoolSchema = {
   tag: {
     /** Prefix added to the Subject of mail a check tagged (e.g. "[SPAM]"); empty for none. */
     subject_prefix: field.string({ default: '' }),
+  },
+  queue: {
+    /** Free space (MiB) kept on the queue's and quarantine's file system; below it (plus room for the message) mail gets 452 4.3.1. */
+    min_free_mb: field.int({ default: 100, min: 0, max: 1_000_000_000 }),
   },
 }
 

@@ -77,8 +77,18 @@ async function writeDurably(file: string, data: Buffer): Promise<void> {
   try {
     await fh.writeFile(data)
     await fh.sync()
-  } finally {
-    await fh.close()
+  } catch (err) {
+    await fh.close().catch(() => {})
+    await fs.promises.rm(tmp, { force: true }) // a full disk must not keep half a message forever
+    throw err
   }
+  await fh.close()
   await fs.promises.rename(tmp, file)
+  // the rename itself is durable only once the directory is synced
+  const dir = await fs.promises.open(path.dirname(file), 'r')
+  try {
+    await dir.sync()
+  } finally {
+    await dir.close()
+  }
 }

@@ -18,11 +18,13 @@ import { accept, deny, type Verdict } from '../../lib/plugin/verdict'
 import { applyMarks, quarantineOf } from '../../lib/policy/marks'
 import { quarantineDir, spoolSchema } from '../../lib/quarantine/settings'
 import { QuarantineStore } from '../../lib/quarantine/store'
-import { REPLIES } from '../../lib/smtp/reply'
+import { reply, REPLIES } from '../../lib/smtp/reply'
+import { freeBytes, roomFor } from '../../lib/spool/free-space'
 
 // Haraka appends " (<transaction id>)". Quarantined mail gets the same answer:
 // the sender must not learn which of its messages were held.
 const QUEUED = '2.0.0 Message queued'
+const INSUFFICIENT_STORAGE = reply(452, '4.3.1', 'Insufficient system storage, please try again later')
 
 export = definePlugin({
   name: 'gateway-spool',
@@ -60,11 +62,20 @@ export = definePlugin({
       return accept(QUEUED)
     }
 
+    const reserve = cfg.queue.min_free_mb * 1024 * 1024
+    const queueDir = (plugin.haraka_require('./outbound/queue') as { queue_dir: string }).queue_dir
+
     const spool = async (c: Haraka.Connection): Promise<Verdict> => {
       const txn = c.transaction
       if (!txn) return deny(REPLIES.localError)
       applyMarks(c, { subjectPrefix: cfg.tag.subject_prefix })
       const held = quarantineOf(c)
+      const dir = held ? quarantine.dir : queueDir
+      const free = await freeBytes(dir)
+      if (!roomFor(free, txn.data_bytes, reserve)) {
+        c.logerror(plugin, `not enough free space in ${dir} (${Math.floor(free / 1048576)} MiB free, reserve ${cfg.queue.min_free_mb} MiB): mail is deferred`)
+        return deny(INSUFFICIENT_STORAGE)
+      }
       return held ? toQuarantine(c, txn, held) : toQueue(c, txn)
     }
     return { hooks: { queue: spool, queue_outbound: spool } }
