@@ -8,8 +8,11 @@ import fs from 'node:fs'
 
 import Redis from 'ioredis'
 
-import { freePort } from '../lib/engines/proc'
+import { freePort, killGroup } from '../lib/engines/proc'
 import { redact } from '../lib/redis/client'
+
+/** How long the private Redis gets to save and exit before it is killed. */
+const STOP_TIMEOUT_MS = 10_000
 
 export interface RedisHandle {
   url: string
@@ -42,6 +45,11 @@ async function startPrivateRedis(dir: string): Promise<RedisHandle> {
     { stdio: 'ignore', detached: true },
   )
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  // however the launcher ends, its private Redis must not outlive it
+  const killOnExit = () => {
+    if (child.exitCode === null && child.pid) killGroup(child.pid)
+  }
+  process.once('exit', killOnExit)
   for (let i = 0; i < 50 && child.exitCode === null; i++) {
     if (await ping(url)) {
       return {
@@ -50,7 +58,10 @@ async function startPrivateRedis(dir: string): Promise<RedisHandle> {
         dir,
         stop: async () => {
           if (child.exitCode === null) child.kill('SIGTERM') // redis saves and exits on SIGTERM
+          const timer = setTimeout(killOnExit, STOP_TIMEOUT_MS)
           await exited
+          clearTimeout(timer)
+          process.removeListener('exit', killOnExit)
         },
       }
     }

@@ -9,7 +9,6 @@
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import path from 'node:path'
 import readline from 'node:readline'
 
@@ -20,6 +19,7 @@ import { deploymentRoot, instanceDir, type InstanceName } from '../lib/config/pa
 import { startMailbox, type Mailbox } from '../lib/demo/mailbox'
 import { ensureEngine, planSpamEngine, planVirusEngine, type EngineHandle, type EnginePlan } from '../lib/engines/scanners'
 import { formatHostPort, type HostPort } from '../lib/net/address'
+import { killGroup } from '../lib/engines/proc'
 import { redact } from '../lib/redis/client'
 import { ensureRedis, type RedisHandle } from './redis-launcher'
 
@@ -31,6 +31,8 @@ interface Running {
   name: InstanceName
   child: ChildProcess
   exited: Promise<number>
+  /** Resolves once the instance has logged `count` "Listening on" lines. */
+  listening(count: number): Promise<void>
 }
 
 export async function start(): Promise<number> {
@@ -49,14 +51,24 @@ export async function start(): Promise<number> {
 
   // From here on Ctrl-C must stop whatever already runs: private engines and
   // Redis live in their own process groups and would outlive the launcher.
+  // SIGHUP too: a closed terminal or ssh session must stop the gateway, not orphan it.
+  // A second signal stops at once: process.exit runs the 'exit' handlers, which
+  // SIGKILL every child process group still alive.
   const interrupted = new AbortController()
   const signalled = new Promise<'signal'>((resolve) => {
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(sig, () => {
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.on(sig, () => {
+        if (interrupted.signal.aborted) {
+          console.error(`gateway: ${sig} again: stopping immediately`)
+          process.exit(1)
+        }
         interrupted.abort()
         resolve('signal')
       })
     }
+  })
+  process.on('exit', () => {
+    for (const r of running) if (r.child.exitCode === null && r.child.signalCode === null && r.child.pid) killGroup(r.child.pid)
   })
   const started: (() => Promise<void>)[] = [] // stop functions of Redis, engines, mailbox, in start order
   let running: Running[] = []
@@ -128,7 +140,8 @@ export async function start(): Promise<number> {
   running = INSTANCES.map((name) => spawnInstance(name, redis.url, name === 'inbound' ? scannerEnv : {}))
 
   const firstExit = Promise.race(running.map((r) => r.exited.then((code) => ({ r, code }))))
-  const ready = Promise.all(running.map((r) => waitListening(cfg.settings[r.name].listen)))
+  // Ready when each instance says it listens: a port answering could also be a leftover process.
+  const ready = Promise.all(running.map((r) => r.listening(cfg.settings[r.name].listen.length)))
   const startup = await Promise.race([ready.then(() => 'ready' as const), firstExit, signalled, sleep(STARTUP_TIMEOUT_MS).then(() => 'timeout' as const)])
   if (startup === 'signal') return stoppedBySignal()
   if (startup !== 'ready') {
@@ -156,13 +169,30 @@ function spawnInstance(name: InstanceName, redisUrl: string, extraEnv: Record<st
     // sends exactly one SIGINT (a second SIGINT makes Haraka exit without cleanup).
     detached: true,
   })
+  let listeners = 0
+  const onListening = new Set<() => void>()
   for (const stream of [child.stdout, child.stderr]) {
     readline.createInterface({ input: stream! }).on('line', (line) => {
       if (line.trim()) console.log(`[${name}] ${line}`)
+      if (/\[server\] Listening on /.test(line)) {
+        listeners++
+        for (const check of onListening) check()
+      }
     })
   }
   const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1))))
-  return { name, child, exited }
+  const listening = (count: number) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (listeners >= count) {
+          onListening.delete(check)
+          resolve()
+        }
+      }
+      onListening.add(check)
+      check()
+    })
+  return { name, child, exited, listening }
 }
 
 async function stopInstance(r: Running): Promise<void> {
@@ -171,20 +201,6 @@ async function stopInstance(r: Running): Promise<void> {
   const timer = setTimeout(() => r.child.kill('SIGKILL'), STOP_TIMEOUT_MS)
   await r.exited
   clearTimeout(timer)
-}
-
-async function waitListening(addrs: readonly HostPort[]): Promise<void> {
-  for (const addr of addrs) {
-    while (!(await canConnect(addr))) await sleep(200)
-  }
-}
-
-export function canConnect(addr: HostPort): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(addr.port, addr.host)
-    s.once('connect', () => (s.destroy(), resolve(true)))
-    s.once('error', () => resolve(false))
-  })
 }
 
 function sleep(ms: number): Promise<void> {

@@ -233,6 +233,30 @@ describe('gateway start', () => {
     }
   }, 90_000)
 
+  it('stops everything, its private Redis included, when the terminal goes away (SIGHUP), and at once on a second signal', async () => {
+    for (const signals of [['SIGHUP'], ['SIGINT', 'SIGINT']] as const) {
+      const block = addressBlock()
+      const root = await demoRoot(block, `[redis]\nurl=redis://127.0.0.1:${await freePort()}\n`)
+      const gw = launch(root, { ...ABSENT, GATEWAY_INBOUND_LISTEN: `${block.ip(1)}:2525`, GATEWAY_OUTBOUND_LISTEN: `${block.ip(2)}:2587` })
+      await waitFor(gw.output, /Edge SMTP gateway is running[^]*Stop:/)
+      const redisPort = port(gw.output(), /redis {5}redis:\/\/127\.0\.0\.1:(\d+) \(private redis-server/)
+      gw.child.kill(signals[0])
+      if (signals.length > 1) {
+        // the second signal while the graceful stop runs (identical pending signals would merge)
+        await waitFor(gw.output, /gateway: stopping\.\.\./)
+        gw.child.kill(signals[1]!)
+      }
+      expect(await gw.exit).toBe(signals.length === 1 ? 0 : 1)
+      // nothing outlives the launcher: instances and the private Redis (killed with their
+      // process groups when it exits; the kernel may take a moment to close the sockets)
+      for (const [host, p] of [[block.ip(1), 2525], [block.ip(2), 2587], ['127.0.0.1', redisPort]] as const) {
+        const until = Date.now() + 10_000
+        while ((await listening(host, p)) && Date.now() < until) await new Promise((r) => setTimeout(r, 100))
+        expect([host, p, await listening(host, p)]).toEqual([host, p, false])
+      }
+    }
+  }, 120_000)
+
   it('says so and exits non-zero when an instance dies, stopping the rest (private engines included)', async () => {
     const block = addressBlock()
     const root = await demoRoot(block)
