@@ -141,3 +141,20 @@ describe('a disk without room defers mail instead of accepting it', () => {
     expect(sink.messages.some((m) => m.raw.includes(r.marker))).toBe(false)
   })
 })
+
+describe('the internal server refuses a message the gateway already accepted', () => {
+  const { gw, sink } = gatewayWithSink()
+
+  it('reports it to the internal postmaster, never back to the (possibly forged) Internet sender', async () => {
+    sink.failFor = (to) => (to.includes('gone@example.com') ? { code: 550, text: '5.1.1 gone@example.com: no such user here (exch01.corp.local)' } : undefined)
+    const r = await sendOne(gw, { from: 'someone@forged.test', to: ['gone@example.com'] })
+    expect(r.end!.code).toBe(250)
+    const dsn = await delivered(sink, r.marker) // the report quotes the original message's headers
+    expect(dsn.from).toBe('')
+    expect(dsn.to).toEqual(['postmaster@example.com'])
+    expect(dsn.raw).toMatch(/^Content-Type: multipart\/report; report-type=delivery-status/m)
+    expect(dsn.raw).toMatch(/^Final-Recipient: rfc822; ?gone@example\.com/m)
+    expect(dsn.raw).toMatch(/^Status: 5\.1\.1/m)
+    await gw.waitForLog('inbound', /DSN for someone@forged\.test \(outside the accepted domains\) goes to postmaster@example\.com/)
+  })
+})

@@ -1,9 +1,11 @@
-// gateway-bounce (outbound): what happens when the outbound queue gives up on a
-// message (a 5xx from the remote, or retries exhausted). The sender gets an RFC
-// 3464 delivery status notification, which Haraka queues like any message, so
-// gateway-routing takes it to the internal mail servers. A DSN is made only for
-// senders in an accepted domain: anything else is dropped (logged) or goes to the
-// configured postmaster, never out to the Internet.
+// gateway-bounce (both instances): what happens when a delivery queue gives up on
+// a message (a 5xx from the remote or internal server, or retries exhausted). The
+// sender gets an RFC 3464 delivery status notification, which Haraka queues like
+// any message, so gateway-routing takes it to the internal mail servers. A DSN is
+// made only for senders in an accepted domain: anything else is dropped (logged)
+// or goes to the configured postmaster, never out to the Internet. On inbound
+// every sender is outside: a DSN there would be backscatter to a possibly forged
+// address and would carry the internal server's name and answer.
 
 import { ConfigError } from '../../lib/config/errors'
 import { gatewayConfig } from '../../lib/config/gateway'
@@ -31,11 +33,8 @@ const PATCHED = Symbol.for('gateway-bounce.rfc3464')
 
 export = definePlugin({
   name: 'gateway-bounce',
-  setup({ plugin, instance }) {
+  setup({ plugin }) {
     const file = displayPath(pluginConfigFile('gateway-bounce'))
-    if (instance !== 'outbound') {
-      throw new ConfigError(file, 'gateway-bounce', 'belongs to the outbound instance (inbound senders are outside: their DSNs would leave for the Internet)')
-    }
     const { acceptedDomains } = gatewayConfig()
     const { foreign_sender: cfg } = pluginConfig('gateway-bounce', schema)
     const policy: DsnPolicy = { acceptedDomains, foreignSender: cfg.action, postmaster: cfg.postmaster }

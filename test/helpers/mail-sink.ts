@@ -28,6 +28,8 @@ export class MailSink {
   readonly sessions: { secure: boolean; from: string }[] = []
   /** When set, every DATA is answered with this error (e.g. { code: 451, text: '4.3.0 busy' }). */
   failData: { code: number; text: string } | undefined
+  /** Refuse DATA only for some messages: return the error for this envelope, or undefined to accept. */
+  failFor: ((to: string[]) => { code: number; text: string } | undefined) | undefined
   private server: SMTPServer | undefined
 
   constructor(readonly opts: SinkOptions) {
@@ -54,8 +56,9 @@ export class MailSink {
         const chunks: Buffer[] = []
         stream.on('data', (c: Buffer) => chunks.push(c))
         stream.on('end', () => {
-          if (this.failData) {
-            const err = Object.assign(new Error(this.failData.text), { responseCode: this.failData.code })
+          const fail = this.failData ?? this.failFor?.(session.envelope.rcptTo.map((r) => r.address))
+          if (fail) {
+            const err = Object.assign(new Error(fail.text), { responseCode: fail.code })
             return callback(err)
           }
           this.messages.push({
