@@ -1,7 +1,9 @@
 // Content inspection (gateway-content) over real SMTP through the inbound
 // instance: size refusals with 552 5.3.4 (at MAIL FROM SIZE= and after DATA),
 // blocked attachment types (also inside ZIP archives, nested), archives that
-// cannot be inspected, header and body rules with their actions, monitor mode.
+// cannot be inspected, MIME structure Haraka's parser misreads and attached
+// messages built to exhaust it, header and body rules with their actions,
+// monitor mode.
 // Assertions are on the replies and on what the internal server received (or
 // what the quarantine holds).
 
@@ -12,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 
 import { GATEWAY_ROOT } from '../lib/config/paths'
 import { QuarantineStore } from '../lib/quarantine/store'
-import { fakeWindowsProgram, mimeMessage, samplePdf, type Attachment } from './helpers/content-mail'
+import { boundaryFlood, deeplyNested, fakeWindowsProgram, mimeMessage, samplePdf, type Attachment } from './helpers/content-mail'
 import { sendMail, testMessage, TestGateway } from './helpers/gateway'
 import { MailSink } from './helpers/mail-sink'
 import { addressBlock } from './helpers/net'
@@ -67,7 +69,8 @@ flags=i
 action=monitor
 `
 
-function gateway(block: ReturnType<typeof addressBlock>, internal: MailSink, contentIni: string): TestGateway {
+/** `smallSize`: connection.ini with [max] bytes of MAX_BYTES; otherwise the repository's (25 MB). */
+function gateway(block: ReturnType<typeof addressBlock>, internal: MailSink, contentIni: string, smallSize = true): TestGateway {
   return new TestGateway({
     block,
     redisUrl: inject('redisUrl'),
@@ -75,7 +78,7 @@ function gateway(block: ReturnType<typeof addressBlock>, internal: MailSink, con
     instances: ['inbound'],
     files: {
       'inbound/config/plugins': `${PLUGINS}\n`,
-      'inbound/config/connection.ini': connectionIni(),
+      ...(smallSize ? { 'inbound/config/connection.ini': connectionIni() } : {}),
       'inbound/config/gateway-content.ini': contentIni,
     },
   })
@@ -89,13 +92,18 @@ const monitorBlock = addressBlock()
 const monitorInternal = new MailSink({ host: monitorBlock.ip(3), port: 2526 })
 const monitorGw = gateway(monitorBlock, monitorInternal, '[attachments]\naction=monitor\n[archives]\nunreadable_action=tempfail\n')
 
+// the repository's message size limit (25 MB): room for the parser-exhaustion repros
+const parserBlock = addressBlock()
+const parserInternal = new MailSink({ host: parserBlock.ip(3), port: 2526 })
+const parserGw = gateway(parserBlock, parserInternal, '[archives]\nunreadable_action=reject\n', false)
+
 beforeAll(async () => {
-  await Promise.all([internal.start(), monitorInternal.start()])
-  await Promise.all([gw.start(), monitorGw.start()])
+  await Promise.all([internal.start(), monitorInternal.start(), parserInternal.start()])
+  await Promise.all([gw.start(), monitorGw.start(), parserGw.start()])
 })
 afterAll(async () => {
-  await Promise.all([gw.stop(), monitorGw.stop()])
-  await Promise.all([internal.stop(), monitorInternal.stop()])
+  await Promise.all([gw.stop(), monitorGw.stop(), parserGw.stop()])
+  await Promise.all([internal.stop(), monitorInternal.stop(), parserInternal.stop()])
 })
 
 async function send(g: TestGateway, text: string) {
@@ -282,6 +290,84 @@ describe('other actions: attachments in monitor mode, unreadable archives tempfa
     const r = await send(monitorGw, m.text)
     expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual([451, '4.7.1', '4.7.1 Message contains an attachment that cannot be inspected'])
     await expectNotDelivered(monitorGw, monitorInternal, m.marker)
+  })
+})
+
+describe('MIME structure that Haraka\'s parser misreads, and attached messages built to exhaust it', () => {
+  const unreadableReply = [554, '5.7.1', '5.7.1 Message contains an attachment that cannot be inspected']
+  const evilExe: Attachment = { filename: 'evil.exe', contentType: 'application/octet-stream', data: fakeWindowsProgram() }
+  /** A message whose Content-Type has `xboundary="fake"` before the real boundary: the parser splits on "fake". */
+  const fakeBoundary = (attachments: Attachment[]) => mimeMessage({ from: FROM, to: TO, contentTypeParams: 'xboundary="fake"; ', attachments })
+
+  it('quarantines a message whose boundary the parser takes from the wrong parameter (an .exe under the real one)', async () => {
+    const m = fakeBoundary([evilExe])
+    const r = await send(gw, m.text)
+    expect([r.end!.code, r.end!.enhanced]).toEqual([250, '2.0.0'])
+    const held = quarantined(gw).find((q) => q.messageId.includes(m.marker))
+    expect(held).toMatchObject({ check: 'archive', result: 'archive_malformed', to: [TO] })
+    await expectNotDelivered(gw, internal, m.marker)
+  })
+
+  it('quarantines a message nested 101 multiparts deep with an .exe at the bottom (the parser stops at 100)', async () => {
+    const marker = `deep-${process.pid}-${Date.now()}`
+    const text = deeplyNested(101, evilExe, [`From: <${FROM}>`, `To: <${TO}>`, 'Subject: nested', `Message-ID: <${marker}@test.invalid>`, 'Date: Fri, 27 Nov 2026 12:00:00 +0000'])
+    const r = await send(gw, text)
+    expect([r.end!.code, r.end!.enhanced]).toEqual([250, '2.0.0'])
+    const held = quarantined(gw).find((q) => q.messageId.includes(marker))
+    expect(held).toMatchObject({ check: 'archive', result: 'archive_limits' })
+    await expectNotDelivered(gw, internal, marker)
+  })
+
+  it('quarantines a message whose Content-Type comes after the 1000 header lines Haraka parses', async () => {
+    const m = mimeMessage({ from: FROM, to: TO, headers: Array.from({ length: 1000 }, (_, i) => `X-Filler-${i}: x`), attachments: [evilExe] })
+    const r = await send(gw, m.text)
+    expect([r.end!.code, r.end!.enhanced]).toEqual([250, '2.0.0'])
+    const held = quarantined(gw).find((q) => q.messageId.includes(m.marker))
+    expect(held).toMatchObject({ check: 'archive', result: 'archive_limits' })
+    await expectNotDelivered(gw, internal, m.marker)
+  })
+
+  it('refuses the wrong-boundary message with 554 5.7.1 when the action is reject', async () => {
+    const m = fakeBoundary([evilExe])
+    const r = await send(parserGw, m.text)
+    expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual(unreadableReply)
+    await expectNotDelivered(parserGw, parserInternal, m.marker)
+  })
+
+  it('answers 451 4.7.1 for an attached message with the wrong-boundary trick when the action is tempfail', async () => {
+    const inner = fakeBoundary([evilExe]).text
+    const m = withAttachments([{ filename: 'fwd.eml', contentType: 'message/rfc822', data: inner, encoding: 'raw' }])
+    const r = await send(monitorGw, m.text)
+    expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual([451, '4.7.1', '4.7.1 Message contains an attachment that cannot be inspected'])
+    await expectNotDelivered(monitorGw, monitorInternal, m.marker)
+  })
+
+  it('delivers a forwarded message of ordinary structure unmarked, byte for byte', async () => {
+    const inner = mimeMessage({ from: 'carol@elsewhere.test', to: FROM, html: '<p>hi</p>', attachments: [{ filename: 'report.pdf', contentType: 'application/pdf', data: samplePdf() }] }).text
+    const m = withAttachments([{ filename: 'fwd.eml', contentType: 'message/rfc822', data: inner, encoding: 'raw' }])
+    expect((await send(gw, m.text)).end!.code).toBe(250)
+    const raw = await deliveredCopy(internal, m.marker)
+    expect(raw).toContain(inner.split('\r\n\r\n')[1]!.slice(0, 200))
+    expect(header(raw, 'X-Gateway-Checks')).toEqual([])
+  })
+
+  it('refuses an attached message of 20,000 boundary lines (parsing stops at max_parts), stays up and delivers the next message', async () => {
+    // the reported repro: one message/rfc822 part holding a multipart whose body is nothing but "--b" lines
+    const m = withAttachments([{ contentType: 'message/rfc822', data: boundaryFlood(20_000), encoding: 'raw', disposition: 'none' }])
+    const r = await send(parserGw, m.text)
+    expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual(unreadableReply)
+    await parserGw.waitForLog('inbound', /decision check=archive result=archive_limits action=reject detail="[^"\n]*more than 1000 MIME parts in attached messages/)
+    expect(parserGw.isRunning('inbound')).toBe(true)
+    await expectNotDelivered(parserGw, parserInternal, m.marker)
+  })
+
+  it('refuses the 1 MB variant (200,000 boundary lines, as an attachment) the same way', async () => {
+    const m = withAttachments([{ filename: 'fwd.eml', contentType: 'message/rfc822', data: boundaryFlood(200_000), encoding: 'raw' }])
+    expect(m.text.length).toBeGreaterThan(1_000_000)
+    const r = await send(parserGw, m.text)
+    expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual(unreadableReply)
+    expect(parserGw.isRunning('inbound')).toBe(true)
+    await expectNotDelivered(parserGw, parserInternal, m.marker)
   })
 })
 

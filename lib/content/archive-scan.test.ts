@@ -7,7 +7,7 @@ import { zip } from '../../test/helpers/zip-writer'
 import { inspectZip, isZipName, ScanBudget, type ArchiveIssue, type ArchiveLimits, type ArchiveMember } from './archive-scan'
 import { isWindowsExecutable, sniff } from './sniff'
 
-const LIMITS: ArchiveLimits = { maxDepth: 3, maxEntries: 100, maxBytes: 1024 * 1024, maxArchiveBytes: 1024 * 1024 }
+const LIMITS: ArchiveLimits = { maxDepth: 3, maxEntries: 100, maxBytes: 1024 * 1024, maxArchiveBytes: 1024 * 1024, maxParts: 1000 }
 
 async function inspect(data: Buffer, limits: Partial<ArchiveLimits> = {}) {
   const members: ArchiveMember[] = []

@@ -1,6 +1,7 @@
 // Looks inside ZIP archives, nested ones too, for the names and kinds of the
 // files they hold. Work is bounded per message against zip bombs: entries
-// listed, nesting depth, and bytes decompressed (a shared ScanBudget). Only what
+// listed, nesting depth, and bytes decompressed (a shared ScanBudget, which
+// also bounds the parsing of attached messages). Only what
 // is needed is decompressed: the first few KiB of each entry (to recognise
 // archives and programs by content) and whole entries that are archives.
 // What cannot be inspected (encrypted, corrupt, over a limit) is reported as an
@@ -16,13 +17,16 @@ export interface ArchiveLimits {
   readonly maxDepth: number
   /** Entries listed over all archives of one message. */
   readonly maxEntries: number
-  /** Bytes decompressed over all archives of one message. */
+  /** Bytes decompressed over all archives, and bytes of attached messages parsed, of one message. */
   readonly maxBytes: number
+  /** MIME parts parsed over all attached messages of one message (each costs the parser 128 KiB). */
+  readonly maxParts: number
   /** Largest single archive held in memory for inspection. */
   readonly maxArchiveBytes: number
 }
 
-export type ArchiveProblem = 'encrypted' | 'corrupt' | 'unsupported' | 'limits'
+/** 'malformed': MIME structure that Haraka's parser may read differently from mail readers (mime-structure.ts). */
+export type ArchiveProblem = 'encrypted' | 'corrupt' | 'unsupported' | 'limits' | 'malformed'
 
 export interface ArchiveIssue {
   readonly problem: ArchiveProblem
@@ -44,9 +48,11 @@ export interface ArchiveMember {
 export class ScanBudget {
   entriesLeft: number
   bytesLeft: number
+  partsLeft: number
   constructor(readonly limits: ArchiveLimits) {
     this.entriesLeft = limits.maxEntries
     this.bytesLeft = limits.maxBytes
+    this.partsLeft = limits.maxParts
   }
 }
 

@@ -19,18 +19,22 @@ describe('loadContentConfig', () => {
     for (const ext of ['exe', 'scr', 'com', 'pif', 'bat', 'cmd', 'js', 'jse', 'vbs', 'vbe', 'wsf', 'wsh', 'hta', 'cpl', 'msi', 'msp', 'jar', 'ps1', 'reg', 'lnk', 'iso', 'img']) {
       expect(missing.attachments.blockedExtensions).toContain(ext)
     }
-    expect(missing.archives).toMatchObject({ unreadableAction: 'quarantine', maxDepth: 3, maxEntries: 1000 })
+    expect(missing.archives).toMatchObject({ unreadableAction: 'quarantine', maxDepth: 3, maxEntries: 1000, maxParts: 1000 })
+    expect(missing.unreadableAction).toBe('quarantine')
     expect(missing.rules).toEqual([])
     expect(missing.ruleMaxChars).toBe(64 * 1024)
     expect(loadContentConfig(path.join(GATEWAY_ROOT, 'inbound', 'config', 'gateway-content.ini'))).toEqual(missing)
   })
 
   it('reads lists, actions and limits', () => {
-    const cfg = load('[attachments]\naction=monitor\nblocked_extensions=.EXE, Scr\nblocked_mime_types[]=Application/X-Foo\n[archives]\ninspect=false\n')
+    const cfg = load('[attachments]\naction=monitor\nblocked_extensions=.EXE, Scr\nblocked_mime_types[]=Application/X-Foo\n[archives]\ninspect=false\nunreadable_action=tag\n')
     expect(cfg.attachments.action).toBe('monitor')
     expect(cfg.attachments.blockedExtensions).toEqual(['exe', 'scr'])
     expect(cfg.attachments.blockedMimeTypes).toEqual(['application/x-foo'])
     expect(cfg.archives).toBeUndefined()
+    // still the action for MIME structure the parser may misread, which is checked without archive inspection
+    expect(cfg.unreadableAction).toBe('tag')
+    expect(load('[archives]\nmax_parts=50\n').archives?.maxParts).toBe(50)
   })
 
   it('compiles rules with their own actions, flags and tags', () => {
@@ -63,6 +67,7 @@ describe('loadContentConfig', () => {
     ['[attachments]\nblocked_mime_types=application\n', /:2: \[attachments\] blocked_mime_types: "application" is not a MIME type/],
     ['[attachments]\naction=bounce\n', /:2: \[attachments\] action: "bounce" is not one of/],
     ['[archives]\nmax_depth=0\n', /:2: \[archives\] max_depth: 0 is below the minimum 1/],
+    ['[archives]\nmax_parts=0\n', /:2: \[archives\] max_parts: 0 is below the minimum 1/],
     ['[size]\nmax=10\n', /:2: \[size\] max: unknown key/],
   ])('refuses %j', (text, expected) => {
     expect(errorOf(text)).toMatch(expected)

@@ -72,6 +72,8 @@ const schema = {
     max_entries: field.int({ default: 1000, min: 1, max: 100_000 }),
     max_bytes: field.int({ default: 50 * MIB, min: 64 * 1024, max: 1024 * MIB }),
     max_archive_bytes: field.int({ default: 25 * MIB, min: 64 * 1024, max: 1024 * MIB }),
+    // each part costs Haraka's parser 128 KiB and ~0.5 ms: 1000 parts are ~128 MiB and ~0.7 s of work
+    max_parts: field.int({ default: 1000, min: 1, max: 10_000 }),
   },
   rules: {
     max_kib: field.int({ default: 64, min: 1, max: 1024 }),
@@ -98,6 +100,8 @@ export interface ContentConfig {
   }
   /** undefined when archive inspection is off. */
   readonly archives: (ArchiveLimits & { readonly unreadableAction: Action }) | undefined
+  /** For what cannot be inspected; also for MIME structure the parser may misread, which is checked even with archive inspection off. */
+  readonly unreadableAction: Action
   readonly rules: readonly ContentRule[]
   /** Characters of each header value and text part the rules search. */
   readonly ruleMaxChars: number
@@ -131,8 +135,10 @@ export function loadContentConfig(file: string): ContentConfig {
           maxEntries: cfg.archives.max_entries,
           maxBytes: cfg.archives.max_bytes,
           maxArchiveBytes: cfg.archives.max_archive_bytes,
+          maxParts: cfg.archives.max_parts,
         }
       : undefined,
+    unreadableAction: cfg.archives.unreadable_action,
     rules,
     ruleMaxChars: cfg.rules.max_kib * 1024,
   }

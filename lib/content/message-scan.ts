@@ -2,14 +2,18 @@
 // of all parts (attachments, inline parts, parts of attached messages), the
 // first bytes of every attachment (programs and archives are recognised by
 // content, not name), ZIP archives (see archive-scan.ts) and attached messages
-// (message/rfc822, parsed with the same parser). It also collects the text of
-// the message's own text parts for the body rules. It only reports; the plugin
-// turns the report into findings and the configured actions decide.
+// (message/rfc822, parsed with the same parser, within the message's budget of
+// parts and bytes). It checks that the parser read each part as mail readers
+// will (mime-structure.ts): what it may have missed was never inspected. It
+// also collects the text of the message's own text parts for the body rules.
+// It only reports; the plugin turns the report into findings and the
+// configured actions decide.
 
 import { inspectZip, isZipName, ScanBudget, type ArchiveIssue, type ArchiveLimits, type ArchiveMember, type ArchiveSink } from './archive-scan'
 import type { AttachmentPolicy, Block } from './attachment-policy'
 import { baseMimeType, namesInHeaders } from './filename'
-import { parseMessage, type AttachmentStart, type AttachmentStream, type MimePart } from './mime'
+import { MAX_MIME_DEPTH, parseMessage, type AttachmentStart, type AttachmentStream, type MimePart } from './mime'
+import { structureProblem } from './mime-structure'
 import { sniff, SNIFF_BYTES } from './sniff'
 
 export interface MessageScanOptions {
@@ -18,6 +22,8 @@ export interface MessageScanOptions {
   readonly archives: ArchiveLimits | undefined
   /** Characters of each text part kept for the body rules; 0 = keep none. */
   readonly maxTextChars: number
+  /** Report parts the parser may have read differently from mail readers (as 'malformed' or 'limits' issues). */
+  readonly checkStructure: boolean
 }
 
 export interface BlockedItem {
@@ -36,6 +42,16 @@ export interface ScanReport {
 /** Enough to name what was found; a message with thousands of hits is not described in full. */
 const MAX_KEPT = 50
 const MESSAGE_TYPES: ReadonlySet<string> = new Set(['message/rfc822', 'message/global'])
+
+/** Where a part sits in its parse. */
+interface Place {
+  /** Nesting level in its parse (the message itself is 0). */
+  readonly depth: number
+  /** Its parent is a multipart/digest, whose parts are attached messages unless they say otherwise. */
+  readonly inDigest: boolean
+  /** Check its structure (not when the parse was cut short: the parts it left open are not malformed). */
+  readonly structure: boolean
+}
 
 export class MessageScan implements ArchiveSink {
   private readonly blocked: BlockedItem[] = []
@@ -60,7 +76,7 @@ export class MessageScan implements ArchiveSink {
    */
   async finish(root: MimePart | null): Promise<ScanReport> {
     const texts: string[] = []
-    if (root) this.walk(root, [], texts)
+    if (root) this.walk(root, [], texts, { depth: 0, inDigest: false, structure: this.opts.checkStructure })
     while (this.pending.length > 0) await Promise.all(this.pending.splice(0))
     if (this.failures.length > 0) throw this.failures[0]
     return { blocked: this.blocked, issues: this.issues, texts }
@@ -127,19 +143,26 @@ export class MessageScan implements ArchiveSink {
       const data = Buffer.concat(chunks)
       chunks = []
       if (state === 'zip') this.track(inspectZip(data, path, this.budget!, this))
-      else if (state === 'message') this.track(Promise.resolve().then(() => this.attachedMessage(data, path)))
+      else if (state === 'message') this.track(this.attachedMessage(data, path))
     })
   }
 
-  /** Every leaf part: names and declared type; text parts kept for the rules; inline attached messages opened. */
-  private walk(part: MimePart, prefix: readonly string[], texts: string[] | undefined): void {
+  /** Every part's structure; every leaf part: names and declared type; text parts kept for the rules; inline attached messages opened. */
+  private walk(part: MimePart, prefix: readonly string[], texts: string[] | undefined, at: Place): void {
+    const declared = part.header.get_decoded('content-type')
+    // RFC 2046 5.1.5: a digest's part without Content-Type is an attached message (the parser reads it as text)
+    const ct = declared || (at.inDigest ? 'message/rfc822' : 'text/plain')
+    const names = namesOf(part, '')
+    const path = at.depth === 0 && prefix.length === 0 ? ['(message)'] : at.depth === 0 ? prefix : [...prefix, labelOf(names, ct)]
+    if (at.structure) {
+      const problem = structureProblem(part, at.depth, MAX_MIME_DEPTH)
+      if (problem) this.issue({ ...problem, path })
+    }
     if (part.children.length > 0) {
-      for (const child of part.children) this.walk(child, prefix, texts)
+      const inDigest = baseMimeType(declared) === 'multipart/digest'
+      for (const child of part.children) this.walk(child, prefix, texts, { depth: at.depth + 1, inDigest, structure: at.structure })
       return
     }
-    const ct = part.header.get_decoded('content-type') || 'text/plain'
-    const names = namesOf(part, '')
-    const path = [...prefix, labelOf(names, ct)]
     const block = this.opts.policy.checkNames(names) ?? this.opts.policy.checkMimeType(ct)
     if (block) this.block(block, path)
     if (this.streamed.has(part)) return
@@ -150,23 +173,33 @@ export class MessageScan implements ArchiveSink {
     }
     const type = baseMimeType(ct)
     if (MESSAGE_TYPES.has(type)) {
-      if (this.opts.archives) {
-        const raw = Buffer.from(part.bodytext, 'utf8')
-        this.track(Promise.resolve().then(() => this.attachedMessage(raw, path)))
-      }
+      if (this.opts.archives) this.track(this.attachedMessage(Buffer.from(part.bodytext, 'utf8'), path))
     } else if (texts && this.opts.maxTextChars > 0 && (type.startsWith('text/') || type === '')) {
       texts.push(part.bodytext.slice(0, this.opts.maxTextChars))
     }
   }
 
-  private attachedMessage(raw: Buffer, path: readonly string[]): void {
-    const limits = this.opts.archives!
+  /** Parses an attached message and inspects it like the message itself, charging its bytes and parts to the budget. */
+  private async attachedMessage(raw: Buffer, path: readonly string[]): Promise<void> {
+    const budget = this.budget!
+    const limits = budget.limits
     if (path.length > limits.maxDepth) {
       this.issue({ problem: 'limits', path, detail: `attached message nested deeper than ${limits.maxDepth}` })
       return
     }
-    const root = parseMessage(raw, (ct, filename, part, stream) => this.attachment(path, ct, filename, part, stream))
-    this.walk(root, path, undefined)
+    if (raw.length > budget.bytesLeft) {
+      this.issue({ problem: 'limits', path, detail: `attached message larger than the remaining budget (${Math.max(0, budget.bytesLeft)} bytes)` })
+      return
+    }
+    budget.bytesLeft -= raw.length
+    const parsed = await parseMessage(raw, (ct, filename, part, stream) => this.attachment(path, ct, filename, part, stream), {
+      takePart: () => budget.partsLeft-- > 0,
+    })
+    if (parsed.stopped) {
+      const why = budget.partsLeft < 0 ? `more than ${limits.maxParts} MIME parts in attached messages` : parsed.stopped
+      this.issue({ problem: 'limits', path, detail: `attached message not parsed to the end: ${why}` })
+    }
+    if (parsed.root) this.walk(parsed.root, path, undefined, { depth: 0, inDigest: false, structure: this.opts.checkStructure && !parsed.stopped })
   }
 
   /** Background work must never reject unobserved (that would end the Haraka process). */

@@ -4,7 +4,9 @@
 //   the limit is Haraka's connection.ini [max] bytes, also advertised in EHLO SIZE;
 // - attachments: blocked file extensions and MIME types, Windows programs by
 //   content, also inside ZIP archives (nested, within limits) and attached
-//   messages; an archive that cannot be inspected is a finding of its own;
+//   messages; an archive that cannot be inspected, an attached message over the
+//   parsing limits, and MIME structure Haraka's parser may read differently from
+//   mail readers are a finding of their own ("archive", unreadable_action);
 // - rules: operator regular expressions on a header or the body text.
 // Every finding goes through decide() with the configured action, so reject,
 // tempfail, quarantine, tag, accept and monitor all work. Virus scanning is not
@@ -20,6 +22,7 @@ import { loadContentConfig } from '../../lib/content/config'
 import { archiveFinding, attachmentFinding, ruleFinding, sizeFinding } from '../../lib/content/findings'
 import { MessageScan } from '../../lib/content/message-scan'
 import type { AttachmentStart, MimePart } from '../../lib/content/mime'
+import { headerLinesProblem } from '../../lib/content/mime-structure'
 import { matchingRules } from '../../lib/content/rules'
 import { maxMessageBytes } from '../../lib/content/size'
 import { definePlugin, type Hooks } from '../../lib/plugin/define'
@@ -35,6 +38,9 @@ interface ParsingTransaction {
   parse_body: boolean
   body: MimePart | null
   attachment_hooks(start: AttachmentStart): void
+  /** The message header lines it parsed: at most cfg.headers.max_lines (default 1000), the rest dropped. */
+  header_lines: readonly string[]
+  cfg?: { headers?: { max_lines?: unknown } }
 }
 
 export = definePlugin({
@@ -69,7 +75,12 @@ export = definePlugin({
         const txn = c.transaction
         if (!txn) return undefined
         const parsing = txn as Haraka.Transaction & ParsingTransaction
-        const scan = new MessageScan({ policy, archives: attachments.enabled ? cfg.archives : undefined, maxTextChars: bodyRules ? cfg.ruleMaxChars : 0 })
+        const scan = new MessageScan({
+          policy,
+          archives: attachments.enabled ? cfg.archives : undefined,
+          maxTextChars: bodyRules ? cfg.ruleMaxChars : 0,
+          checkStructure: attachments.enabled,
+        })
         scans.set(txn, scan)
         parsing.parse_body = true
         if (attachments.enabled) parsing.attachment_hooks(scan.onAttachment)
@@ -87,12 +98,18 @@ export = definePlugin({
           const scan = scans.get(txn)
           // Never pass a message unchecked: this happens only if a plugin before this one accepted the data hook.
           if (!scan) throw new Error('message was not prepared for inspection at DATA')
-          const report = await scan.finish((txn as Haraka.Transaction & ParsingTransaction).body)
+          const parsed = txn as Haraka.Transaction & ParsingTransaction
+          if (attachments.enabled) {
+            // the same default as transaction.js
+            const dropped = headerLinesProblem(parsed.header_lines.length, Number(parsed.cfg?.headers?.max_lines) || 1000)
+            if (dropped) scan.issue({ ...dropped, path: ['(message)'] })
+          }
+          const report = await scan.finish(parsed.body)
           texts = report.texts
           const blocked = attachmentFinding(report.blocked)
           if (blocked) findings.push([blocked, attachments.action])
           const unreadable = archiveFinding(report.issues)
-          if (unreadable && cfg.archives) findings.push([unreadable, cfg.archives.unreadableAction])
+          if (unreadable) findings.push([unreadable, cfg.unreadableAction])
         }
         const header = (name: string) => txn.header.get_decoded(name)
         for (const rule of matchingRules(cfg.rules, { header, texts }, cfg.ruleMaxChars)) findings.push([ruleFinding(rule), rule.action])

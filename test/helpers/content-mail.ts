@@ -1,6 +1,7 @@
 // Builds MIME messages for the content-check tests: a text part plus base64
-// attachments (as mail clients send them), attached messages, and small sample
-// files (a minimal Windows PE header, a minimal PDF).
+// attachments (as mail clients send them), attached messages, small sample
+// files (a minimal Windows PE header, a minimal PDF), and the malformed MIME
+// structures that Haraka's parser misreads or chokes on.
 
 export interface Attachment {
   filename?: string
@@ -21,6 +22,8 @@ export interface MimeMessage {
   text?: string
   html?: string
   headers?: string[]
+  /** Parameters written before the boundary in the message's Content-Type (e.g. `xboundary="fake"; `). */
+  contentTypeParams?: string
   attachments?: Attachment[]
 }
 
@@ -38,7 +41,7 @@ export function mimeMessage(m: MimeMessage): { text: string; marker: string } {
     'Date: Fri, 27 Nov 2026 12:00:00 +0000',
     'MIME-Version: 1.0',
     ...(m.headers ?? []),
-    `Content-Type: multipart/mixed; boundary="${boundary}"`,
+    `Content-Type: multipart/mixed; ${m.contentTypeParams ?? ''}boundary="${boundary}"`,
     '',
     'This is a multi-part message in MIME format.',
     `--${boundary}`,
@@ -55,7 +58,8 @@ export function mimeMessage(m: MimeMessage): { text: string; marker: string } {
   return { text: lines.join('\r\n'), marker }
 }
 
-function attachmentPart(a: Attachment): string[] {
+/** The lines of a part (headers, blank line, content) as mimeMessage writes an attachment. */
+export function attachmentPart(a: Attachment): string[] {
   const name = a.filename === undefined ? '' : `; name="${a.filename}"`
   const disposition = a.disposition ?? 'attachment'
   const head = [`Content-Type: ${a.contentType}${name}`]
@@ -85,4 +89,21 @@ export function samplePdf(): Buffer {
     binary,
     Buffer.from('\nendstream\ntrailer << /Root 1 0 R >>\n%%EOF\n', 'latin1'),
   ])
+}
+
+/**
+ * The parser-exhaustion repro: a message declaring multipart/mixed with boundary
+ * "b" whose body is `count` lines "--b" (every one opens a part).
+ */
+export function boundaryFlood(count: number): string {
+  return `Content-Type: multipart/mixed; boundary=b\r\n\r\n${'--b\r\n'.repeat(count)}`
+}
+
+/** A message `depth` multiparts deep (the message itself is the first) with `bottom` as the innermost part. */
+export function deeplyNested(depth: number, bottom: Attachment, headers: string[] = ['Subject: nested']): string {
+  const lines = [...headers, 'MIME-Version: 1.0']
+  for (let d = 0; d < depth; d++) lines.push(`Content-Type: multipart/mixed; boundary="n${d}"`, '', `--n${d}`)
+  lines.push(...attachmentPart(bottom))
+  for (let d = depth - 1; d >= 0; d--) lines.push(`--n${d}--`)
+  return `${lines.join('\r\n')}\r\n`
 }
