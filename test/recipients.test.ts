@@ -102,6 +102,19 @@ describe('directory-harvest defence', () => {
   afterAll(() => redis.disconnect())
 
   it('counts unknown recipients per client IP in Redis, then cuts the client off with 421 4.7.0, on later connections too', async () => {
+    // Under load the instance's Redis connection may still be coming up: probe once from
+    // another address until its count appears, so the prober's every probe is counted.
+    const warmup = block.ip(65)
+    for (let attempt = 0; attempt < 3 && !(await redis.exists(`${gw.redisPrefix}:harvest:${warmup}`)); attempt++) {
+      const w = await gw.connect('inbound', warmup)
+      await w.client.ehlo()
+      await w.client.send('MAIL FROM:<x@sender.test>')
+      await w.client.send('RCPT TO:<warmup@example.com>')
+      await w.client.quit()
+      await new Promise((r) => setTimeout(r, 300))
+    }
+    expect(await redis.exists(`${gw.redisPrefix}:harvest:${warmup}`)).toBe(1)
+
     const { client } = await gw.connect('inbound', prober)
     await client.ehlo()
     await client.send('MAIL FROM:<x@sender.test>')
