@@ -16,7 +16,7 @@ import { GATEWAY_ROOT } from '../lib/config/paths'
 import { dayOf } from '../lib/redis/keys'
 import { base64, type SmtpClient, type SmtpReply } from '../lib/smtp/client'
 import { CertSmtpSession, makeClientCert } from './helpers/client-cert'
-import { FixtureDns } from './helpers/dns-server'
+import { outboundWithPartnerMx } from './helpers/fixtures'
 import { sendMail, testMessage, TestGateway } from './helpers/gateway'
 import { MailSink, type ReceivedMessage } from './helpers/mail-sink'
 import { addressBlock } from './helpers/net'
@@ -27,19 +27,14 @@ const certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'outbound-auth-certs-'))
 const pinned = makeClientCert(certDir, 'mx1.example.com')
 const stranger = makeClientCert(certDir, 'unknown.example.net')
 
-const block = addressBlock()
-const internal = new MailSink({ host: block.ip(3), port: 2526 })
-const remoteMx = new MailSink({ host: block.ip(10), port: 25 })
-const dns = new FixtureDns(block.ip(53), 5353)
-  .add('partner.test', { type: 'MX', preference: 10, exchange: 'mx.partner.test' })
-  .add('mx.partner.test', { type: 'A', data: block.ip(10) })
-
-const gw = new TestGateway({
-  block,
-  redisUrl: inject('redisUrl'),
-  internalHosts: [internal.address],
-  dnsServer: dns.address,
-  instances: ['outbound'],
+const { block, internal, remoteMx, gw } = outboundWithPartnerMx({
+  prepare: ({ gw }) => {
+    addUser(gw.root, 'app@example.com') // no scope configured: its own address only
+    addUser(gw.root, 'server', 'example.com') // an internal mail server: the whole domain (and bounces)
+    addUser(gw.root, 'cli@example.com')
+    addUser(gw.root, 'ipuser@example.com')
+    addUser(gw.root, 'victim@example.com')
+  },
   files: {
     'outbound/config/gateway-submission-auth.ini': [
       '[main]',
@@ -72,18 +67,7 @@ function addUser(root: string, name: string, maySend?: string): void {
   expect(r.status, r.stderr).toBe(0)
 }
 
-beforeAll(async () => {
-  await Promise.all([internal.start(), remoteMx.start(), dns.start()])
-  addUser(gw.root, 'app@example.com') // no scope configured: its own address only
-  addUser(gw.root, 'server', 'example.com') // an internal mail server: the whole domain (and bounces)
-  addUser(gw.root, 'cli@example.com')
-  addUser(gw.root, 'ipuser@example.com')
-  addUser(gw.root, 'victim@example.com')
-  await gw.start()
-})
-afterAll(async () => {
-  await gw.stop()
-  await Promise.all([internal.stop(), remoteMx.stop(), dns.stop()])
+afterAll(() => {
   redis.disconnect()
   fs.rmSync(certDir, { recursive: true, force: true })
 })

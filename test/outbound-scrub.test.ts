@@ -4,23 +4,14 @@
 
 import path from 'node:path'
 
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, inject, it } from 'vitest'
 
 import { GATEWAY_ROOT } from '../lib/config/paths'
-import { FixtureDns } from './helpers/dns-server'
-import { delivered } from './helpers/fixtures'
+import { delivered, outboundWithPartnerMx } from './helpers/fixtures'
 import { sendMail, TestGateway } from './helpers/gateway'
-import { MailSink } from './helpers/mail-sink'
-import { addressBlock } from './helpers/net'
 import { addUser, fieldValues, headerFields, outboundPlugins, relaySession } from './helpers/outbound-relay'
 
 const PASSWORD = 'correct horse battery'
-const block = addressBlock()
-const internal = new MailSink({ host: block.ip(3), port: 2526 })
-const remoteMx = new MailSink({ host: block.ip(10), port: 25 })
-const dns = new FixtureDns(block.ip(53), 5353)
-  .add('partner.test', { type: 'MX', preference: 10, exchange: 'mx.partner.test' })
-  .add('mx.partner.test', { type: 'A', data: block.ip(10) })
 
 // A stand-in for an outbound check (none ships yet): through the real policy
 // framework it tags messages whose Subject says so; gateway-spool then writes
@@ -42,17 +33,7 @@ const files = {
   'outbound/config/gateway-outbound-scrub.ini': '[main]\nstrip[]=X-Originating-IP\nstrip_prefix[]=X-Internal-\n',
   'outbound/config/gateway-submission-auth.ini': '[main]\nfailure_delay_ms=0\n',
 }
-const gw = new TestGateway({ block, redisUrl: inject('redisUrl'), internalHosts: [internal.address], dnsServer: dns.address, instances: ['outbound'], files })
-
-beforeAll(async () => {
-  await Promise.all([internal.start(), remoteMx.start(), dns.start()])
-  addUser(gw, 'app@example.com', PASSWORD)
-  await gw.start()
-})
-afterAll(async () => {
-  await gw.stop()
-  await Promise.all([internal.stop(), remoteMx.stop(), dns.stop()])
-})
+const { block, internal, remoteMx, dns, gw } = outboundWithPartnerMx({ files, prepare: ({ gw }) => addUser(gw, 'app@example.com', PASSWORD) })
 
 let n = 0
 /** A message as an internal mail server relays it: its trace fields on top, then the rest. */

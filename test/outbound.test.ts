@@ -2,51 +2,26 @@
 // STARTTLS, never relay without it (from loopback too), delivery by MX found in
 // DNS, from the configured source address and HELO name.
 
-import path from 'node:path'
+import { describe, expect, it } from 'vitest'
 
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-
-import { GATEWAY_ROOT } from '../lib/config/paths'
 import { base64, type SmtpClient } from '../lib/smtp/client'
-import { FixtureDns } from './helpers/dns-server'
-import { addUser } from './helpers/fixtures'
-import { sendMail, testMessage, TestGateway } from './helpers/gateway'
-import { MailSink } from './helpers/mail-sink'
-import { addressBlock } from './helpers/net'
+import { addUser, outboundWithPartnerMx } from './helpers/fixtures'
+import { sendMail, testMessage } from './helpers/gateway'
+import type { AddressBlock } from './helpers/net'
 
-const block = addressBlock()
-const internal = new MailSink({ host: block.ip(3), port: 2526 })
-// The Internet: partner.test's MX is mx.partner.test at block.ip(10), port 25 as always.
-const remoteMx = new MailSink({ host: block.ip(10), port: 25 })
-const dns = new FixtureDns(block.ip(53), 5353)
-  .add('partner.test', { type: 'MX', preference: 10, exchange: 'mx.partner.test' })
-  .add('mx.partner.test', { type: 'A', data: block.ip(10) })
-const SOURCE_IP = block.ip(77)
+const PASSWORD = 'correct horse battery'
 const HELO = 'relay.example.com'
+const sourceIp = (block: AddressBlock) => block.ip(77)
 
-const gw = new TestGateway({
-  block,
-  redisUrl: inject('redisUrl'),
-  internalHosts: [internal.address],
-  dnsServer: dns.address,
-  instances: ['outbound'],
-  files: {
-    'outbound/config/gateway-routing.ini': `[internet]\nsource_ip=${SOURCE_IP}\nhelo=${HELO}\n`,
+const { block, internal, remoteMx, dns, gw } = outboundWithPartnerMx({
+  files: (block) => ({
+    'outbound/config/gateway-routing.ini': `[internet]\nsource_ip=${sourceIp(block)}\nhelo=${HELO}\n`,
     // the failure delay is tested by timing nothing; keep the suite fast
     'outbound/config/gateway-submission-auth.ini': '[main]\nfailure_delay_ms=0\nmax_failures=3\n',
-  },
+  }),
+  prepare: ({ gw }) => addUser(gw, 'app@example.com', PASSWORD),
 })
-const PASSWORD = 'correct horse battery'
-
-beforeAll(async () => {
-  await Promise.all([internal.start(), remoteMx.start(), dns.start()])
-  addUser(gw, 'app@example.com', PASSWORD)
-  await gw.start()
-})
-afterAll(async () => {
-  await gw.stop()
-  await Promise.all([internal.stop(), remoteMx.stop(), dns.stop()])
-})
+const SOURCE_IP = sourceIp(block)
 
 async function tlsSession(): Promise<SmtpClient> {
   const { client } = await gw.connect('outbound')

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, inject } from 'vitest'
 import { GATEWAY_ROOT } from '../../lib/config/paths'
 
 import { type SmtpReply } from '../../lib/smtp/client'
+import { FixtureDns } from './dns-server'
 import { sendMail, testMessage, TestGateway, type GatewayOptions, type Instance } from './gateway'
 import { MailSink, type ReceivedMessage } from './mail-sink'
 import { addressBlock, type AddressBlock } from './net'
@@ -75,4 +76,52 @@ export function addUser(gw: TestGateway, name: string, password: string): void {
     encoding: 'utf8',
   })
   if (r.status !== 0) throw new Error(`gateway user add ${name} failed: ${r.stderr}`)
+}
+
+export interface OutboundFixture {
+  block: AddressBlock
+  /** The internal mail server (accepted domains, bounces). */
+  internal: MailSink
+  /** The Internet: partner.test's MX, mx.partner.test at block.ip(10), port 25 as always. */
+  remoteMx: MailSink
+  dns: FixtureDns
+  gw: TestGateway
+}
+
+/**
+ * The usual outbound setup, registered in the current suite: an internal server, a
+ * remote MX for partner.test found through the fixture DNS, and the outbound
+ * instance. `prepare` runs after the servers are up and before the instance
+ * starts (users, keys, more DNS records).
+ */
+export function outboundWithPartnerMx(
+  opts: { files?: Record<string, string> | ((block: AddressBlock) => Record<string, string>); env?: Record<string, string>; prepare?: (f: OutboundFixture) => void | Promise<void> } = {},
+): OutboundFixture {
+  const block = addressBlock()
+  const files = typeof opts.files === 'function' ? opts.files(block) : opts.files
+  const internal = new MailSink({ host: block.ip(3), port: 2526 })
+  const remoteMx = new MailSink({ host: block.ip(10), port: 25 })
+  const dns = new FixtureDns(block.ip(53), 5353)
+    .add('partner.test', { type: 'MX', preference: 10, exchange: 'mx.partner.test' })
+    .add('mx.partner.test', { type: 'A', data: block.ip(10) })
+  const gw = new TestGateway({
+    block,
+    redisUrl: inject('redisUrl'),
+    internalHosts: [internal.address],
+    dnsServer: dns.address,
+    instances: ['outbound'],
+    ...(files ? { files } : {}),
+    ...(opts.env ? { env: opts.env } : {}),
+  })
+  const fixture = { block, internal, remoteMx, dns, gw }
+  beforeAll(async () => {
+    await Promise.all([internal.start(), remoteMx.start(), dns.start()])
+    await opts.prepare?.(fixture)
+    await gw.start()
+  })
+  afterAll(async () => {
+    await gw.stop()
+    await Promise.all([internal.stop(), remoteMx.stop(), dns.stop()])
+  })
+  return fixture
 }
