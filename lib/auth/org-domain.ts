@@ -2,9 +2,9 @@
 // trailing dot), reduced to their organizational domain with the Public Suffix
 // List, and checked for relaxed or strict alignment (RFC 7489 section 3.1).
 
-import { domainToASCII } from 'node:url'
-
 import { getDomain } from 'tldts'
+
+import { canonicalDomain } from '../mail/canonical'
 
 // Private suffixes (github.io, ...) count too: two users of one hosting
 // provider are different organizations (same choice as OpenDMARC and mailauth).
@@ -13,18 +13,12 @@ const PSL = { allowPrivateDomains: true, allowIcannDomains: true }
 // An LDH host name of at least two labels, each 1-63 characters, 253 at most,
 // with a top-level label that is not all digits (so not an IP address).
 const HOST = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?=[a-z0-9-]*[a-z])[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
-// What may go into domainToASCII: letters (any script), digits, marks, dots and
-// hyphens. It would otherwise parse URL syntax ("a.com/x" -> "a.com").
-const LABEL_CHARS = /^[\p{L}\p{M}\p{N}.-]+$/u
-
 /**
  * The DNS form of a domain taken from a message or envelope, or undefined when
  * it is not a usable host name (nothing may be looked up or compared for it).
  */
 export function normalizeDomain(raw: string): string | undefined {
-  const trimmed = raw.trim().replace(/\.$/, '')
-  if (!LABEL_CHARS.test(trimmed)) return undefined
-  const ascii = domainToASCII(trimmed.toLowerCase())
+  const ascii = canonicalDomain(raw)
   return HOST.test(ascii) ? ascii : undefined
 }
 

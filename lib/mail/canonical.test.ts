@@ -20,3 +20,10 @@ describe('canonical addresses', () => {
     expect(hasRoutingSyntax('alice+news@example.com')).toBe(false)
   })
 })
+
+describe('canonicalDomain with URL syntax', () => {
+  it('never lets URL parsing turn junk into a real domain', () => {
+    expect(canonicalDomain('evil.test/x')).toBe('evil.test/x')
+    expect(canonicalDomain('example.com?x')).toBe('example.com?x')
+  })
+})

@@ -6,9 +6,14 @@
 
 import { domainToASCII } from 'node:url'
 
-/** Lower case, IDNA A-labels, no trailing dot. An unconvertible name stays lower-cased as given. */
+// What may go into domainToASCII: letters (any script), digits, marks, dots and
+// hyphens. It parses URL syntax otherwise: "evil.test/x" would come out as "evil.test".
+const LABEL_CHARS = /^[\p{L}\p{M}\p{N}.-]+$/u
+
+/** Lower case, IDNA A-labels, no trailing dot. Anything else stays lower-cased as given (and matches nothing). */
 export function canonicalDomain(domain: string): string {
   const lower = domain.trim().toLowerCase().replace(/\.$/, '')
+  if (!LABEL_CHARS.test(lower)) return lower
   return domainToASCII(lower) || lower
 }
 
