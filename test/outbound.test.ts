@@ -79,9 +79,10 @@ describe('outbound: AUTH only inside TLS', () => {
     const client = await tlsSession()
     await client.ehlo()
     expect((await client.send('AUTH LOGIN')).code).toBe(334)
+    // RFC 4954: the line after a 334 is the response, whatever it says; this one is not base64
     const mail = await client.send('MAIL FROM:<ceo@victim.test>')
-    expect([mail.code, mail.enhanced]).toEqual([503, '5.5.1'])
-    // the exchange was abandoned: the next line is a command again, and nothing relays
+    expect([mail.code, mail.enhanced]).toEqual([501, '5.5.2'])
+    // the exchange is over: the next line is a command again, and nothing relays
     expect((await client.send(base64('app@example.com'))).code).toBe(500)
     await client.send('MAIL FROM:<ceo@victim.test>')
     expect((await client.send('RCPT TO:<x@partner.test>')).code).toBe(530)

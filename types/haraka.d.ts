@@ -139,6 +139,8 @@ declare module 'haraka-constants' {
   export const disconnect: number
   export const ok: number
   export function translate(code: number): string
+  /** States of a Haraka connection (connection.state). */
+  export const connection: { readonly state: { readonly CMD: number; readonly LOOP: number; readonly DATA: number } }
 }
 
 declare module 'haraka-dsn' {

@@ -28,12 +28,11 @@ function decode(b64: string): string | undefined {
   return Buffer.from(b64, 'base64').toString('utf8')
 }
 
-/** `AUTH <mech> [initial-response]`. */
-export function startAuth(args: string): SaslStep {
-  const [mechText = '', initial] = args.trim().split(/\s+/)
-  const mech = mechText.toUpperCase()
+/** `AUTH <mechanism> [initial-response]`. */
+export function startAuth(mechanism: string, initial: string | undefined): SaslStep {
+  const mech = mechanism.toUpperCase()
   if (mech === 'PLAIN') {
-    return initial === undefined ? { kind: 'challenge', text: '', state: { mech } } : plainResponse(initial)
+    return initial === undefined ? { kind: 'challenge', text: '', state: { mech } } : plainResponse(initial.trim())
   }
   if (mech === 'LOGIN') {
     if (initial === undefined) return { kind: 'challenge', text: USERNAME_PROMPT, state: { mech } }

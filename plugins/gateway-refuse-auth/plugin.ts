@@ -2,7 +2,10 @@
 // anyone, so there is nothing to guess passwords against. No AUTH is advertised
 // (gateway-core refuses to start if an auth plugin is configured here) and an AUTH
 // command gets a clear 503 instead of Haraka's generic "500 Unrecognized command".
+// A client that sends credentials anyway (`AUTH PLAIN <initial response>`) does
+// not get them logged: the credential intake takes them out of the line first.
 
+import { installCredentialIntake, takeResponse } from '../../lib/auth/credential-intake'
 import { definePlugin } from '../../lib/plugin/define'
 import { reject } from '../../lib/plugin/verdict'
 
@@ -11,8 +14,12 @@ export = definePlugin({
   setup() {
     return {
       hooks: {
-        unrecognized_command(_c, [command]) {
+        connect_init(c) {
+          installCredentialIntake(c)
+        },
+        unrecognized_command(c, [command]) {
           if ((command ?? '').toUpperCase() !== 'AUTH') return
+          takeResponse(c) // dropped unread
           return reject(503, '5.5.1', 'Authentication not available')
         },
       },

@@ -10,6 +10,7 @@
 
 import path from 'node:path'
 
+import { awaitResponse, installCredentialIntake, takeResponse } from '../../lib/auth/credential-intake'
 import { CredentialStore } from '../../lib/auth/credentials'
 import { AuthLockout, type LockoutState } from '../../lib/auth/lockout'
 import { displayFingerprint } from '../../lib/auth/peers'
@@ -106,6 +107,7 @@ export = definePlugin({
       }
       if (step.kind === 'challenge') {
         c.notes[NOTE_STATE] = step.state
+        awaitResponse(c)
         await respond(c, 334, step.text || ' ')
         return accept() // reply already sent
       }
@@ -184,26 +186,23 @@ export = definePlugin({
           identifyPeer(c)
           if (c.tls.enabled && !c.relaying) c.capabilities.push(`AUTH ${MECHANISMS.join(' ')}`)
         },
+        // Credentials never reach Haraka's log or hook parameters: the intake takes them
+        // out of each line first (the next line after a 334 is always the response, so no
+        // command, MAIL included, can interleave with an exchange).
+        connect_init(c) {
+          installCredentialIntake(c)
+        },
         unrecognized_command(c, [command = '', args = '']) {
           const state = c.notes[NOTE_STATE] as SaslState | undefined
-          if (state && c.transaction) {
-            // an exchange must not finish inside a transaction whose MAIL was judged unauthenticated
-            delete c.notes[NOTE_STATE]
-            return deny(reply(503, '5.5.1', 'AUTH not permitted during a mail transaction'))
-          }
-          if (state) return handle(c, continueAuth(state, `${command} ${args}`.trim()))
+          if (state) return handle(c, continueAuth(state, takeResponse(c) ?? ''))
           if (command.toUpperCase() !== 'AUTH') return undefined
+          const initial = takeResponse(c)
           if (!c.tls.enabled) return deny(reply(530, '5.7.0', 'Must issue a STARTTLS command first'))
           if (c.relaying) return deny(reply(503, '5.5.1', 'Already authenticated'))
           if (c.transaction) return deny(reply(503, '5.5.1', 'AUTH not permitted during a mail transaction'))
-          return handle(c, startAuth(args))
+          return handle(c, startAuth(args.split(' ')[0] ?? '', initial))
         },
         mail(c, [from]) {
-          if (c.notes[NOTE_STATE]) {
-            // MAIL in the middle of an AUTH exchange: abandon the exchange, refuse the command
-            delete c.notes[NOTE_STATE]
-            return deny(reply(503, '5.5.1', 'Bad sequence of commands: AUTH exchange in progress'))
-          }
           identifyPeer(c)
           const id = identityOf(c)
           if (!id) return undefined // not authenticated: RCPT answers 530
