@@ -1,8 +1,10 @@
 // Outbound authorisation over real SMTP: each account sends only as what it
 // owns (MAIL FROM before DATA, header From after), failed AUTH attempts lock a
-// client IP or a user name out across connections through Redis, the lockout
-// ends with its window, Redis down leaves the per-session limit, and a pinned
-// client certificate relays without AUTH while an unknown one must AUTH.
+// client IP or a user name out across connections and gateway nodes through
+// Redis, only wrong passwords count (parallel correct logins of one account are
+// never refused), parallel guessing never gets more password checks than the
+// limit, the lockout ends with its window, Redis down counts in the process,
+// and a pinned client certificate relays without AUTH while an unknown one must AUTH.
 
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -34,6 +36,9 @@ const { block, internal, remoteMx, gw } = outboundWithPartnerMx({
     addUser(gw.root, 'cli@example.com')
     addUser(gw.root, 'ipuser@example.com')
     addUser(gw.root, 'victim@example.com')
+    addUser(gw.root, 'burst', 'example.com') // a mail server opening many sessions at once
+    addUser(gw.root, 'mixed@example.com')
+    addUser(gw.root, 'target@example.com')
   },
   files: {
     'outbound/config/gateway-submission-auth.ini': [
@@ -88,6 +93,44 @@ async function login(g: TestGateway, user: string, from?: string): Promise<SmtpC
 }
 
 const auth = (client: SmtpClient, user: string, password: string) => client.send(`AUTH PLAIN ${base64(`\0${user}\0${password}`)}`)
+
+/** AUTH LOGIN as Outlook, Exchange connectors and devices send it: user name and password on lines of their own. */
+async function authLogin(client: SmtpClient, user: string, password: string): Promise<SmtpReply> {
+  expect((await client.send('AUTH LOGIN')).code).toBe(334)
+  expect((await client.send(base64(user))).code).toBe(334)
+  return client.send(base64(password))
+}
+
+/** AUTH PLAIN without an initial response: the credentials follow the 334 on a line of their own. */
+async function authPlainContinued(client: SmtpClient, user: string, password: string): Promise<SmtpReply> {
+  expect((await client.send('AUTH PLAIN')).code).toBe(334)
+  return client.send(base64(`\0${user}\0${password}`))
+}
+
+const MECHANISMS = [auth, authLogin, authPlainContinued]
+
+/** One session that tries one password (mechanism chosen by `i`) and hangs up; the AUTH reply. */
+async function tryOnce(g: TestGateway, from: string, user: string, password: string, i = 0): Promise<SmtpReply> {
+  const client = await tlsSession(g, from)
+  const r = await MECHANISMS[i % MECHANISMS.length]!(client, user, password)
+  await client.quit()
+  return r
+}
+
+/**
+ * Password checks that failed, as the instance logged them: the honest count of
+ * verifications (a client cannot tell a refused-unchecked attempt from a checked one).
+ * Waits until the log has settled, so late lines are not missed.
+ */
+async function failedChecks(g: TestGateway, user: RegExp): Promise<number> {
+  const count = () => [...g.log('outbound').matchAll(/authentication failed for "([^"]*)"/g)].filter((m) => user.test(m[1]!)).length
+  let last = -1
+  while (count() !== last) {
+    last = count()
+    await new Promise((r) => setTimeout(r, 300))
+  }
+  return last
+}
 const codes = (r: SmtpReply | undefined) => [r?.code, r?.enhanced]
 
 async function delivered(sink: MailSink, marker: string): Promise<ReceivedMessage> {
@@ -245,6 +288,91 @@ describe('brute-force lockout (shared through Redis)', () => {
   })
 })
 
+describe('lockout under concurrency: only wrong passwords count', () => {
+  const failuresOf = (kind: 'ip' | 'user', name: string) => redis.get(`${gw.redisPrefix}:authfail:${kind}:${name}`)
+
+  it('lets 50 parallel correct logins of one account from one address in, three bursts in a row (PLAIN and LOGIN)', async () => {
+    // what an internal server does to its smarthost; the limits here are 3 per address and per user
+    const from = block.ip(50)
+    for (let burst = 1; burst <= 3; burst++) {
+      const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => tryOnce(gw, from, 'burst', PASSWORD, i)))
+      expect([burst, replies.map(codes)]).toEqual([burst, Array(50).fill([235, '2.7.0'])])
+    }
+    expect(await failuresOf('ip', from)).toBeNull()
+    expect(await failuresOf('user', 'burst')).toBeNull()
+    // every in-flight lease was given back
+    expect(await redis.zcard(`${gw.redisPrefix}:authlease:ip:${from}`)).toBe(0)
+  })
+
+  it('counts wrong passwords exactly, lets right ones alongside and between them in, locks at the limit and counts nothing while locked', async () => {
+    const from = block.ip(51)
+    const user = 'mixed@example.com'
+    // 2 wrong and 20 right at once, from the same address, for the same account
+    const passwords = ['wrong 1', ...Array<string>(10).fill(PASSWORD), 'wrong 2', ...Array<string>(10).fill(PASSWORD)]
+    const replies = await Promise.all(passwords.map((p, i) => tryOnce(gw, from, user, p, i)))
+    expect(replies.map((r, i) => [passwords[i], r.code])).toEqual(passwords.map((p) => [p, p === PASSWORD ? 235 : 535]))
+    expect([await failuresOf('ip', from), await failuresOf('user', user)]).toEqual(['2', '2'])
+
+    // one failure below the limit, the right password still works, and counts nothing
+    expect(codes(await tryOnce(gw, from, user, PASSWORD, 1))).toEqual([235, '2.7.0'])
+    expect([await failuresOf('ip', from), await failuresOf('user', user)]).toEqual(['2', '2'])
+
+    // the third wrong password reaches the limit: refused as locked, and counted
+    expect(codes(await tryOnce(gw, from, user, 'wrong 3'))).toEqual([454, '4.7.0'])
+    expect([await failuresOf('ip', from), await failuresOf('user', user)]).toEqual(['3', '3'])
+    const ttl = await redis.pttl(`${gw.redisPrefix}:authfail:user:${user}`)
+
+    // locked: right and wrong alike get the same temporary failure, and neither counts nor extends the window
+    for (const [i, p] of [PASSWORD, 'wrong 4', PASSWORD, 'wrong 5'].entries()) {
+      expect([p, ...codes(await tryOnce(gw, from, user, p, i))]).toEqual([p, 454, '4.7.0'])
+    }
+    expect([await failuresOf('ip', from), await failuresOf('user', user)]).toEqual(['3', '3'])
+    expect(await redis.pttl(`${gw.redisPrefix}:authfail:user:${user}`)).toBeLessThanOrEqual(ttl)
+    expect(await failedChecks(gw, /^mixed@example\.com$/)).toBe(3)
+  })
+
+  it('gives 30 wrong passwords sent in parallel from one address at most 3 password checks', async () => {
+    const from = block.ip(52)
+    const replies = await Promise.all(Array.from({ length: 30 }, (_, i) => tryOnce(gw, from, `spray-${i}@example.com`, 'guess', i)))
+    expect(replies.every((r) => r.code === 535 || (r.code === 454 && r.enhanced === '4.7.0'))).toBe(true)
+    expect(await failedChecks(gw, /^spray-\d+@example\.com$/)).toBeLessThanOrEqual(3)
+    expect(await failuresOf('ip', from)).toBe('3')
+    expect(codes(await tryOnce(gw, from, 'app@example.com', PASSWORD))).toEqual([454, '4.7.0'])
+  })
+})
+
+describe('lockout shared by two gateway nodes (one Redis)', () => {
+  const blockB = addressBlock()
+  let nodeB: TestGateway
+
+  beforeAll(async () => {
+    // a second outbound node with the same Redis and key prefix: what one node counts, the other sees
+    nodeB = new TestGateway({
+      block: blockB,
+      redisUrl: inject('redisUrl'),
+      internalHosts: [internal.address],
+      instances: ['outbound'],
+      env: { GATEWAY_REDIS_PREFIX: gw.redisPrefix },
+      files: { 'outbound/config/gateway-submission-auth.ini': '[main]\nfailure_delay_ms=0\nmax_failures=10\n[lockout]\nmax_failures_per_ip=3\nmax_failures_per_user=3\nwindow_seconds=600\n' },
+    })
+    addUser(nodeB.root, 'target@example.com')
+    await nodeB.start()
+  })
+  afterAll(() => nodeB.stop())
+
+  it('gives 40 wrong passwords for one account, in parallel from 8 addresses over both nodes, at most 3 password checks', async () => {
+    const user = 'target@example.com'
+    const replies = await Promise.all(Array.from({ length: 40 }, (_, i) => tryOnce(i % 2 ? nodeB : gw, block.ip(70 + (i % 8)), user, `guess ${i}`, i)))
+    expect(replies.every((r) => r.code === 535 || (r.code === 454 && r.enhanced === '4.7.0'))).toBe(true)
+    const checks = (await failedChecks(gw, /^target@example\.com$/)) + (await failedChecks(nodeB, /^target@example\.com$/))
+    expect(checks).toBeGreaterThan(0)
+    expect(checks).toBeLessThanOrEqual(3)
+    // counted exactly: the refused attempts added nothing
+    expect(await redis.get(`${gw.redisPrefix}:authfail:user:${user}`)).toBe('3')
+    for (const node of [gw, nodeB]) expect(codes(await tryOnce(node, block.ip(78), user, PASSWORD))).toEqual([454, '4.7.0'])
+  })
+})
+
 describe('client certificates (mutual TLS)', () => {
   it('relays for a pinned certificate without AUTH, within the peer\'s scope, and delivers', async () => {
     const s = await CertSmtpSession.connect({ ...gw.outbound, localAddress: block.ip(40) })
@@ -335,16 +463,21 @@ describe('lockout window and Redis outage (own gateway and Redis)', () => {
     expect(gw2.log('outbound')).toMatch(/decision check=sender-scope result=header_from_out_of_scope action=monitor/)
   })
 
-  it('with Redis down, the per-session limit still applies and the right password still works', async () => {
+  it('with Redis down, counts failures in the process: the limit locks (454) across sessions, other clients pass, the window still ends', async () => {
     await redis2.stop()
     const from = block2.ip(22)
     const client = await tlsSession(gw2, from)
     expect(codes(await auth(client, 'app@example.com', 'guess 1'))).toEqual([535, '5.7.8'])
-    expect(codes(await auth(client, 'app@example.com', 'guess 2'))).toEqual([535, '5.7.8'])
-    expect(codes(await auth(client, 'app@example.com', 'guess 3'))).toEqual([421, '4.7.0'])
+    expect(codes(await authLogin(client, 'app@example.com', 'guess 2'))).toEqual([454, '4.7.0'])
     await client.waitClosed()
+    // a new session from the same address, with the right password: still locked
+    expect(codes(await tryOnce(gw2, from, 'app@example.com', PASSWORD, 1))).toEqual([454, '4.7.0'])
+    await (await login(gw2, 'app@example.com', block2.ip(23))).quit()
+    expect(gw2.log('outbound')).toContain('auth lockout: Redis unavailable')
+    expect(gw2.log('outbound').match(/auth lockout: Redis unavailable/g)).toHaveLength(1) // said once, not per attempt
+    // the 3 s window ends in the process as it does in Redis
+    await new Promise((r) => setTimeout(r, 3500))
     await (await login(gw2, 'app@example.com', from)).quit()
-    expect(gw2.log('outbound')).toContain('lockout counters unavailable (Redis): only the per-session limit applies')
     expect(gw2.isRunning('outbound')).toBe(true)
   })
 })

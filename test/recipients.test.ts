@@ -1,12 +1,16 @@
 // Recipient validation on the inbound instance over real SMTP: unknown
 // recipients refused at RCPT (550 5.1.1), internal-only addresses, sub-addresses,
-// monitor mode, and the directory-harvest defence counted in Redis.
+// monitor mode, and the directory-harvest defence counted in Redis (or, with
+// Redis down, in the process, still across sessions).
 
 import Redis from 'ioredis'
-import { afterAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 
 import { gatewayWithSink, type Fixture } from './helpers/fixtures'
-import { sendMail, testMessage } from './helpers/gateway'
+import { sendMail, testMessage, TestGateway } from './helpers/gateway'
+import { MailSink } from './helpers/mail-sink'
+import { addressBlock } from './helpers/net'
+import { TestRedis } from './helpers/redis-server'
 
 const VALID = ['alice@example.com', 'bob@example.com', 'all-staff@example.com', '# comment', '*@catchall.example'].join('\n')
 
@@ -141,5 +145,58 @@ describe('directory-harvest defence', () => {
     await other.client.send('MAIL FROM:<x@sender.test>')
     expect((await other.client.send('RCPT TO:<alice@example.com>')).code).toBe(250)
     await other.client.quit()
+  })
+})
+
+describe('directory-harvest defence with Redis down', () => {
+  const block = addressBlock()
+  const sink = new MailSink({ host: block.ip(3), port: 2526 })
+  const redis = new TestRedis()
+  let gw: TestGateway
+
+  beforeAll(async () => {
+    await Promise.all([sink.start(), redis.start()])
+    gw = new TestGateway({
+      block,
+      redisUrl: redis.url,
+      internalHosts: [sink.address],
+      instances: ['inbound'],
+      files: { 'inbound/config/valid_recipients': `${VALID}\n`, 'inbound/config/gateway-recipients.ini': '[harvest]\nslow_after=2\nblock_after=4\ndelay_ms=50\nwindow_seconds=60\n' },
+    })
+    await gw.start()
+  })
+  afterAll(async () => {
+    await gw.stop()
+    await Promise.all([sink.stop(), redis.stop()])
+  })
+
+  it('counts in the process across sessions: a prober spreading probes over sessions is still cut off, and refused on connect', async () => {
+    await redis.stop()
+    const prober = block.ip(66)
+    const probe = async (users: string[]) => {
+      const { client } = await gw.connect('inbound', prober)
+      await client.ehlo()
+      await client.send('MAIL FROM:<x@sender.test>')
+      const codes = []
+      for (const user of users) codes.push((await client.send(`RCPT TO:<${user}@example.com>`)).code)
+      await client.quit()
+      return codes
+    }
+    expect(await probe(['u1', 'u2'])).toEqual([550, 550])
+    // a new session does not start from zero
+    expect(await probe(['u3', 'u4'])).toEqual([550, 421])
+    const again = await gw.connect('inbound', prober)
+    expect([again.greeting.code, again.greeting.enhanced]).toEqual([421, '4.7.0'])
+    await again.client.waitClosed()
+
+    // other clients are unaffected
+    const other = await gw.connect('inbound', block.ip(67))
+    expect(other.greeting.code).toBe(220)
+    await other.client.ehlo()
+    await other.client.send('MAIL FROM:<x@sender.test>')
+    expect((await other.client.send('RCPT TO:<alice@example.com>')).code).toBe(250)
+    await other.client.quit()
+    expect(gw.log('inbound')).toContain('harvest defence: Redis unavailable')
+    expect(gw.isRunning('inbound')).toBe(true)
   })
 })

@@ -1,9 +1,14 @@
 // Directory-harvest defence: a client that probes many unknown recipients is
 // first slowed down, then cut off. Counts live in Redis, per client IP and
-// window, so every inbound node sees the same number; when Redis is down the
-// count of the current session still applies (fail safe, never fail closed).
+// window, so every inbound node sees the same number. Without Redis (not
+// configured, or a call failing) they are kept in process memory with the same
+// window, so a prober spreading its probes over sessions is still stopped by
+// each node on its own (fail safe: never a crash, never refusing everyone).
 
 import type Redis from 'ioredis'
+
+import { WindowedCounter } from '../memory/windowed-counter'
+import { RedisOrMemory } from '../redis/fallback'
 
 export interface HarvestPolicy {
   /** Unknown recipients (per IP and window) after which answers are delayed. */
@@ -23,28 +28,43 @@ if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return n`
 
 export class HarvestCounter {
+  private readonly shared: RedisOrMemory
+  private readonly memory: WindowedCounter
+
+  /**
+   * @param redis the shared client; undefined when Redis is not configured (memory only)
+   * @param warn  told (at most every 30 s) when Redis fails and memory counts instead
+   * @param opts  the memory counter's clock and size (tests)
+   */
   constructor(
-    private readonly redis: () => Redis,
+    redis: (() => Redis) | undefined,
     private readonly key: (ip: string) => string,
     readonly policy: HarvestPolicy,
-  ) {}
-
-  /** Counts one unknown recipient from `ip`; returns the count in the window (undefined if Redis is unavailable). */
-  async record(ip: string): Promise<number | undefined> {
-    try {
-      return Number(await this.redis().eval(INCR_WITH_WINDOW, 1, this.key(ip), this.policy.windowSeconds))
-    } catch {
-      return undefined
-    }
+    warn: (message: string) => void,
+    opts: { now?: () => number; maxKeys?: number } = {},
+  ) {
+    this.shared = new RedisOrMemory(redis, 'harvest defence', warn)
+    this.memory = new WindowedCounter({ windowMs: policy.windowSeconds * 1000, ...opts })
   }
 
-  /** The current count for `ip` (0 when unknown or Redis is unavailable). */
+  /** Counts one unknown recipient from `ip`; returns the count in the window. */
+  async record(ip: string): Promise<number> {
+    const key = this.key(ip)
+    const { value } = await this.shared.run(
+      async (r) => Number(await r.eval(INCR_WITH_WINDOW, 1, key, this.policy.windowSeconds)),
+      () => this.memory.increment(key),
+    )
+    return value
+  }
+
+  /** The current count for `ip` (0 when unknown). */
   async current(ip: string): Promise<number> {
-    try {
-      return Number((await this.redis().get(this.key(ip))) ?? 0)
-    } catch {
-      return 0
-    }
+    const key = this.key(ip)
+    const { value } = await this.shared.run(
+      async (r) => Number((await r.get(key)) ?? 0),
+      () => this.memory.get(key),
+    )
+    return value
   }
 
   /** What to do after `count` unknown recipients. */

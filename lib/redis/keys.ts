@@ -27,6 +27,16 @@ export class RedisKeys {
     return `${this.prefix}:authfail:user:${user}`
   }
 
+  /** AUTH checks in flight for one client IP: a sorted set of attempt id -> lease expiry (ms). */
+  authLeasesByIp(ip: string): string {
+    return `${this.prefix}:authlease:ip:${ip}`
+  }
+
+  /** AUTH checks in flight for one user name. */
+  authLeasesByUser(user: string): string {
+    return `${this.prefix}:authlease:user:${user}`
+  }
+
   /** Pattern matching every stats key of a direction (for the CLI). */
   statsPattern(direction: Direction): string {
     return `${this.prefix}:stats:${direction}:*`

@@ -3,7 +3,8 @@
 // (backscatter) and spam for invented addresses costs nothing. Also refuses
 // Internet mail to internal-only addresses (e.g. all-staff lists), and slows and
 // then cuts off clients that probe many unknown addresses (directory harvest),
-// counting in Redis so all inbound nodes share what they saw.
+// counting in Redis so all inbound nodes share what they saw (without Redis: in
+// this process, with the same window).
 // Runs before gateway-accepted-domains, which has the final say on the domain.
 
 import path from 'node:path'
@@ -64,13 +65,18 @@ export = definePlugin({
     const internalOnly = new Set(cfg.internal_only.addresses.map((a) => canonical(a, cfg.main.subaddress_separator)))
     const redis = cfg.harvest.enabled ? acquireGatewayRedis((level, m) => (level === 'error' ? plugin.logerror(m) : plugin.lognotice(m))) : undefined
     const harvest = redis
-      ? new HarvestCounter(redis.client, (ip) => redis.keys.harvest(ip), {
-          slowAfter: cfg.harvest.slow_after,
-          blockAfter: cfg.harvest.block_after,
-          delayMs: cfg.harvest.delay_ms,
-          maxDelayMs: cfg.harvest.max_delay_ms,
-          windowSeconds: cfg.harvest.window_seconds,
-        })
+      ? new HarvestCounter(
+          redis.client,
+          (ip) => redis.keys.harvest(ip),
+          {
+            slowAfter: cfg.harvest.slow_after,
+            blockAfter: cfg.harvest.block_after,
+            delayMs: cfg.harvest.delay_ms,
+            maxDelayMs: cfg.harvest.max_delay_ms,
+            windowSeconds: cfg.harvest.window_seconds,
+          },
+          (m) => plugin.logwarn(m),
+        )
       : undefined
 
     const cutOff = (c: Haraka.Connection, count: number): Verdict => {
@@ -85,8 +91,8 @@ export = definePlugin({
       if (!harvest) return verdict
       const session = ((c.notes[SESSION_UNKNOWN] as number | undefined) ?? 0) + 1
       c.notes[SESSION_UNKNOWN] = session
-      const shared = await harvest.record(c.remote.ip)
-      const count = Math.max(session, shared ?? 0)
+      // the session's own count if higher: while Redis flaps, a session's probes may be split between Redis and memory
+      const count = Math.max(session, await harvest.record(c.remote.ip))
       const { block, delayMs } = harvest.assess(count)
       if (block) return cutOff(c, count)
       if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs))

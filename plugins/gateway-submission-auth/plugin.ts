@@ -2,17 +2,18 @@
 // senders only, and each only as what it owns. AUTH PLAIN/LOGIN is advertised
 // and accepted only inside TLS, for every client address (loopback and private
 // ones too: Haraka's stock flat_file plugin offers it in clear to those);
-// credentials are scrypt hashes managed by `gateway user`. Failed attempts are
-// counted per client IP and user name in Redis (shared by all outbound nodes) and
-// lock AUTH out for a window. Internal servers may instead present a pinned client
-// certificate. MAIL FROM and the header From must lie in the sender's scope.
+// credentials are scrypt hashes managed by `gateway user`. Wrong passwords are
+// counted per client IP and user name in Redis (shared by all outbound nodes;
+// without Redis, per process) and lock AUTH out for a window (lib/auth/lockout.ts).
+// Internal servers may instead present a pinned client certificate. MAIL FROM and
+// the header From must lie in the sender's scope.
 // Without authentication, every RCPT gets 530 5.7.0.
 
 import path from 'node:path'
 
 import { awaitResponse, installCredentialIntake, takeResponse } from '../../lib/auth/credential-intake'
 import { CredentialStore } from '../../lib/auth/credentials'
-import { AuthLockout, type LockoutState } from '../../lib/auth/lockout'
+import { AuthLockout, WAIT_BUDGET_MS, type AttemptOutcome, type LockScope } from '../../lib/auth/lockout'
 import { displayFingerprint } from '../../lib/auth/peers'
 import { ScopeStore, type ScopeSource } from '../../lib/auth/scope-file'
 import { continueAuth, MECHANISMS, startAuth, type SaslState, type SaslStep } from '../../lib/auth/sasl'
@@ -50,8 +51,6 @@ const TOO_MANY = reply(421, '4.7.0', 'Too many authentication failures')
 const SENDER_REFUSED = reply(550, '5.7.1', 'Sender address rejected: not authorised for this account')
 const FROM_REFUSED = reply(550, '5.7.1', 'Message rejected: From address not authorised for this account')
 
-const REDIS_WARN_INTERVAL_MS = 30_000
-
 export = definePlugin({
   name: 'gateway-submission-auth',
   setup({ plugin }) {
@@ -69,8 +68,7 @@ export = definePlugin({
 
     const counting = cfg.lockout.maxPerIp > 0 || cfg.lockout.maxPerUser > 0
     const redis = counting ? acquireGatewayRedis((level, m) => (level === 'error' ? plugin.logerror(m) : plugin.lognotice(m))) : undefined
-    const lockout = redis ? new AuthLockout(redis.client, redis.keys, cfg.lockout) : undefined
-    let lastRedisWarning = 0
+    const lockout = redis ? new AuthLockout(redis.client, redis.keys, cfg.lockout, warn) : undefined
 
     const respond = (c: Haraka.Connection, code: number, text: string) =>
       new Promise<void>((resolve) => c.respond(code, text, resolve))
@@ -84,21 +82,28 @@ export = definePlugin({
       c.authheader = '(authenticated bits=0)\n'
     }
 
-    /** Redis could not count: the session limit still protects; say so, but not on every attempt. */
-    function uncounted(c: Haraka.Connection, state: LockoutState): void {
-      if (state.locked || state.counted) return
-      const now = Date.now()
-      if (now - lastRedisWarning < REDIS_WARN_INTERVAL_MS) return
-      lastRedisWarning = now
-      c.logwarn(plugin, 'lockout counters unavailable (Redis): only the per-session limit applies')
+    /**
+     * The password was not checked (in-flight checks of this address or name kept the limit
+     * full until the deadline), or a late result is withheld: the lockout's temporary failure,
+     * which tells nothing about the password. Counts nothing; the client may try again.
+     */
+    function notChecked(c: Haraka.Connection, user: string, result: 'busy' | 'late'): Verdict {
+      const why = result === 'busy' ? 'other AUTH checks in flight filled the limit until the deadline' : 'the check outlived its lease; result withheld'
+      c.lognotice(plugin, `decision check=auth-lockout result=${result} action=tempfail detail=${JSON.stringify(`${why}; AUTH as ${user} from ${c.remote.ip}`)}`)
+      c.results.add({ name: 'auth' }, { fail: `${plugin.name}:${result}` })
+      countDecision('auth-lockout', 'tempfail')
+      return deny(LOCKED_OUT)
     }
 
-    function lockedOut(c: Haraka.Connection, user: string, state: LockoutState & { locked: true }): Verdict {
-      c.lognotice(plugin, `decision check=auth-lockout result=locked_${state.by} action=tempfail detail=${JSON.stringify(`${state.count} failures for ${state.by === 'ip' ? c.remote.ip : user}; AUTH as ${user} refused`)}`)
+    function lockedOut(c: Haraka.Connection, user: string, state: { by: LockScope; failures: number }): Verdict {
+      c.lognotice(plugin, `decision check=auth-lockout result=locked_${state.by} action=tempfail detail=${JSON.stringify(`${state.failures} failures for ${state.by === 'ip' ? c.remote.ip : user}; AUTH as ${user} refused`)}`)
       c.results.add({ name: 'auth' }, { fail: `${plugin.name}:locked_${state.by}` })
       countDecision('auth-lockout', 'tempfail')
       return deny(LOCKED_OUT, { disconnect: true })
     }
+
+    /** The pause before answering a session's `n`-th wrong password. */
+    const failureDelay = (n: number) => Math.min(cfg.failureDelayMs * n, 10_000)
 
     async function handle(c: Haraka.Connection, step: SaslStep): Promise<Verdict> {
       if (step.kind === 'error') {
@@ -112,16 +117,25 @@ export = definePlugin({
         return accept() // reply already sent
       }
       delete c.notes[NOTE_STATE]
-      const ip = c.remote.ip
-      // Counted before the password is checked: a locked-out guesser learns nothing, even with
-      // the right one, and parallel sessions cannot all be verified below the limit.
-      const attempt = lockout ? await lockout.begin(ip, step.user) : undefined
-      if (attempt) {
-        uncounted(c, attempt.before)
-        if (attempt.before.locked) return lockedOut(c, step.user, attempt.before)
+      // The lockout decides whether the password may be checked at all (a locked-out guesser
+      // learns nothing, even with the right one; parallel attempts wait for in-flight checks
+      // instead of being refused, as long as the hook's time leaves after this attempt's
+      // failure delay) and counts only a wrong password.
+      const verify = () => store.verify(step.user, step.password)
+      const nextFailure = ((c.notes[NOTE_FAILURES] as number | undefined) ?? 0) + 1
+      const outcome: AttemptOutcome = lockout
+        ? await lockout.attempt(c.remote.ip, step.user, verify, WAIT_BUDGET_MS - failureDelay(nextFailure))
+        : (await verify())
+          ? { kind: 'succeeded' }
+          : { kind: 'failed', late: false }
+      if (outcome.kind === 'locked') return lockedOut(c, step.user, outcome)
+      if (outcome.kind === 'busy') return notChecked(c, step.user, 'busy')
+      if (outcome.kind === 'late') {
+        // a right password checked too late to count: answered exactly as a late wrong one (same delay and reply)
+        await new Promise((r) => setTimeout(r, failureDelay(nextFailure)))
+        return notChecked(c, step.user, 'late')
       }
-      if (await store.verify(step.user, step.password)) {
-        if (attempt) await lockout!.succeeded(ip, step.user)
+      if (outcome.kind === 'succeeded') {
         authenticated(c, { kind: 'user', name: step.user })
         c.results.add({ name: 'auth' }, { pass: plugin.name, method: step.mech, user: step.user })
         const { scope, source } = scopes.scopeOf(step.user)
@@ -135,9 +149,9 @@ export = definePlugin({
       countDecision('auth', 'reject')
       // The user name is logged for the administrator, never echoed to the client.
       c.lognotice(plugin, `authentication failed for ${JSON.stringify(step.user)} (${step.mech}), failure ${failures}`)
-      const after = attempt?.after
-      await new Promise((r) => setTimeout(r, Math.min(cfg.failureDelayMs * failures, 10_000)))
-      if (after?.locked) return lockedOut(c, step.user, after)
+      await new Promise((r) => setTimeout(r, failureDelay(failures)))
+      if (outcome.late) return notChecked(c, step.user, 'late')
+      if (outcome.locked) return lockedOut(c, step.user, outcome.locked)
       if (failures >= cfg.maxFailures) return deny(TOO_MANY, { disconnect: true })
       return deny(INVALID)
     }
