@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 
 import { GATEWAY_ROOT } from '../lib/config/paths'
 import { QuarantineStore } from '../lib/quarantine/store'
-import { boundaryFlood, deeplyNested, fakeWindowsProgram, mimeMessage, samplePdf, type Attachment } from './helpers/content-mail'
+import { boundaryFlood, deeplyNested, fakeWindowsProgram, mailDate, mimeMessage, samplePdf, type Attachment } from './helpers/content-mail'
 import { sendMail, testMessage, TestGateway } from './helpers/gateway'
 import { MailSink } from './helpers/mail-sink'
 import { addressBlock } from './helpers/net'
@@ -310,7 +310,7 @@ describe('MIME structure that Haraka\'s parser misreads, and attached messages b
 
   it('quarantines a message nested 101 multiparts deep with an .exe at the bottom (the parser stops at 100)', async () => {
     const marker = `deep-${process.pid}-${Date.now()}`
-    const text = deeplyNested(101, evilExe, [`From: <${FROM}>`, `To: <${TO}>`, 'Subject: nested', `Message-ID: <${marker}@test.invalid>`, 'Date: Fri, 27 Nov 2026 12:00:00 +0000'])
+    const text = deeplyNested(101, evilExe, [`From: <${FROM}>`, `To: <${TO}>`, 'Subject: nested', `Message-ID: <${marker}@test.invalid>`, `Date: ${mailDate()}`])
     const r = await send(gw, text)
     expect([r.end!.code, r.end!.enhanced]).toEqual([250, '2.0.0'])
     const held = quarantined(gw).find((q) => q.messageId.includes(marker))

@@ -7,6 +7,7 @@ import path from 'node:path'
 import { describe, expect, inject, it } from 'vitest'
 
 import { GATEWAY_ROOT } from '../lib/config/paths'
+import { mailDate } from './helpers/content-mail'
 import { delivered, outboundWithPartnerMx } from './helpers/fixtures'
 import { sendMail, TestGateway } from './helpers/gateway'
 import { addUser, fieldValues, headerFields, outboundPlugins, relaySession } from './helpers/outbound-relay'
@@ -45,7 +46,7 @@ async function relay(to: string[], trace: string[], headers: string[], subject =
     `To: <${to[0]}>`,
     `Subject: ${subject}`,
     `Message-ID: <${marker}@example.com>`,
-    'Date: Fri, 27 Nov 2026 12:00:00 +0000',
+    `Date: ${mailDate()}`,
     ...headers,
     '',
     `Body ${marker}`,

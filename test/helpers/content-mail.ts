@@ -1,7 +1,8 @@
 // Builds MIME messages for the content-check tests: a text part plus base64
 // attachments (as mail clients send them), attached messages, small sample
 // files (a minimal Windows PE header, a minimal PDF), and the malformed MIME
-// structures that Haraka's parser misreads or chokes on.
+// structures that Haraka's parser misreads or chokes on. Also the Date: value
+// every test message carries (mailDate: now, never a fixed day).
 
 export interface Attachment {
   filename?: string
@@ -27,6 +28,16 @@ export interface MimeMessage {
   attachments?: Attachment[]
 }
 
+/**
+ * An RFC 5322 Date: value for `at` (default: now, what a real client sends), e.g.
+ * "Wed, 02 Dec 2026 07:57:53 +0000". Test messages must not carry a fixed date:
+ * rspamd scores dates in the past (and in the future), so a fixed one moves a
+ * message into another spam band as the calendar moves on.
+ */
+export function mailDate(at: Date = new Date()): string {
+  return at.toUTCString().replace(/ GMT$/, ' +0000')
+}
+
 let counter = 0
 
 /** A multipart/mixed message (CRLF line ends) with a unique marker in its Message-ID. */
@@ -38,7 +49,7 @@ export function mimeMessage(m: MimeMessage): { text: string; marker: string } {
     `To: <${m.to}>`,
     `Subject: ${m.subject ?? 'test'}`,
     `Message-ID: <${marker}@test.invalid>`,
-    'Date: Fri, 27 Nov 2026 12:00:00 +0000',
+    `Date: ${mailDate()}`,
     'MIME-Version: 1.0',
     ...(m.headers ?? []),
     `Content-Type: multipart/mixed; ${m.contentTypeParams ?? ''}boundary="${boundary}"`,

@@ -11,6 +11,7 @@ import path from 'node:path'
 
 import { GATEWAY_ROOT } from '../../lib/config/paths'
 import { SmtpClient, type SmtpReply } from '../../lib/smtp/client'
+import { mailDate } from './content-mail'
 import { FixtureDns } from './dns-server'
 import type { AddressBlock } from './net'
 
@@ -209,7 +210,7 @@ export function testMessage(opts: { from: string; to: string; subject?: string; 
     `To: <${opts.to}>`,
     `Subject: ${opts.subject ?? 'test'}`,
     `Message-ID: <${marker}@test.invalid>`,
-    'Date: Fri, 27 Nov 2026 12:00:00 +0000',
+    `Date: ${mailDate()}`,
     ...(opts.headers ?? []),
     '',
     opts.body ?? `Body ${marker}`,
