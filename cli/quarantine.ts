@@ -1,16 +1,18 @@
 // `gateway quarantine list|show|release|delete`: the administrator's view of the
 // inbound quarantine. Release delivers the message, unchanged but for one
 // X-Gateway-Released header, to the internal mail servers (in configured order),
-// then removes it from the quarantine.
+// then removes it from the quarantine. The quarantine is a folder of the
+// deployment (GATEWAY_ROOT), like the runtime file; the internal servers are the
+// ones the running gateway delivers to (its environment may override the file).
 
 import os from 'node:os'
 
-import { loadGatewayConfig } from '../lib/config/gateway'
 import { instanceDir } from '../lib/config/paths'
 import { formatHostPort } from '../lib/net/address'
 import { quarantineDir } from '../lib/quarantine/settings'
 import { QuarantineStore, type QuarantineEntry } from '../lib/quarantine/store'
 import { SmtpClient } from '../lib/smtp/client'
+import { internalHosts, runningGateway } from './running-gateway'
 
 const USAGE = 'usage: gateway quarantine list | show ID | release ID | delete ID'
 
@@ -57,7 +59,7 @@ export async function quarantineCommand(args: string[]): Promise<number> {
 async function release(entry: QuarantineEntry, message: Buffer): Promise<string> {
   const stamp = `X-Gateway-Released: ${new Date().toUTCString()} by ${os.userInfo().username} (was ${entry.check}: ${entry.result})\r\n`
   const errors: string[] = []
-  for (const host of loadGatewayConfig().settings.internal.hosts) {
+  for (const host of internalHosts(runningGateway())) {
     try {
       const { client, greeting } = await SmtpClient.connect({ ...host, timeoutMs: 60_000 })
       try {

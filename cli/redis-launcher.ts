@@ -1,7 +1,10 @@
 // Finds a Redis for `gateway start`: REDIS_URL if set (it must work: the operator
 // asked for it), else the configured URL if reachable, else a private
-// redis-server under var/redis on a free loopback port. If none of that is
-// possible, the error says exactly how to fix it.
+// redis-server under var/redis on a free loopback port, else standalone mode: no
+// Redis at all. Standalone is what a newcomer without redis-server gets: mail
+// flows, each instance keeps its counters (and the AUTH lockout and harvest
+// defence their state) in its own memory, and the counters are written to the
+// configured Redis once it answers.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
@@ -10,29 +13,38 @@ import Redis from 'ioredis'
 
 import { freePort, killGroup } from '../lib/engines/proc'
 import { redact } from '../lib/redis/client'
+import type { RedisMode } from '../lib/runtime/state'
 
 /** How long the private Redis gets to save and exit before it is killed. */
 const STOP_TIMEOUT_MS = 10_000
 
 export interface RedisHandle {
+  mode: RedisMode
+  /** The URL the instances get; in standalone mode the configured one, which they keep trying. */
   url: string
-  private: boolean
+  /** The private redis-server's data folder. */
   dir?: string
+  /** Standalone mode: why there is no Redis. */
+  why?: string
   stop(): Promise<void>
 }
+
+const nothingToStop = async (): Promise<void> => {}
 
 export async function ensureRedis(configuredUrl: string, privateDir: string): Promise<RedisHandle> {
   const fromEnv = process.env.REDIS_URL
   const url = fromEnv || configuredUrl
-  if (await ping(url)) return { url, private: false, stop: async () => {} }
+  if (await ping(url)) return { mode: 'external', url, stop: nothingToStop }
   if (fromEnv) throw new Error(`Redis is not reachable at REDIS_URL=${redact(fromEnv)}. Start it, fix REDIS_URL, or unset REDIS_URL to let the gateway run a private redis-server.`)
+  const unreachable = `not reachable at ${redact(url)} (config/gateway.ini [redis] url)`
   if (spawnSync('redis-server', ['--version']).error) {
-    throw new Error(
-      `Redis is not reachable at ${redact(url)} (config/gateway.ini [redis] url) and redis-server is not installed. ` +
-        'Fix: install it (Debian/Ubuntu: sudo apt-get install redis-server), or set REDIS_URL to a reachable Redis.',
-    )
+    return { mode: 'standalone', url, why: `${unreachable} and redis-server is not installed (apt-get install redis-server)`, stop: nothingToStop }
   }
-  return startPrivateRedis(privateDir)
+  try {
+    return await startPrivateRedis(privateDir)
+  } catch (err) {
+    return { mode: 'standalone', url, why: `${unreachable} and ${(err as Error).message}`, stop: nothingToStop }
+  }
 }
 
 async function startPrivateRedis(dir: string): Promise<RedisHandle> {
@@ -53,8 +65,8 @@ async function startPrivateRedis(dir: string): Promise<RedisHandle> {
   for (let i = 0; i < 50 && child.exitCode === null; i++) {
     if (await ping(url)) {
       return {
+        mode: 'private',
         url,
-        private: true,
         dir,
         stop: async () => {
           if (child.exitCode === null) child.kill('SIGTERM') // redis saves and exits on SIGTERM

@@ -3,13 +3,14 @@
 
 import os from 'node:os'
 
-import { loadGatewayConfig } from '../lib/config/gateway'
 import { formatHostPort, parseHostPort } from '../lib/net/address'
 import { base64, SmtpClient, type SmtpReply } from '../lib/smtp/client'
+import { inboundAddress, runningGateway } from './running-gateway'
 
 const USAGE = `usage: gateway send --to ADDRESS [--from ADDRESS] [--server HOST:PORT] [--subject TEXT]
                     [--tls] [--user NAME --password PASSWORD]
-  default server: the inbound listen address; --user implies --tls (AUTH needs it)`
+  default server: the inbound address of the running gateway (else the configured one);
+  --user implies --tls (AUTH needs it)`
 
 export async function sendCommand(args: string[]): Promise<number> {
   const opts = new Map<string, string>()
@@ -28,7 +29,7 @@ export async function sendCommand(args: string[]): Promise<number> {
     console.error(USAGE)
     return 64
   }
-  const server = opts.has('server') ? parseHostPort(opts.get('server')!, 25) : loadGatewayConfig().settings.inbound.listen[0]!
+  const server = opts.has('server') ? parseHostPort(opts.get('server')!, 25) : inboundAddress(runningGateway())
   const from = opts.get('from') ?? `tester@${os.hostname()}`
   const user = opts.get('user')
   const subject = opts.get('subject') ?? 'Gateway test message'

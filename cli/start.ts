@@ -4,8 +4,11 @@
 // and clamd, else private ones under var/rspamd and var/clamd, else scanning OFF
 // with mail marked unscanned), starts the demo mailbox if configured, starts
 // both Haraka instances, waits until they listen and prints what runs where.
+// With no Redis anywhere it runs standalone (see redis-launcher.ts), saying so.
 // Ctrl-C (or SIGTERM from systemd) stops everything cleanly, during startup too;
 // if an instance dies, the launcher says so, stops the rest and exits non-zero.
+// While it runs, var/run/gateway.json tells the other `gateway` commands which
+// Redis and addresses it uses (lib/runtime/state.ts); every exit removes it.
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
@@ -13,14 +16,16 @@ import path from 'node:path'
 import readline from 'node:readline'
 
 import { ConfigError } from '../lib/config/errors'
-import { loadGatewayConfig, type GatewayConfig } from '../lib/config/gateway'
+import { listenSetting, loadGatewayConfig, type GatewayConfig } from '../lib/config/gateway'
 import { checkInstance } from '../lib/config/instance'
-import { deploymentRoot, instanceDir, type InstanceName } from '../lib/config/paths'
+import { deploymentRoot, displayPath, instanceDir, type InstanceName } from '../lib/config/paths'
 import { startMailbox, type Mailbox } from '../lib/demo/mailbox'
 import { ensureEngine, planSpamEngine, planVirusEngine, type EngineHandle, type EnginePlan } from '../lib/engines/scanners'
 import { formatHostPort, type HostPort } from '../lib/net/address'
 import { killGroup } from '../lib/engines/proc'
-import { redact } from '../lib/redis/client'
+import { listenProblem } from '../lib/net/listen-check'
+import { redact, REDIS_MODE_ENV } from '../lib/redis/client'
+import { processStart, readRuntimeState, removeRuntimeState, runtimeFile, writeRuntimeState, type RuntimeState } from '../lib/runtime/state'
 import { ensureRedis, type RedisHandle } from './redis-launcher'
 
 const INSTANCES: readonly InstanceName[] = ['inbound', 'outbound']
@@ -49,6 +54,23 @@ export async function start(): Promise<number> {
     return 78
   }
 
+  // Before anything starts: a second launcher on this deployment would share its
+  // queues and overwrite its runtime file; a taken address would kill an instance.
+  const root = deploymentRoot()
+  const other = readRuntimeState(root)
+  if (other.kind === 'running') {
+    const s = other.state
+    console.error(
+      `gateway: a gateway already runs from ${root} (pid ${s.pid}, since ${s.startedAt}; ${displayPath(other.file)}): stop it first (Ctrl-C in its terminal, or kill -INT ${s.pid}), or use another GATEWAY_ROOT`,
+    )
+    return 69
+  }
+  const taken = await firstUnavailable(cfg)
+  if (taken) {
+    console.error(`gateway: cannot listen on ${taken}`)
+    return 69 // EX_UNAVAILABLE
+  }
+
   // From here on Ctrl-C must stop whatever already runs: private engines and
   // Redis live in their own process groups and would outlive the launcher.
   // SIGHUP too: a closed terminal or ssh session must stop the gateway, not orphan it.
@@ -69,6 +91,8 @@ export async function start(): Promise<number> {
   })
   process.on('exit', () => {
     for (const r of running) if (r.child.exitCode === null && r.child.signalCode === null && r.child.pid) killGroup(r.child.pid)
+    // every way out (return, second signal, a thrown bug) ends in process.exit
+    removeRuntimeState(root)
   })
   const started: (() => Promise<void>)[] = [] // stop functions of Redis, engines, mailbox, in start order
   let running: Running[] = []
@@ -93,6 +117,11 @@ export async function start(): Promise<number> {
     return 69 // EX_UNAVAILABLE
   }
   started.push(() => redis.stop())
+  const mailboxAt = cfg.settings.demo.mailbox_listen
+  const runtime = runtimeState(cfg, redis, mailboxAt)
+  const publish = (update: Partial<RuntimeState>) => writeRuntimeState(root, Object.assign(runtime, update))
+  // Written as soon as the Redis is known: `gateway stats` works during a slow engine start too.
+  publish({})
   if (interrupted.signal.aborted) return stoppedBySignal()
 
   // Both engines at once: a cold rspamd takes 12-25 s, clamd with real signatures as long.
@@ -121,7 +150,6 @@ export async function start(): Promise<number> {
   }
 
   let mailbox: Mailbox | undefined
-  const mailboxAt = cfg.settings.demo.mailbox_listen[0]
   const mailboxDir = path.resolve(deploymentRoot(), cfg.settings.demo.mailbox_dir)
   if (mailboxAt) {
     try {
@@ -137,7 +165,9 @@ export async function start(): Promise<number> {
 
   // The scanner settings reach the inbound instance only (outbound loads no scanner).
   const scannerEnv = Object.assign({}, ...scanners.map((s) => s.env)) as Record<string, string>
-  running = INSTANCES.map((name) => spawnInstance(name, redis.url, name === 'inbound' ? scannerEnv : {}))
+  const redisEnv = { REDIS_URL: redis.url, [REDIS_MODE_ENV]: redis.mode === 'standalone' ? 'standalone' : '' }
+  running = INSTANCES.map((name) => spawnInstance(name, { ...redisEnv, ...(name === 'inbound' ? scannerEnv : {}) }))
+  publish({ instances: instancesOf(cfg, running) })
 
   const firstExit = Promise.race(running.map((r) => r.exited.then((code) => ({ r, code }))))
   // Ready when each instance says it listens: a port answering could also be a leftover process.
@@ -151,6 +181,7 @@ export async function start(): Promise<number> {
     return startup !== 'timeout' && startup.code === 78 ? 78 : 1
   }
 
+  publish({ status: 'running' })
   printBanner(cfg, redis, engines.map((plan, i) => ({ plan, handle: scanners[i]! })), mailboxAt ? { at: mailboxAt, dir: mailboxDir } : undefined)
 
   const outcome = await Promise.race([signalled, firstExit])
@@ -160,10 +191,45 @@ export async function start(): Promise<number> {
   return 1
 }
 
-function spawnInstance(name: InstanceName, redisUrl: string, extraEnv: Record<string, string>): Running {
+/** The first listen address (instances, demo mailbox) this process cannot bind, with the setting that names it. */
+async function firstUnavailable(cfg: GatewayConfig): Promise<string | undefined> {
+  const wanted: [HostPort, string][] = INSTANCES.flatMap((name) => cfg.settings[name].listen.map((a): [HostPort, string] => [a, `${name} instance, ${listenSetting(cfg, name)}`]))
+  const mailbox = cfg.settings.demo.mailbox_listen
+  const mailboxSetting = process.env.GATEWAY_DEMO_MAILBOX ? 'environment variable GATEWAY_DEMO_MAILBOX' : `${displayPath(path.join(cfg.dir, 'gateway.ini'))} [demo] mailbox_listen`
+  if (mailbox) wanted.push([mailbox, `demo mailbox, ${mailboxSetting}`])
+  for (const [addr, what] of wanted) {
+    const problem = await listenProblem(addr)
+    if (problem) return `${formatHostPort(addr)} (${what}): ${problem}`
+  }
+  return undefined
+}
+
+function runtimeState(cfg: GatewayConfig, redis: RedisHandle, mailbox: HostPort | null): RuntimeState {
+  return {
+    version: 1,
+    pid: process.pid,
+    pidStart: processStart(process.pid),
+    startedAt: new Date().toISOString(),
+    status: 'starting',
+    redis: { mode: redis.mode, url: redis.url, prefix: cfg.settings.redis.prefix },
+    instances: instancesOf(cfg, []),
+    internalHosts: cfg.settings.internal.hosts.map(formatHostPort),
+    demoMailbox: mailbox ? formatHostPort(mailbox) : null,
+  }
+}
+
+function instancesOf(cfg: GatewayConfig, running: readonly Running[]): RuntimeState['instances'] {
+  const of = (name: InstanceName) => ({
+    listen: cfg.settings[name].listen.map(formatHostPort),
+    pid: running.find((r) => r.name === name)?.child.pid ?? null,
+  })
+  return { inbound: of('inbound'), outbound: of('outbound') }
+}
+
+function spawnInstance(name: InstanceName, extraEnv: Record<string, string>): Running {
   const harakaBin = require.resolve('haraka/bin/haraka')
   const child = spawn(process.execPath, [harakaBin, '-c', instanceDir(name)], {
-    env: { ...process.env, ...extraEnv, REDIS_URL: redisUrl, GATEWAY_INSTANCE: name },
+    env: { ...process.env, ...extraEnv, GATEWAY_INSTANCE: name },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Own process group: a terminal Ctrl-C reaches only the launcher, which then
     // sends exactly one SIGINT (a second SIGINT makes Haraka exit without cleanup).
@@ -223,12 +289,23 @@ function printBanner(cfg: GatewayConfig, redis: RedisHandle, scanners: { plan: E
     `  outbound  ${list(settings.outbound.listen)}`,
     `            relays for authenticated senders only (AUTH after STARTTLS) to the Internet by MX`,
     `            users: ${fs.existsSync(usersFile) ? usersFile : 'none yet: add one with "node bin/gateway user add NAME"'}`,
-    `  redis     ${redact(redis.url)}${redis.private ? ` (private redis-server, data in ${redis.dir})` : ''}`,
+    ...redisLines(redis),
     ...scanners.map(({ plan, handle }) => `  ${plan.engine.padEnd(9)} ${handle.line}`),
+    `  runtime   ${runtimeFile(deploymentRoot())} (how the other gateway commands find this gateway)`,
     '',
     `  Try it:   node bin/gateway send --to someone@${[...cfg.acceptedDomains][0]}`,
     '  Stop:     Ctrl-C',
     '',
   ]
   console.log(lines.join('\n'))
+}
+
+function redisLines(redis: RedisHandle): string[] {
+  if (redis.mode === 'standalone') {
+    return [
+      '  redis     OFF (standalone: counters kept in each process and written to Redis once one is configured and reachable; AUTH lockout and harvest defence enforced per process)',
+      `            Redis is ${redis.why}`,
+    ]
+  }
+  return [`  redis     ${redact(redis.url)}${redis.mode === 'private' ? ` (private redis-server, data in ${redis.dir})` : ''}`]
 }

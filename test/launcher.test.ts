@@ -2,17 +2,21 @@
 // none is reachable), the scan engines (a private rspamd and clamd when none
 // answers; scanning OFF, mail marked unscanned, when they are not installed),
 // the demo mailbox and both instances, prints the banner, lets mail flow into
-// .eml files, and stops all of it cleanly on Ctrl-C (SIGINT).
+// .eml files, and stops all of it cleanly on Ctrl-C (SIGINT). While it runs,
+// var/run/gateway.json lets the other commands (gateway stats, send) find it
+// without a flag; with no Redis anywhere it runs standalone; a normal run logs
+// no ERROR.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
+import os from 'node:os'
 import path from 'node:path'
 
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest'
 
 import { GATEWAY_ROOT } from '../lib/config/paths'
-import { SmtpClient } from '../lib/smtp/client'
+import { base64, SmtpClient } from '../lib/smtp/client'
 import { eicar, TestClamd } from './helpers/clamd'
 import { makeDeploymentRoot, sendMail, testMessage } from './helpers/gateway'
 import { addressBlock } from './helpers/net'
@@ -62,8 +66,14 @@ async function demoRoot(block: { ip: (n: number) => string }, gatewayIni = ''): 
   return root
 }
 
-function launch(root: string, env: Record<string, string>): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
+/** The environment of a command run by an operator: none of the test runner's settings. */
+function operatorEnv(): NodeJS.ProcessEnv {
   const { REDIS_URL: _r, NODE_ENV: _n, VITEST: _v, ...inherited } = process.env
+  return inherited
+}
+
+function launch(root: string, env: Record<string, string>): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
+  const inherited = operatorEnv()
   const child = spawn(process.execPath, [path.join(GATEWAY_ROOT, 'bin', 'gateway'), 'start'], {
     env: { ...inherited, GATEWAY_ROOT: root, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -123,6 +133,51 @@ function listening(host: string, port: number): Promise<boolean> {
   })
 }
 
+/** Another `gateway` command, run as an operator would in a second terminal (no REDIS_URL, no flags). */
+function gatewayCli(root: string, args: string[], env: Record<string, string> = {}, input = '') {
+  return spawnSync(process.execPath, [path.join(GATEWAY_ROOT, 'bin', 'gateway'), ...args], { env: { ...operatorEnv(), GATEWAY_ROOT: root, ...env }, input, encoding: 'utf8' })
+}
+
+/** `gateway stats 1` once its inbound row counts `messages` accepted (counters reach Redis once a second). */
+async function statsOnceCounted(root: string, messages: number): Promise<string[][]> {
+  const until = Date.now() + 20_000
+  for (;;) {
+    const r = gatewayCli(root, ['stats', '1'])
+    expect(r.status, r.stderr).toBe(0)
+    const rows = r.stdout.trim().split('\n').map((l) => l.split('\t'))
+    if (Number(rows[1]?.[3]) >= messages || Date.now() > until) return rows
+    await new Promise((res) => setTimeout(res, 200))
+  }
+}
+
+/** Lines of the instances (and launcher) logged at ERROR or worse. */
+function errorLines(output: string): string[] {
+  return output.split('\n').filter((l) => /\[(ERROR|CRIT|ALERT|EMERG)\]/.test(l))
+}
+
+/** One authenticated message through the outbound instance; the end-of-DATA reply. */
+async function relay(host: string, user: string, password: string, m: { text: string }, to: string) {
+  const { client } = await SmtpClient.connect({ host, port: 2587 })
+  try {
+    await client.ehlo()
+    expect((await client.startTls()).code).toBe(220)
+    await client.ehlo()
+    expect((await client.send(`AUTH PLAIN ${base64(`\0${user}\0${password}`)}`)).code).toBe(235)
+    return (await sendMail(client, { from: user, to: [to] }, m.text)).end!
+  } finally {
+    await client.quit()
+  }
+}
+
+/** A PATH with openssl (first-start TLS material) and nothing else: no redis-server, rspamd or clamd. */
+function pathWithoutRedis(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-path-'))
+  roots.push(dir)
+  const openssl = spawnSync('sh', ['-c', 'command -v openssl'], { encoding: 'utf8' }).stdout.trim()
+  fs.symlinkSync(openssl, path.join(dir, 'openssl'))
+  return dir
+}
+
 function port(banner: string, pattern: RegExp): number {
   const m = pattern.exec(banner)
   expect(m, `${pattern} in:\n${banner}`).not.toBeNull()
@@ -161,9 +216,16 @@ describe('gateway start', () => {
     const files = fs.readdirSync(path.join(root, 'var', 'mailbox')).map((f) => fs.readFileSync(path.join(root, 'var', 'mailbox', f), 'utf8'))
     expect(files.some((raw) => raw.includes(spam.marker) || raw.includes(virus.marker))).toBe(false)
 
+    // the README's next command finds the private Redis on its random port, with no flag
+    const rows = await statsOnceCounted(root, 1)
+    expect(rows[1]!.slice(1, 4)).toEqual(['inbound', '3', '1'])
+    // refusing spam and viruses is normal operation, not an error
+    expect(errorLines(gw.output())).toEqual([])
+
     gw.child.kill('SIGINT')
     expect(await gw.exit).toBe(0)
     expect(gw.output()).toContain('gateway: stopped')
+    expect(fs.existsSync(path.join(root, 'var', 'run', 'gateway.json'))).toBe(false)
     // nothing left listening: instances, rspamd, clamd
     await expect(SmtpClient.connect({ host: block.ip(1), port: 2525 })).rejects.toThrow(/ECONNREFUSED/)
     expect(await listening('127.0.0.1', rspamdPort)).toBe(false)
@@ -247,6 +309,7 @@ describe('gateway start', () => {
         gw.child.kill(signals[1]!)
       }
       expect(await gw.exit).toBe(signals.length === 1 ? 0 : 1)
+      expect(fs.existsSync(path.join(root, 'var', 'run', 'gateway.json'))).toBe(false)
       // nothing outlives the launcher: instances and the private Redis (killed with their
       // process groups when it exits; the kernel may take a moment to close the sockets)
       for (const [host, p] of [[block.ip(1), 2525], [block.ip(2), 2587], ['127.0.0.1', redisPort]] as const) {
@@ -270,10 +333,109 @@ describe('gateway start', () => {
     process.kill(pid, 'SIGKILL')
     expect(await gw.exit).toBe(1)
     expect(gw.output()).toContain('gateway: inbound exited unexpectedly')
+    expect(fs.existsSync(path.join(root, 'var', 'run', 'gateway.json'))).toBe(false)
     await expect(SmtpClient.connect({ host: block.ip(2), port: 2587 })).rejects.toThrow(/ECONNREFUSED/)
     expect(await listening('127.0.0.1', rspamdPort)).toBe(false)
     expect(await listening('127.0.0.1', clamdPort)).toBe(false)
   }, 120_000)
+
+  it('without Redis and without redis-server: runs standalone, says so, delivers mail both ways, logs no ERROR; the other commands find it through var/run/gateway.json', async () => {
+    const block = addressBlock()
+    // the shipped gateway.ini (internal hosts = the demo mailbox's address) with Redis at a closed port
+    const shipped = fs.readFileSync(path.join(GATEWAY_ROOT, 'config', 'gateway.ini'), 'utf8')
+    const redisUrl = `redis://127.0.0.1:${await freePort()}`
+    const root = makeDeploymentRoot({ 'config/gateway.ini': shipped.replace(/^url=.*$/m, `url=${redisUrl}`), ...(await deadScannerFiles()) })
+    roots.push(root)
+    expect(gatewayCli(root, ['user', 'add', 'app@example.com'], {}, 'a-long-password\n').status).toBe(0)
+    const gw = launch(root, {
+      ...ABSENT,
+      PATH: pathWithoutRedis(),
+      GATEWAY_INBOUND_LISTEN: `${block.ip(1)}:2525`,
+      GATEWAY_OUTBOUND_LISTEN: `${block.ip(2)}:2587`,
+      // moves the demo mailbox; the internal host that named its old address follows
+      GATEWAY_DEMO_MAILBOX: `${block.ip(3)}:2526`,
+    })
+    await waitFor(gw.output, /Edge SMTP gateway is running[^]*Stop:/)
+    const banner = gw.output()
+    expect(banner).toContain(
+      '  redis     OFF (standalone: counters kept in each process and written to Redis once one is configured and reachable; AUTH lockout and harvest defence enforced per process)',
+    )
+    expect(banner).toContain(`            Redis is not reachable at ${redisUrl} (config/gateway.ini [redis] url) and redis-server is not installed (apt-get install redis-server)`)
+    expect(banner).toContain(`delivers it through its disk queue to: ${block.ip(3)}:2526 (DEMO mailbox: stores .eml files in ${path.join(root, 'var', 'mailbox')})`)
+
+    // the runtime file: owner-only, naming the mode and the addresses in use
+    const runDir = path.join(root, 'var', 'run')
+    const file = path.join(runDir, 'gateway.json')
+    expect([fs.statSync(runDir).mode & 0o777, fs.statSync(file).mode & 0o777]).toEqual([0o700, 0o600])
+    const state = JSON.parse(fs.readFileSync(file, 'utf8')) as { pid: number; status: string; redis: unknown; instances: { inbound: { listen: string[] } }; internalHosts: string[] }
+    expect(state).toMatchObject({ pid: gw.child.pid, status: 'running', redis: { mode: 'standalone', url: redisUrl, prefix: 'gw' }, internalHosts: [`${block.ip(3)}:2526`] })
+    expect(state.instances.inbound.listen).toEqual([`${block.ip(1)}:2525`])
+
+    // mail flows: in through inbound (found by `gateway send` without --server), and out through an authenticated relay
+    const sent = gatewayCli(root, ['send', '--to', TO, '--subject', 'standalone'])
+    expect(sent.status, sent.stdout + sent.stderr).toBe(0)
+    expect(sent.stdout).toContain(`connecting to ${block.ip(1)}:2525`)
+    expect(headersOf(await stored(root, 'Subject: standalone'))).toMatch(/^X-Gateway-Virus: unscanned$/m)
+    const out = testMessage({ from: 'app@example.com', to: 'colleague@example.com' })
+    expect((await relay(block.ip(2), 'app@example.com', 'a-long-password', out, 'colleague@example.com')).code).toBe(250)
+    await stored(root, out.marker)
+
+    // stats has no Redis to read: one line saying why, EX_UNAVAILABLE
+    const stats = gatewayCli(root, ['stats', '1'])
+    expect([stats.status, stats.stdout]).toEqual([69, ''])
+    expect(stats.stderr).toMatch(new RegExp(`^gateway: the running gateway \\(pid ${gw.child.pid}, since [^)]+\\) runs standalone, without Redis: .*start Redis there and they are written within seconds\n$`))
+
+    // the expected state is said once at start, never as an ERROR (nor the missing scanners, nor the missing DKIM key)
+    expect(errorLines(gw.output())).toEqual([])
+    // nor as a warning from the AUTH lockout counting in memory, as the banner announced
+    expect(gw.output()).not.toMatch(/Redis unavailable/)
+    expect(gw.output()).toMatch(/\[NOTICE\] \[-\] \[gateway-stats\] standalone mode/)
+    expect(gw.output()).toMatch(/\[INFO\] .*\[gateway-outbound-scrub\] \S+ sent unsigned: no DKIM key for example\.com/)
+
+    gw.child.kill('SIGINT')
+    expect(await gw.exit).toBe(0)
+    expect(fs.existsSync(file)).toBe(false)
+  }, 90_000)
+
+  it('an address in use: one line naming it and the setting, exit 69, nothing started', async () => {
+    const block = addressBlock()
+    const root = await demoRoot(block)
+    const taken = net.createServer()
+    await new Promise<void>((resolve) => taken.listen(2525, block.ip(1), resolve))
+    try {
+      const gw = launch(root, { ...ABSENT, REDIS_URL: inject('redisUrl'), GATEWAY_INBOUND_LISTEN: `${block.ip(1)}:2525`, GATEWAY_OUTBOUND_LISTEN: `${block.ip(2)}:2587` })
+      expect(await gw.exit).toBe(69)
+      expect(gw.output()).toBe(
+        `gateway: cannot listen on ${block.ip(1)}:2525 (inbound instance, environment variable GATEWAY_INBOUND_LISTEN): address already in use (another process listens there)\n`,
+      )
+      expect(fs.existsSync(path.join(root, 'var', 'run', 'gateway.json'))).toBe(false)
+    } finally {
+      await new Promise((resolve) => taken.close(resolve))
+    }
+  })
+
+  it('the other commands say so in one line when no gateway runs, and ignore a stale runtime file', async () => {
+    const root = makeDeploymentRoot({ 'config/gateway.ini': `[internal]\nhosts[]=127.0.0.1:2526\n[redis]\nurl=redis://127.0.0.1:${await freePort()}\n` })
+    roots.push(root)
+    const none = gatewayCli(root, ['stats'])
+    expect([none.status, none.stdout]).toEqual([69, ''])
+    expect(none.stderr).toMatch(
+      /^gateway: no gateway is running here \(no .*var\/run\/gateway\.json\), and Redis is not reachable at redis:\/\/127\.0\.0\.1:\d+ \(.*gateway\.ini \[redis\] url\): .*; start the gateway with "npm start" \(or "node bin\/gateway start"\), or set REDIS_URL\n$/,
+    )
+
+    // left behind by a launcher that was killed: its pid is gone (a child that has exited)
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!
+    fs.mkdirSync(path.join(root, 'var', 'run'), { recursive: true })
+    const stale = { version: 1, pid: dead, pidStart: null, startedAt: '2026-01-01T00:00:00.000Z', status: 'running', redis: { mode: 'private', url: 'redis://127.0.0.1:1', prefix: 'gw' }, instances: {}, internalHosts: [], demoMailbox: null }
+    fs.writeFileSync(path.join(root, 'var', 'run', 'gateway.json'), JSON.stringify(stale))
+    const ignored = gatewayCli(root, ['stats'])
+    expect(ignored.status).toBe(69)
+    expect(ignored.stderr).toMatch(new RegExp(`^gateway: .*var/run/gateway\\.json is stale: its launcher \\(pid ${dead}, started 2026-01-01T00:00:00\\.000Z\\) is not running, and Redis is not reachable at redis://127\\.0\\.0\\.1:\\d+ \\(`))
+    // with a Redis there, stats works and says the file was ignored
+    const ok = gatewayCli(root, ['stats', '1'], { REDIS_URL: inject('redisUrl') })
+    expect(ok.status, ok.stderr).toBe(0)
+    expect(ok.stderr).toMatch(/^gateway: note: .*var\/run\/gateway\.json is stale: .*; ignored\n$/)
+  })
 
   it('refuses to start with a clear message when REDIS_URL is set but unreachable', async () => {
     const root = makeDeploymentRoot()
@@ -298,5 +460,19 @@ describe('gateway start', () => {
     const gw = launch(root, { GATEWAY_VIRUS_ON_ERROR: 'ignore' })
     expect(await gw.exit).toBe(78)
     expect(gw.output().trim()).toBe('gateway: configuration error: environment variable GATEWAY_VIRUS_ON_ERROR: "ignore" is not one of: tempfail, accept')
+  })
+
+  it('refuses a bad GATEWAY_DEMO_MAILBOX with the one-line message naming the variable', async () => {
+    const root = makeDeploymentRoot()
+    roots.push(root)
+    const bad = launch(root, { GATEWAY_DEMO_MAILBOX: '127.0.0.1:99999' })
+    expect(await bad.exit).toBe(78)
+    expect(bad.output().trim()).toBe('gateway: configuration error: environment variable GATEWAY_DEMO_MAILBOX: "127.0.0.1:99999" has an invalid port (expected host:port or off)')
+    // off, while the shipped [internal] hosts still name the demo mailbox's address: mail would go nowhere
+    const off = launch(root, { GATEWAY_DEMO_MAILBOX: 'off' })
+    expect(await off.exit).toBe(78)
+    expect(off.output().trim()).toBe(
+      `gateway: configuration error: environment variable GATEWAY_DEMO_MAILBOX: "off" leaves [internal] hosts in ${path.join(root, 'config', 'gateway.ini')} pointing at the demo mailbox address 127.0.0.1:2526, where no demo mailbox would run: set GATEWAY_INTERNAL_HOSTS to your mail server`,
+    )
   })
 })

@@ -174,11 +174,13 @@ describe('DKIM signing (outbound) verified by a real receiver (inbound)', () => 
     expect([refused.end?.code, refused.end?.enhanced]).toEqual([550, '5.7.1'])
   })
 
-  it('sends mail from a domain without a key unsigned, not refused', async () => {
+  it('sends mail from a domain without a key unsigned, not refused, and says so at INFO (not an ERROR per message)', async () => {
     const sent = await relayOne(gw, { user: 'app@example.net', password: PASSWORD, from: 'app@example.net', to: ['someone@partner.test'] })
     expect([sent.end?.code, sent.end?.enhanced]).toEqual([250, '2.0.0'])
     const atMx = await delivered(remoteMx, sent.marker)
     expect(fieldValues(atMx.raw, 'DKIM-Signature')).toEqual([])
     expect(atMx.raw).toContain(`Message-ID: <${sent.marker}@test.invalid>`)
+    expect(gw.log('outbound')).toMatch(/\[INFO\] .*\[gateway-outbound-scrub\] \S+ sent unsigned: no DKIM key for example\.net/)
+    expect(gw.log('outbound')).not.toMatch(/\[ERROR\].*\[dkim\]/)
   })
 })

@@ -3,6 +3,11 @@
 // haraka-email-message 1.4.4.
 
 declare namespace Haraka {
+  interface Notes {
+    /** Transaction notes only (transaction.js sets []): plugins the runner skips for the rest of the transaction (plugins.js, docs/Transaction.md). */
+    skip_plugins?: string[]
+  }
+
   interface HeaderStore {
     /** Lower-cased header name -> decoded values, kept in step with `headers` by Haraka's Header. */
     headers_decoded: Record<string, string[]>

@@ -17,6 +17,7 @@ const ENV_VARS = [
   'REDIS_URL',
   'GATEWAY_DNS_SERVERS',
   'GATEWAY_REDIS_PREFIX',
+  'GATEWAY_DEMO_MAILBOX',
 ]
 
 let dir: string
@@ -55,7 +56,7 @@ describe('loadGatewayConfig', () => {
       stats_ttl_days: 400,
     })
     expect(cfg.settings.dns.servers).toEqual([])
-    expect(cfg.settings.demo).toEqual({ mailbox_listen: [], mailbox_dir: 'var/mailbox' })
+    expect(cfg.settings.demo).toEqual({ mailbox_listen: null, mailbox_dir: 'var/mailbox' })
     // domains are lower-cased
     expect([...cfg.acceptedDomains]).toEqual(['example.com', 'example.org'])
     expect(Object.isFrozen(cfg)).toBe(true)
@@ -167,6 +168,63 @@ describe('loadGatewayConfig', () => {
     expect(configError(() => loadGatewayConfig(dir)).problem).toBe(
       'lists no accepted domain: the inbound instance would refuse all mail',
     )
+  })
+
+  describe('the demo mailbox (GATEWAY_DEMO_MAILBOX)', () => {
+    // as shipped: the internal host is the demo mailbox
+    const shipped = '[internal]\nhosts[]=127.0.0.1:2526\nhosts[]=10.0.0.2\n[demo]\nmailbox_listen=127.0.0.1:2526\n'
+
+    beforeEach(() => write('accepted_domains', 'example.com\n'))
+
+    it('moves the mailbox, and the internal host that named its old address follows it (the others stay)', () => {
+      write('gateway.ini', shipped)
+      vi.stubEnv('GATEWAY_DEMO_MAILBOX', '127.0.0.9:3526')
+      const { settings } = loadGatewayConfig(dir)
+      expect(settings.demo.mailbox_listen).toEqual({ host: '127.0.0.9', port: 3526 })
+      expect(settings.internal.hosts).toEqual([
+        { host: '127.0.0.9', port: 3526 },
+        { host: '10.0.0.2', port: 25 },
+      ])
+      expect(Object.isFrozen(settings.internal.hosts)).toBe(true)
+    })
+
+    it('leaves internal hosts alone when GATEWAY_INTERNAL_HOSTS names them', () => {
+      write('gateway.ini', shipped)
+      vi.stubEnv('GATEWAY_DEMO_MAILBOX', '127.0.0.9:3526')
+      vi.stubEnv('GATEWAY_INTERNAL_HOSTS', '127.0.0.1:2526')
+      expect(loadGatewayConfig(dir).settings.internal.hosts).toEqual([{ host: '127.0.0.1', port: 2526 }])
+    })
+
+    it('off: no demo mailbox, allowed when the internal hosts do not name its address', () => {
+      write('gateway.ini', '[internal]\nhosts[]=mail.example\n[demo]\nmailbox_listen=127.0.0.1:2526\n')
+      vi.stubEnv('GATEWAY_DEMO_MAILBOX', 'off')
+      const { settings } = loadGatewayConfig(dir)
+      expect(settings.demo.mailbox_listen).toBeNull()
+      expect(settings.internal.hosts).toEqual([{ host: 'mail.example', port: 25 }])
+    })
+
+    it('off, while an internal host still names the demo address: refused, naming the variable', () => {
+      write('gateway.ini', shipped)
+      vi.stubEnv('GATEWAY_DEMO_MAILBOX', 'off')
+      expect(configError(() => loadGatewayConfig(dir)).message).toBe(
+        `environment variable GATEWAY_DEMO_MAILBOX: "off" leaves [internal] hosts in ${path.join(dir, 'gateway.ini')} pointing at the demo mailbox address 127.0.0.1:2526, where no demo mailbox would run: set GATEWAY_INTERNAL_HOSTS to your mail server`,
+      )
+    })
+
+    it.each([
+      ['of', '"of" has no port (expected host:port or off)'],
+      ['127.0.0.1:99999', '"127.0.0.1:99999" has an invalid port (expected host:port or off)'],
+      ['127.0.0.1:2526,127.0.0.2:2526', '"127.0.0.1:2526,127.0.0.2:2526" is a list: give one host:port (or off)'],
+    ])('rejects %j naming the variable', (value, problem) => {
+      write('gateway.ini', shipped)
+      vi.stubEnv('GATEWAY_DEMO_MAILBOX', value)
+      expect(configError(() => loadGatewayConfig(dir)).message).toBe(`environment variable GATEWAY_DEMO_MAILBOX: ${problem}`)
+    })
+
+    it('an ini value of off is no mailbox too', () => {
+      write('gateway.ini', '[internal]\nhosts[]=mail.example\n[demo]\nmailbox_listen=off\n')
+      expect(loadGatewayConfig(dir).settings.demo.mailbox_listen).toBeNull()
+    })
   })
 
   it('keeps accepted domains in a Set: prototype names are not accepted', () => {

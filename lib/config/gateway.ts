@@ -8,19 +8,24 @@ import { ConfigError } from './errors'
 import { readIni, readList } from './ini'
 import { displayPath, sharedConfigDir } from './paths'
 import { field, validate, type Infer } from './schema'
+import { formatHostPort, type HostPort } from '../net/address'
+
+const DEMO_MAILBOX_ENV = 'GATEWAY_DEMO_MAILBOX'
+const INTERNAL_HOSTS_ENV = 'GATEWAY_INTERNAL_HOSTS'
+const LISTEN_ENV = { inbound: 'GATEWAY_INBOUND_LISTEN', outbound: 'GATEWAY_OUTBOUND_LISTEN' } as const
 
 const gatewaySchema = {
   inbound: {
     /** Addresses the inbound (Internet-facing) instance listens on. */
-    listen: field.hostPortList({ default: [{ host: '127.0.0.1', port: 2525 }], env: 'GATEWAY_INBOUND_LISTEN', defaultPort: 25 }),
+    listen: field.hostPortList({ default: [{ host: '127.0.0.1', port: 2525 }], env: LISTEN_ENV.inbound, defaultPort: 25 }),
   },
   outbound: {
     /** Addresses the outbound (internal-facing relay) instance listens on. */
-    listen: field.hostPortList({ default: [{ host: '127.0.0.1', port: 2587 }], env: 'GATEWAY_OUTBOUND_LISTEN', defaultPort: 587 }),
+    listen: field.hostPortList({ default: [{ host: '127.0.0.1', port: 2587 }], env: LISTEN_ENV.outbound, defaultPort: 587 }),
   },
   internal: {
     /** The internal mail server(s), tried in order: the first that answers gets the mail. */
-    hosts: field.hostPortList({ env: 'GATEWAY_INTERNAL_HOSTS', defaultPort: 25 }),
+    hosts: field.hostPortList({ env: INTERNAL_HOSTS_ENV, defaultPort: 25 }),
   },
   redis: {
     url: field.string({ default: 'redis://127.0.0.1:6379', env: 'REDIS_URL', pattern: /^rediss?:\/\/[^\s]+$/, patternText: 'a redis:// or rediss:// URL' }),
@@ -35,8 +40,11 @@ const gatewaySchema = {
     servers: field.hostPortList({ default: [], env: 'GATEWAY_DNS_SERVERS', defaultPort: 53 }),
   },
   demo: {
-    /** Where `gateway start` runs the demo mailbox (a stand-in internal server); empty = none. */
-    mailbox_listen: field.hostPortList({ default: [], defaultPort: 25 }),
+    /**
+     * Where `gateway start` runs the demo mailbox (a stand-in internal server); empty or off = none.
+     * GATEWAY_DEMO_MAILBOX moves it (two gateways on one host) or turns it off; see followDemoMailbox.
+     */
+    mailbox_listen: field.hostPortOrOff({ default: null, env: DEMO_MAILBOX_ENV }),
     mailbox_dir: field.string({ default: 'var/mailbox' }),
   },
 }
@@ -54,7 +62,8 @@ const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a
 
 export function loadGatewayConfig(dir = sharedConfigDir()): GatewayConfig {
   const iniFile = path.join(dir, 'gateway.ini')
-  const settings = validate(readIni(iniFile), iniFile, gatewaySchema)
+  const ini = readIni(iniFile)
+  const settings = followDemoMailbox(validate(ini, iniFile, gatewaySchema), demoMailboxInFile(ini.get('demo')?.get('mailbox_listen')?.value), iniFile)
   if (settings.internal.hosts.length === 0) {
     throw new ConfigError(displayPath(iniFile), '[internal] hosts', 'no internal mail server configured (set hosts[]= or GATEWAY_INTERNAL_HOSTS)')
   }
@@ -69,6 +78,47 @@ export function loadGatewayConfig(dir = sharedConfigDir()): GatewayConfig {
     throw new ConfigError(displayPath(domainsFile), '', 'lists no accepted domain: the inbound instance would refuse all mail')
   }
   return Object.freeze({ dir, settings, acceptedDomains })
+}
+
+/** The demo mailbox address config/gateway.ini names, ignoring the environment (null: none, or not valid there). */
+function demoMailboxInFile(raw: string | string[] | undefined): HostPort | null {
+  if (raw === undefined) return null
+  try {
+    return gatewaySchema.demo.mailbox_listen.parse(raw)
+  } catch {
+    return null // only reachable when GATEWAY_DEMO_MAILBOX overrides it: the file's value does not matter then
+  }
+}
+
+const sameAddress = (a: HostPort, b: HostPort) => a.host === b.host && a.port === b.port
+
+/**
+ * The shipped gateway.ini points [internal] hosts at the demo mailbox. When
+ * GATEWAY_DEMO_MAILBOX moves the mailbox (a second gateway on the same host) and
+ * GATEWAY_INTERNAL_HOSTS is not set, an internal host equal to the file's demo
+ * address follows it: otherwise this gateway would deliver into the other
+ * gateway's mailbox. Turning the mailbox off while the internal hosts still name
+ * its address is refused: mail would go to whatever else listens there.
+ */
+function followDemoMailbox(settings: GatewaySettings, inFile: HostPort | null, iniFile: string): GatewaySettings {
+  const now = settings.demo.mailbox_listen
+  if (!inFile || process.env[INTERNAL_HOSTS_ENV] || (now && sameAddress(now, inFile))) return settings
+  if (!settings.internal.hosts.some((h) => sameAddress(h, inFile))) return settings
+  if (!now) {
+    throw new ConfigError(
+      `environment variable ${DEMO_MAILBOX_ENV}`,
+      '',
+      `"off" leaves [internal] hosts in ${displayPath(iniFile)} pointing at the demo mailbox address ${formatHostPort(inFile)}, where no demo mailbox would run: set ${INTERNAL_HOSTS_ENV} to your mail server`,
+    )
+  }
+  const hosts = Object.freeze(settings.internal.hosts.map((h) => (sameAddress(h, inFile) ? now : h)))
+  return Object.freeze({ ...settings, internal: Object.freeze({ ...settings.internal, hosts }) })
+}
+
+/** Where an instance's listen addresses come from, for messages: the variable that overrides the file, or the file and key. */
+export function listenSetting(cfg: GatewayConfig, instance: keyof typeof LISTEN_ENV): string {
+  const env = LISTEN_ENV[instance]
+  return process.env[env] ? `environment variable ${env}` : `${displayPath(path.join(cfg.dir, 'gateway.ini'))} [${instance}] listen`
 }
 
 let cached: GatewayConfig | undefined

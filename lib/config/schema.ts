@@ -82,6 +82,19 @@ export const field = {
   hostPort: (opts: FieldOptions<HostPort> & { defaultPort?: number } = {}) =>
     make((raw) => parseHostPort(scalar(raw), opts.defaultPort), opts),
 
+  /** One address, or none: an empty value or "off" (how an environment variable switches a default address off). */
+  hostPortOrOff: (opts: FieldOptions<HostPort | null> & { defaultPort?: number } = {}) =>
+    make((raw) => {
+      const s = scalar(raw).trim()
+      if (s === '' || s.toLowerCase() === 'off') return null
+      if (s.includes(',')) throw new Error(`"${s}" is a list: give one host:port (or off)`)
+      try {
+        return parseHostPort(s, opts.defaultPort)
+      } catch (err) {
+        throw new Error(`${(err as Error).message.replace(/ \(expected host:port\)$/, '')} (expected host:port or off)`)
+      }
+    }, opts),
+
   hostPortList: (opts: FieldOptions<readonly HostPort[]> & { defaultPort?: number } = {}) =>
     make((raw) => list(raw).map((s) => parseHostPort(s, opts.defaultPort)), opts),
 

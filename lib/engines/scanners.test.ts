@@ -17,6 +17,7 @@ function plan(over: Partial<Omit<EnginePlan, 'settings'>> & { settings?: Partial
     enabled: true,
     serverEnv: 'GATEWAY_RSPAMD_SERVER',
     onErrorEnv: 'GATEWAY_SPAM_ON_ERROR',
+    engineEnv: 'GATEWAY_SPAM_ENGINE',
     unscannedHeader: 'X-Gateway-Spam',
     install: 'apt-get install rspamd',
     binaryEnv: 'RSPAMD_BIN',
@@ -68,18 +69,18 @@ describe('ensureEngine', () => {
     expect(p.privateStarts).toBe(0)
   })
 
-  it('not installed: OFF, and on_error=accept so mail flows marked unscanned', async () => {
+  it('not installed: OFF (told to the plugin), and on_error=accept so mail flows marked unscanned', async () => {
     const h = await ensureEngine(plan(), opts)
     expect(h).toMatchObject({
       mode: 'off',
-      env: { GATEWAY_SPAM_ON_ERROR: 'accept' },
+      env: { GATEWAY_SPAM_ENGINE: 'off', GATEWAY_SPAM_ON_ERROR: 'accept' },
       line: 'spam scanning: OFF (rspamd not installed: apt-get install rspamd); mail is delivered marked "X-Gateway-Spam: unscanned"',
     })
   })
 
   it("not installed: keeps the operator's own on_error from the environment", async () => {
     const h = await ensureEngine(plan({ settings: { onError: 'tempfail', onErrorExplicit: true } }), opts)
-    expect(h.env).toEqual({})
+    expect(h.env).toEqual({ GATEWAY_SPAM_ENGINE: 'off' })
     expect(h.line).toBe('spam scanning: OFF (rspamd not installed: apt-get install rspamd); mail is refused with 451 (on_error=tempfail: senders retry later)')
   })
 
@@ -98,7 +99,7 @@ describe('ensureEngine', () => {
       },
     })
     const h = await ensureEngine(p, { ...opts, log: (l) => logged.push(l) })
-    expect(h).toMatchObject({ mode: 'off', env: { GATEWAY_SPAM_ON_ERROR: 'accept' } })
+    expect(h).toMatchObject({ mode: 'off', env: { GATEWAY_SPAM_ENGINE: 'off', GATEWAY_SPAM_ON_ERROR: 'accept' } })
     expect(h.line).toMatch(/^spam scanning: OFF \(the private rspamd did not start: see above\); mail is delivered marked/)
     expect(logged.join('\n')).toContain('the private rspamd did not start: rspamd exited during startup')
   })

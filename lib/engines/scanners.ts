@@ -16,7 +16,9 @@ import {
   readSpamEngineSettings,
   readVirusEngineSettings,
   RSPAMD_SERVER_ENV,
+  SPAM_ENGINE_ENV,
   SPAM_ON_ERROR_ENV,
+  VIRUS_ENGINE_ENV,
   VIRUS_ON_ERROR_ENV,
   type EngineSettings,
 } from './settings'
@@ -32,6 +34,8 @@ export interface EnginePlan {
   readonly settings: EngineSettings<unknown>
   readonly serverEnv: string
   readonly onErrorEnv: string
+  /** Tells the plugin the engine is OFF (see settings.ts), so it says so once instead of an error per message. */
+  readonly engineEnv: string
   /** The header that marks a message delivered without a verdict. */
   readonly unscannedHeader: string
   readonly install: string
@@ -85,6 +89,7 @@ export function planSpamEngine(inboundDir: string, inboundPlugins: readonly stri
     settings,
     serverEnv: RSPAMD_SERVER_ENV,
     onErrorEnv: SPAM_ON_ERROR_ENV,
+    engineEnv: SPAM_ENGINE_ENV,
     unscannedHeader: 'X-Gateway-Spam',
     install: `apt-get install ${RSPAMD_PACKAGE}`,
     binaryEnv: 'RSPAMD_BIN',
@@ -109,6 +114,7 @@ export function planVirusEngine(inboundDir: string, inboundPlugins: readonly str
     settings,
     serverEnv: CLAMD_SERVER_ENV,
     onErrorEnv: VIRUS_ON_ERROR_ENV,
+    engineEnv: VIRUS_ENGINE_ENV,
     unscannedHeader: 'X-Gateway-Virus',
     install: `apt-get install ${CLAMD_PACKAGE}`,
     binaryEnv: 'CLAMD_BIN',
@@ -168,7 +174,7 @@ export async function ensureEngine(plan: EnginePlan, opts: EnsureOptions): Promi
     }
   }
   // No engine: mail still flows, marked unscanned, unless the operator's environment insists on tempfail.
-  const env: Record<string, string> = settings.onErrorExplicit ? {} : { [plan.onErrorEnv]: 'accept' }
+  const env: Record<string, string> = { [plan.engineEnv]: 'off', ...(settings.onErrorExplicit ? {} : { [plan.onErrorEnv]: 'accept' }) }
   const onError = settings.onErrorExplicit ? settings.onError : 'accept'
   return { mode: 'off', line: `${scanning}: OFF (${why}); ${whenUnscanned(plan, onError)}`, env, stop: nothingToStop }
 }

@@ -7,6 +7,7 @@
 import path from 'node:path'
 
 import { formatClamdAddress, parseClamdAddress, type ClamdAddress } from '../antivirus/clamd-protocol'
+import { ConfigError } from '../config/errors'
 import { readIni, type IniFile } from '../config/ini'
 import { field, validate, type Field } from '../config/schema'
 import { formatHostPort, type HostPort } from '../net/address'
@@ -18,6 +19,17 @@ export const RSPAMD_SERVER_ENV = 'GATEWAY_RSPAMD_SERVER'
 export const SPAM_ON_ERROR_ENV = 'GATEWAY_SPAM_ON_ERROR'
 export const CLAMD_SERVER_ENV = 'GATEWAY_CLAMD_SERVER'
 export const VIRUS_ON_ERROR_ENV = 'GATEWAY_VIRUS_ON_ERROR'
+/** Set to "off" by `gateway start` when it found no engine (banner: scanning OFF): unscanned mail is then the expected state. */
+export const SPAM_ENGINE_ENV = 'GATEWAY_SPAM_ENGINE'
+export const VIRUS_ENGINE_ENV = 'GATEWAY_VIRUS_ENGINE'
+
+/** Whether `gateway start` announced this engine as OFF; a value other than "off" is a ConfigError naming the variable. */
+export function engineOff(env: string): boolean {
+  const value = process.env[env]
+  if (value === undefined || value === '') return false
+  if (value === 'off') return true
+  throw new ConfigError(`environment variable ${env}`, '', `"${value}" is not "off" (or unset)`)
+}
 
 /** Debian clamav-daemon's LocalSocket. */
 export const CLAMD_DEFAULT_SOCKET = '/run/clamav/clamd.ctl'

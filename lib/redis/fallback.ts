@@ -6,6 +6,8 @@
 
 import type Redis from 'ioredis'
 
+import { redisExpectedDown } from './client'
+
 export const FALLBACK_WARN_INTERVAL_MS = 30_000
 
 export interface FallbackOptions {
@@ -45,6 +47,8 @@ export class RedisOrMemory {
   }
 
   private warnNow(err: unknown): void {
+    // standalone (started without Redis): counting in memory is the announced state, not news
+    if (redisExpectedDown()) return
     const now = this.now()
     if (now - this.lastWarning < this.intervalMs) return
     this.lastWarning = now

@@ -4,7 +4,9 @@
 // (check "virus", result "infected") handled by the configured action, default
 // reject. When clamd cannot give a verdict (down, too slow, an ERROR answer,
 // a message over its StreamMaxLength) `on_error` decides: tempfail (the sender
-// retries later) or accept marked "X-Gateway-Virus: unscanned". Outgoing mail
+// retries later) or accept marked "X-Gateway-Virus: unscanned". An outage is
+// logged as one ERROR, not one per message; a clamd `gateway start` announced as
+// OFF (GATEWAY_VIRUS_ENGINE=off) is said once at start. Outgoing mail
 // is not scanned (the outbound instance stays fast), so this plugin refuses to
 // load there.
 
@@ -18,7 +20,8 @@ import { ConfigError } from '../../lib/config/errors'
 import { displayPath, instanceConfigDir } from '../../lib/config/paths'
 import { pluginConfig, pluginConfigFile } from '../../lib/config/plugin-config'
 import { field } from '../../lib/config/schema'
-import { virusEngineFields } from '../../lib/engines/settings'
+import { Availability } from '../../lib/engines/availability'
+import { engineOff, VIRUS_ENGINE_ENV, virusEngineFields } from '../../lib/engines/settings'
 import { definePlugin } from '../../lib/plugin/define'
 import { deny } from '../../lib/plugin/verdict'
 import { actionField, decide, type Finding } from '../../lib/policy/actions'
@@ -60,7 +63,15 @@ export = definePlugin({
       throw new ConfigError(displayPath(pluginConfigFile(NAME)), '[main] connect_timeout_ms', `${main.connect_timeout_ms} is longer than timeout_ms (${main.timeout_ms}), which bounds the whole scan`)
     }
     const clamd: ClamdOptions = { address: main.server, connectTimeoutMs: main.connect_timeout_ms, timeoutMs: main.timeout_ms }
-    plugin.loginfo(`scanning with clamd at ${formatClamdAddress(main.server)}: action=${main.action}, on_error=${main.on_error}`)
+    const offAtStart = engineOff(VIRUS_ENGINE_ENV)
+    const clamdState = new Availability(offAtStart)
+    const at = formatClamdAddress(main.server)
+    if (offAtStart) {
+      const meanwhile = main.on_error === 'accept' ? 'mail is delivered marked "X-Gateway-Virus: unscanned"' : 'mail is refused with 451 (on_error=tempfail)'
+      plugin.lognotice(`virus scanning OFF (gateway start found no clamd): ${meanwhile} until clamd answers at ${at}`)
+    } else {
+      plugin.loginfo(`scanning with clamd at ${at}: action=${main.action}, on_error=${main.on_error}`)
+    }
 
     const scan = async (txn: Haraka.Transaction): Promise<ScanResult> => {
       // As received, not dot-stuffed: the bytes a mail client will open.
@@ -78,7 +89,9 @@ export = definePlugin({
     /** clamd gave no verdict: the failure policy decides, and the decision is recorded like any other. */
     const unscanned = (c: Haraka.Connection, txn: Haraka.Transaction, err: ClamdError) => {
       const finding: Finding = { check: CHECK, result: 'unscanned', detail: `${err.reason}: ${err.message}`, reply: REPLIES.localError }
-      c.logerror(plugin, `message not scanned (${err.reason}): ${err.message}`)
+      const line = `message not scanned (${err.reason}): ${err.message}`
+      if (clamdState.failed() === 'error') c.logerror(plugin, `${line}; until clamd answers again, further unscanned messages are logged at INFO`)
+      else c.loginfo(plugin, line)
       if (main.on_error === 'tempfail') {
         decide(plugin, c, finding, 'tempfail')
         // Not decide()'s 451 4.7.1 (a policy refusal): an unreachable scanner is a local
@@ -104,6 +117,7 @@ export = definePlugin({
             if (err instanceof ClamdError) return unscanned(c, txn, err)
             throw err // a bug, not an outage: the adapter answers 451 4.3.0 and logs it
           }
+          if (clamdState.answered()) c.lognotice(plugin, `clamd at ${at} answers: messages are scanned again`)
           if (result.infected) {
             return decide(plugin, c, { check: CHECK, result: 'infected', detail: result.signature, reply: INFECTED }, main.action)
           }

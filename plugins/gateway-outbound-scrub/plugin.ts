@@ -13,6 +13,11 @@
 //   removes those, and haraka-plugin-dkim, listed after this plugin, then signs
 //   the final header. Haraka ignores that hook's outcome, so a failure there is
 //   logged as an error (the first pass already removed everything else).
+//
+// Being the last step before signing, it also lets a message whose domains have
+// no DKIM key skip haraka-plugin-dkim, which would log an ERROR for each such
+// message (lib/dkim/unsigned.ts): unsigned is the documented outcome, said once
+// at start and at INFO per message.
 
 import path from 'node:path'
 
@@ -25,6 +30,7 @@ import { field } from '../../lib/config/schema'
 import { NetworkList } from '../../lib/net/address'
 import { checkOutboundOrder, SCRUB } from '../../lib/outbound/plugin-order'
 import { applyScrub, planScrub, PRIVATE_NETWORKS, RECEIVED_MODES, type ScrubRules } from '../../lib/outbound/scrub'
+import { DKIM_PLUGIN, hasDefaultKey, keyDomains, unsignedReason } from '../../lib/dkim/unsigned'
 import { definePlugin } from '../../lib/plugin/define'
 
 const schema = {
@@ -73,11 +79,35 @@ export = definePlugin({
       txn.results.add(plugin, { msg: `scrubbed ${plan.names.join(',')}` })
     }
 
+    const configDir = instanceConfigDir()
+    // dkim listed (after this plugin: checked above) and no default key that signs everything
+    const skipUnsigned = entries.some((e) => e.name === DKIM_PLUGIN) && !hasDefaultKey(configDir)
+    if (skipUnsigned) {
+      const keys = keyDomains(configDir)
+      plugin.lognotice(
+        keys.length
+          ? `DKIM keys for: ${keys.join(', ')} (and their subdomains); mail of other domains is sent unsigned`
+          : 'no DKIM keys yet: mail is sent unsigned (node bin/gateway dkim keygen DOMAIN creates one)',
+      )
+    }
+    const skipDkimIfUnsigned = (ctx: Haraka.QueueingContext, txn: Txn) => {
+      const why = unsignedReason(configDir, {
+        from: txn.header.get_all('From'),
+        sender: txn.header.get_all('Sender'),
+        envelopeDomain: txn.mail_from?.host ?? '',
+      })
+      if (!why) return
+      txn.notes.skip_plugins?.push(DKIM_PLUGIN)
+      // Haraka's stand-in connection logs without an id: name the message
+      ctx.loginfo(plugin, `${txn.uuid} sent unsigned: ${why}`)
+    }
+
     // Registered by hand: the adapter's hook set has no pre_send_trans_email, and
     // a deny there would run every plugin's deny hook on Haraka's stand-in connection.
     plugin.gateway_pre_send_trans_email = (next: Haraka.Next, ctx: Haraka.QueueingContext) => {
       try {
         scrub(ctx, ctx.transaction, 'pre_send_trans_email')
+        if (skipUnsigned) skipDkimIfUnsigned(ctx, ctx.transaction)
       } catch (err) {
         ctx.logerror(plugin, `hook pre_send_trans_email failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
       }

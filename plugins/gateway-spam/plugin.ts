@@ -13,7 +13,8 @@ import { ConfigError } from '../../lib/config/errors'
 import { pluginConfig, pluginConfigFile } from '../../lib/config/plugin-config'
 import { displayPath, instanceConfigDir } from '../../lib/config/paths'
 import { field } from '../../lib/config/schema'
-import { spamEngineFields } from '../../lib/engines/settings'
+import { engineOff, SPAM_ENGINE_ENV, spamEngineFields } from '../../lib/engines/settings'
+import { formatHostPort } from '../../lib/net/address'
 import { definePlugin } from '../../lib/plugin/define'
 import { decide, type Action, type Finding } from '../../lib/policy/actions'
 import { reply, REPLIES } from '../../lib/smtp/reply'
@@ -61,6 +62,11 @@ export = definePlugin({
     if (bad) throw new ConfigError(displayPath(pluginConfigFile(NAME)), `[scl] ${bad.key}`, bad.problem)
 
     const client = { server: cfg.main.server, timeoutMs: cfg.main.timeout_ms }
+    // The launcher's banner says OFF; an instance log read on its own should say it too, once.
+    if (engineOff(SPAM_ENGINE_ENV)) {
+      const meanwhile = cfg.main.on_error === 'accept' || cfg.main.monitor ? 'mail is delivered marked "X-Gateway-Spam: unscanned"' : 'mail is refused with 451 (on_error=tempfail)'
+      plugin.lognotice(`spam scanning OFF (gateway start found no rspamd): ${meanwhile} until rspamd answers at ${formatHostPort(cfg.main.server)}`)
+    }
     // Monitor mode keeps every decision on record (X-Gateway-Checks, counters) but acts on none.
     const act = (action: Action): Action => (cfg.main.monitor ? 'monitor' : action)
 

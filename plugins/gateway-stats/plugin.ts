@@ -5,6 +5,7 @@
 
 import { gatewayConfig } from '../../lib/config/gateway'
 import { definePlugin } from '../../lib/plugin/define'
+import { redisExpectedDown } from '../../lib/redis/client'
 import { Counters } from '../../lib/redis/counters'
 import { acquireGatewayRedis } from '../../lib/redis/gateway-redis'
 import { dayOf } from '../../lib/redis/keys'
@@ -24,6 +25,8 @@ export = definePlugin({
       flushIntervalMs: FLUSH_INTERVAL_MS,
       errorField: STAT.redisWriteFailures,
       onError: (err) => {
+        // standalone mode: keeping counters in memory is the plan, said once at start
+        if (redisExpectedDown()) return
         // at most one line per outage burst: the Redis client logs the outage itself
         const now = Date.now()
         if (now - lastFlushError < 30_000) return
