@@ -4,6 +4,7 @@
 
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
+import net from 'node:net'
 import path from 'node:path'
 
 import { afterEach, describe, expect, inject, it } from 'vitest'
@@ -102,5 +103,23 @@ describe('configuration errors refuse to start', () => {
     const gw = gateway({})
     const r = checkConfig(gw)
     expect(r.status, r.stderr).toBe(0)
+  })
+})
+
+describe('an unavailable listen address refuses to start', () => {
+  it('an instance run on its own (haraka -c, as systemd does) whose address is in use: one line, exit 69, no stack trace', async () => {
+    const gw = gateway({})
+    const taken = net.createServer()
+    await new Promise<void>((resolve) => taken.listen(gw.inbound.port, gw.inbound.host, resolve))
+    try {
+      const { code, stdout, stderr } = await gw.startExpectingExit('inbound')
+      expect(code, stdout + stderr).toBe(69)
+      expect(stderr.split('\n').filter((l) => l.startsWith('gateway:'))).toEqual([
+        `gateway: cannot listen on ${gw.inbound.host}:${gw.inbound.port} (inbound instance, environment variable GATEWAY_INBOUND_LISTEN): address already in use (another process listens there)`,
+      ])
+      expect(stderr + stdout).not.toMatch(/^\s+at |EADDRINUSE|Failed to setup listeners/m)
+    } finally {
+      await new Promise((resolve) => taken.close(resolve))
+    }
   })
 })

@@ -12,3 +12,11 @@ export class ConfigError extends Error {
     this.name = 'ConfigError'
   }
 }
+
+/** Something the configuration names is not available (an address in use): exit 69, one line. */
+export class UnavailableError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'UnavailableError'
+  }
+}

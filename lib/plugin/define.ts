@@ -10,7 +10,7 @@
 import * as constants from 'haraka-constants'
 import DSN from 'haraka-dsn'
 
-import { ConfigError } from '../config/errors'
+import { ConfigError, UnavailableError } from '../config/errors'
 import { instanceFromEnv, type InstanceName } from '../config/paths'
 import { REPLIES } from '../smtp/reply'
 import type { HookResult, Verdict } from './verdict'
@@ -182,11 +182,15 @@ function describe(err: unknown): string {
   return String(err)
 }
 
-/** Bad configuration stops startup with one line naming file, key and problem. */
+/** Bad configuration (78) or an unavailable resource it names (69) stops startup with one line. */
 function failStartup(name: string, err: unknown): never {
   if (err instanceof ConfigError) {
     process.stderr.write(`gateway: configuration error: ${err.message}\n`)
     process.exit(78) // EX_CONFIG
+  }
+  if (err instanceof UnavailableError) {
+    process.stderr.write(`gateway: ${err.message}\n`)
+    process.exit(69) // EX_UNAVAILABLE
   }
   process.stderr.write(`gateway: plugin ${name} failed to start: ${describe(err)}\n`)
   process.exit(70) // EX_SOFTWARE

@@ -3,14 +3,17 @@
 // settings Haraka itself needs before it opens sockets: listen addresses from
 // config/gateway.ini or the environment, TLS material for STARTTLS, DNS resolvers.
 
+import cluster from 'node:cluster'
 import os from 'node:os'
 import path from 'node:path'
 
-import { gatewayConfig } from '../../lib/config/gateway'
+import { UnavailableError } from '../../lib/config/errors'
+import { gatewayConfig, listenSetting, type GatewayConfig } from '../../lib/config/gateway'
 import { checkInstance } from '../../lib/config/instance'
-import { instanceConfigDir } from '../../lib/config/paths'
+import { instanceConfigDir, type InstanceName } from '../../lib/config/paths'
 import { applyDnsServers } from '../../lib/dns/resolvers'
 import { formatHostPort } from '../../lib/net/address'
+import { listenProblemsSync } from '../../lib/net/listen-check'
 import { definePlugin } from '../../lib/plugin/define'
 import { ensureTlsMaterial } from '../../lib/tls/material'
 
@@ -28,6 +31,9 @@ export = definePlugin({
     // setting it here makes config/gateway.ini (or the environment) the one source.
     const server = plugin.haraka_require('./server') as HarakaServer
     server.cfg.main.listen = cfg.settings[instance].listen.map(formatHostPort).join(',')
+    // An address in use would make Haraka print its stack trace (twice) and exit: say it in one
+    // line first. Only where sockets are opened (a cluster's workers inherit the primary's).
+    if (cluster.isPrimary) checkListen(cfg, instance)
 
     if (plugins.includes('tls')) {
       const me = String(plugin.config.get('me') ?? '') || os.hostname()
@@ -38,3 +44,11 @@ export = definePlugin({
     return { hooks: {} }
   },
 })
+
+function checkListen(cfg: GatewayConfig, instance: InstanceName): void {
+  const addrs = cfg.settings[instance].listen
+  const problems = listenProblemsSync(addrs)
+  const i = problems.findIndex((p) => p !== undefined)
+  if (i < 0) return
+  throw new UnavailableError(`cannot listen on ${formatHostPort(addrs[i]!)} (${instance} instance, ${listenSetting(cfg, instance)}): ${problems[i]!}`)
+}
