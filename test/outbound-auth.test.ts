@@ -15,7 +15,6 @@ import Redis from 'ioredis'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 
 import { GATEWAY_ROOT } from '../lib/config/paths'
-import { dayOf } from '../lib/redis/keys'
 import { base64, type SmtpClient, type SmtpReply } from '../lib/smtp/client'
 import { CertSmtpSession, makeClientCert } from './helpers/client-cert'
 import { outboundWithPartnerMx } from './helpers/fixtures'
@@ -23,6 +22,7 @@ import { sendMail, testMessage, TestGateway } from './helpers/gateway'
 import { MailSink, type ReceivedMessage } from './helpers/mail-sink'
 import { addressBlock } from './helpers/net'
 import { TestRedis } from './helpers/redis-server'
+import { waitForCounters } from './helpers/stats-counters'
 
 const PASSWORD = 'correct horse battery'
 const certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'outbound-auth-certs-'))
@@ -57,6 +57,8 @@ const { block, internal, remoteMx, gw } = outboundWithPartnerMx({
   },
 })
 const redis = new Redis(inject('redisUrl'))
+/** Counters are read summed over the days since then: the file may run across midnight UTC. */
+const FILE_STARTED = new Date()
 
 function gatewayCli(root: string, args: string[], input = ''): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [path.join(GATEWAY_ROOT, 'bin', 'gateway'), ...args], {
@@ -143,15 +145,10 @@ async function delivered(sink: MailSink, marker: string): Promise<ReceivedMessag
   }
 }
 
-/** A counter of today's outbound stats once it reaches `atLeast` (counters are flushed every second). */
+/** An outbound counter summed since this file began, once it reaches `atLeast` (counters are flushed every second). */
 async function statsField(g: TestGateway, field: string, atLeast: number): Promise<number> {
-  const key = `${g.redisPrefix}:stats:outbound:${dayOf(new Date())}`
-  const until = Date.now() + 15_000
-  for (;;) {
-    const n = Number((await redis.hget(key, field)) ?? 0)
-    if (n >= atLeast || Date.now() > until) return n
-    await new Promise((r) => setTimeout(r, 100))
-  }
+  const c = await waitForCounters(redis, g.redisPrefix, 'outbound', FILE_STARTED, (c) => (c.get(field) ?? 0) >= atLeast)
+  return c.get(field) ?? 0
 }
 
 describe('sender scope', () => {

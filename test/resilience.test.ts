@@ -8,12 +8,12 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { GATEWAY_ROOT } from '../lib/config/paths'
-import { dayOf } from '../lib/redis/keys'
 import { delivered, gatewayWithSink, sendOne } from './helpers/fixtures'
 import { shippedInboundPlugins, TestGateway } from './helpers/gateway'
 import { MailSink } from './helpers/mail-sink'
 import { addressBlock } from './helpers/net'
 import { freePort, TestRedis } from './helpers/redis-server'
+import { countersSince } from './helpers/stats-counters'
 
 async function deliverOne(gw: TestGateway, sink: MailSink, to = 'bob@example.com'): Promise<void> {
   const { end, marker } = await sendOne(gw, { from: 'alice@sender.test', to: [to] })
@@ -21,14 +21,15 @@ async function deliverOne(gw: TestGateway, sink: MailSink, to = 'bob@example.com
   await delivered(sink, marker)
 }
 
-async function waitForCounter(redis: TestRedis, key: string, field: string, value: number): Promise<Record<string, string>> {
+/** The inbound counters summed since `since`, once `field` reached `value` (they are flushed every second). */
+async function waitForCounter(redis: TestRedis, prefix: string, since: Date, field: string, value: number): Promise<Map<string, number>> {
   const client = redis.client()
   try {
     const until = Date.now() + 20_000
     for (;;) {
-      const h = await client.hgetall(key)
-      if (Number(h[field] ?? 0) >= value) return h
-      if (Date.now() > until) throw new Error(`${key} ${field} stayed at ${h[field] ?? 0}, expected ${value}`)
+      const c = await countersSince(client, prefix, 'inbound', since)
+      if ((c.get(field) ?? 0) >= value) return c
+      if (Date.now() > until) throw new Error(`${prefix} inbound ${field} stayed at ${c.get(field) ?? 0}, expected ${value}`)
       await new Promise((res) => setTimeout(res, 200))
     }
   } finally {
@@ -56,6 +57,7 @@ describe('Redis outage', () => {
   })
 
   it('keeps mail flowing while Redis is down, logs it, and writes the counters once Redis is back', async () => {
+    const since = new Date()
     await deliverOne(gw, sink)
     await gw.waitForLog('inbound', /\[gateway-stats\] redis unavailable/)
     // wait until a flush holding this message's counts has failed, so the outage is really exercised
@@ -63,10 +65,9 @@ describe('Redis outage', () => {
     expect(gw.isRunning('inbound')).toBe(true)
 
     await redis.start()
-    const key = `${gw.redisPrefix}:stats:inbound:${dayOf(new Date())}`
-    const counters = await waitForCounter(redis, key, 'messages_accepted', 1)
-    expect(Number(counters.connections)).toBe(1)
-    expect(Number(counters.redis_write_failures)).toBeGreaterThan(0) // the outage itself is counted
+    const counters = await waitForCounter(redis, gw.redisPrefix, since, 'messages_accepted', 1)
+    expect(counters.get('connections')).toBe(1)
+    expect(counters.get('redis_write_failures')).toBeGreaterThan(0) // the outage itself is counted
 
     // Redis dies again while the gateway runs: still no effect on mail. The test
     // Redis keeps no data, so the new one starts empty: what appears there is
@@ -74,8 +75,8 @@ describe('Redis outage', () => {
     await redis.stop()
     await deliverOne(gw, sink)
     await redis.start()
-    const after = await waitForCounter(redis, key, 'messages_accepted', 1)
-    expect([Number(after.messages_accepted), Number(after.connections)]).toEqual([1, 1])
+    const after = await waitForCounter(redis, gw.redisPrefix, since, 'messages_accepted', 1)
+    expect([after.get('messages_accepted'), after.get('connections')]).toEqual([1, 1])
     expect(gw.isRunning('inbound')).toBe(true)
   })
 })
