@@ -10,6 +10,7 @@ import { GATEWAY_ROOT } from '../lib/config/paths'
 import { mailDate } from './helpers/content-mail'
 import { delivered, outboundWithPartnerMx } from './helpers/fixtures'
 import { sendMail, TestGateway } from './helpers/gateway'
+import { addressBlock } from './helpers/net'
 import { addUser, fieldValues, headerFields, outboundPlugins, relaySession } from './helpers/outbound-relay'
 
 const PASSWORD = 'correct horse battery'
@@ -165,7 +166,8 @@ describe('outbound: scrub and DKIM configuration is checked at startup', () => {
       files: { 'inbound/config/plugins': 'gateway-core\ngateway-outbound-scrub\ngateway-accepted-domains\ngateway-spool\n' },
     })
     const typo = new TestGateway({
-      block,
+      // its own addresses: the fixture's outbound instance is listening on this file's block
+      block: addressBlock(),
       redisUrl: inject('redisUrl'),
       internalHosts: [internal.address],
       dnsServer: dns.address,
