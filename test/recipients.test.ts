@@ -138,15 +138,19 @@ describe('directory-harvest defence', () => {
     expect([again.greeting.code, again.greeting.enhanced]).toEqual([421, '4.7.0'])
     await again.client.waitClosed()
 
-    // other clients are unaffected
-    const other = await gw.connect('inbound', block.ip(67))
-    expect(other.greeting.code).toBe(220)
-    await other.client.ehlo()
-    await other.client.send('MAIL FROM:<x@sender.test>')
-    expect((await other.client.send('RCPT TO:<alice@example.com>')).code).toBe(250)
-    await other.client.quit()
+    await expectUnaffected(gw, block.ip(67))
   })
 })
+
+/** Another client address is served as usual while a prober is cut off. */
+async function expectUnaffected(gw: TestGateway, ip: string): Promise<void> {
+  const other = await gw.connect('inbound', ip)
+  expect(other.greeting.code).toBe(220)
+  await other.client.ehlo()
+  await other.client.send('MAIL FROM:<x@sender.test>')
+  expect((await other.client.send('RCPT TO:<alice@example.com>')).code).toBe(250)
+  await other.client.quit()
+}
 
 describe('directory-harvest defence with Redis down', () => {
   const block = addressBlock()
@@ -189,13 +193,7 @@ describe('directory-harvest defence with Redis down', () => {
     expect([again.greeting.code, again.greeting.enhanced]).toEqual([421, '4.7.0'])
     await again.client.waitClosed()
 
-    // other clients are unaffected
-    const other = await gw.connect('inbound', block.ip(67))
-    expect(other.greeting.code).toBe(220)
-    await other.client.ehlo()
-    await other.client.send('MAIL FROM:<x@sender.test>')
-    expect((await other.client.send('RCPT TO:<alice@example.com>')).code).toBe(250)
-    await other.client.quit()
+    await expectUnaffected(gw, block.ip(67))
     expect(gw.log('inbound')).toContain('harvest defence: Redis unavailable')
     expect(gw.isRunning('inbound')).toBe(true)
   })
