@@ -8,7 +8,9 @@
 import { bench, describe, type BenchOptions } from 'vitest'
 
 import { SmtpClient, type SmtpReply } from '../lib/smtp/client'
+import { mimeMessage, samplePdf } from '../test/helpers/content-mail'
 import { sendMail, testMessage } from '../test/helpers/gateway'
+import { zip } from '../test/helpers/zip-writer'
 import { quietBenchEnv, releaseBenchEnv, type BenchEnv } from './env'
 
 const FROM = 'sender@sender.test'
@@ -24,6 +26,26 @@ function message4k(tag = ''): { text: string; marker: string } {
   const line = 'Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempo'
   const body = Array.from({ length: 50 }, (_, i) => `${String(i).padStart(2, '0')} ${line}`).join('\r\n')
   return testMessage({ from: FROM, to: TO, subject: `bench ${tag}`.trim(), body })
+}
+
+/**
+ * A message of about 90 KiB as an office client sends it: text and HTML parts, a
+ * 64 KiB PDF and a ZIP of documents (base64), so content inspection reads every
+ * part, sniffs both attachments and lists the archive.
+ */
+function messageWithAttachments(): { text: string; marker: string } {
+  const pdf = Buffer.concat([samplePdf(), Buffer.from(Array.from({ length: 64 * 1024 }, (_, i) => (i * 7919) % 251))])
+  const docs = zip([{ name: 'report.pdf', data: pdf }, { name: 'notes.txt', data: 'minutes of the meeting\n'.repeat(200) }])
+  return mimeMessage({
+    from: FROM,
+    to: TO,
+    subject: 'bench attachments',
+    html: '<p>Please find the documents attached.</p>',
+    attachments: [
+      { filename: 'report.pdf', contentType: 'application/pdf', data: pdf },
+      { filename: 'documents.zip', contentType: 'application/zip', data: docs },
+    ],
+  })
 }
 
 function expectReply(what: string, r: SmtpReply | undefined, code: number, enhanced?: string): void {
@@ -77,6 +99,18 @@ describe('inbound accept -> spool -> internal delivery (~4 KiB messages)', () =>
     async () => {
       const client = await session(env)
       await transaction(env, client)
+      await client.quit()
+    },
+    { time: 8_000, warmupIterations: 10, setup: withEnv },
+  )
+
+  bench(
+    'fresh session per message with attachments (~90 KiB: text, HTML, PDF, ZIP), until 250 after DATA',
+    async () => {
+      const client = await session(env)
+      const r = await sendMail(client, { from: FROM, to: [TO] }, messageWithAttachments().text)
+      expectReply('end of DATA', r.end, 250)
+      env.accepted++
       await client.quit()
     },
     { time: 8_000, warmupIterations: 10, setup: withEnv },

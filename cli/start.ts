@@ -45,7 +45,7 @@ export async function start(): Promise<number> {
   let engines: EnginePlan[]
   try {
     cfg = loadGatewayConfig()
-    const plugins = new Map(INSTANCES.map((name) => [name, checkInstance(instanceDir(name), name)]))
+    const plugins = new Map(INSTANCES.map((name) => [name, checkInstance(instanceDir(name), name, { pluginSettings: true })]))
     const inbound = plugins.get('inbound')!
     engines = [planSpamEngine(instanceDir('inbound'), inbound), planVirusEngine(instanceDir('inbound'), inbound)]
   } catch (err) {

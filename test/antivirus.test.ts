@@ -258,6 +258,46 @@ describe('clamd hung', () => {
   })
 })
 
+describe('after content inspection (gateway-content reads the stored message first)', () => {
+  it('scans the whole message even when content inspection stopped reading it at a limit, and delivers clean mail intact', async () => {
+    const gw = new TestGateway({
+      block: addressBlock(),
+      redisUrl: inject('redisUrl'),
+      internalHosts: [internal.address],
+      instances: ['inbound'],
+      files: {
+        'inbound/config/plugins': PLUGINS.replace('gateway-antivirus', 'gateway-content\ngateway-antivirus'),
+        'inbound/config/gateway-antivirus.ini': `[main]\nserver=${clamd.host}:${clamd.port}\n`,
+      },
+    })
+    try {
+      await gw.start()
+      // 2,000 parts: content inspection stops at 1,000 (a finding whose default action,
+      // quarantine, lets the next check run); clamd must still get EICAR after them
+      const flood = Array.from({ length: 2000 }, (_, i) => `--flood\r\n\r\npart ${i}`).join('\r\n')
+      const { text, marker } = testMessage({
+        from: FROM,
+        to: TO,
+        headers: ['MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="flood"'],
+        body: `${flood}\r\n--flood\r\n\r\n${eicar().toString('latin1')}\r\n--flood--`,
+      })
+      const r = await send(gw, text)
+      expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual([554, '5.7.1', '5.7.1 Message contains a virus'])
+      await gw.waitForLog('inbound', /decision check=archive result=archive_limits action=quarantine/)
+
+      const archive = zip([{ name: 'report.txt', data: Buffer.from('quarterly numbers\n'.repeat(50)) }], 'deflated')
+      const clean = withAttachment('report.zip', 'application/zip', archive)
+      expect((await send(gw, clean.text)).end!.code).toBe(250)
+      const raw = await waitForMarker(clean.marker)
+      expect(raw).toContain(clean.text.split('\r\n\r\n').slice(1).join('\r\n\r\n'))
+      expect(headersOf(raw)).toContain('X-Gateway-Checks: virus=clean (accept)')
+      expect(delivered(marker)).toBe(false)
+    } finally {
+      await gw.stop()
+    }
+  })
+})
+
 // Last: these stop the shared clamd.
 describe('clamd stopped', () => {
   it('on_error=accept still refuses viruses while clamd runs', async () => {
@@ -321,7 +361,7 @@ describe('configuration', () => {
     try {
       const { code, stderr } = await gw.startExpectingExit('outbound')
       expect(code).toBe(78)
-      expect(stderr).toMatch(/outbound\/config\/plugins: gateway-antivirus: scans Internet mail only/)
+      expect(stderr).toMatch(/outbound\/config\/plugins:2: gateway-antivirus: runs in the inbound instance only: remove it from the outbound instance/)
     } finally {
       await gw.stop()
     }

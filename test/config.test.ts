@@ -2,7 +2,7 @@
 // variable), the key and the problem: never a stack trace, never a half-started
 // gateway. Checked through real Haraka starts and through `gateway check-config`.
 
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
@@ -103,6 +103,101 @@ describe('configuration errors refuse to start', () => {
     const gw = gateway({})
     const r = checkConfig(gw)
     expect(r.status, r.stderr).toBe(0)
+  })
+})
+
+/** `gateway check-config` on a deployment with `files` changed (no Haraka is started). */
+async function checkConfigWith(files: Record<string, string>): Promise<{ status: number | null; stderr: string; root: string }> {
+  const gw = new TestGateway({ block: addressBlock(), redisUrl: inject('redisUrl'), internalHosts: ['127.0.0.1:2526'], files })
+  try {
+    const child = spawn(process.execPath, [path.join(GATEWAY_ROOT, 'bin', 'gateway'), 'check-config'], { env: { ...gw.env('inbound'), GATEWAY_ROOT: gw.root } })
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    return { status, stderr, root: gw.root }
+  } finally {
+    await gw.stop()
+  }
+}
+
+/** The shipped plugins list of `instance` with `moved` taken out and put right before `anchor`; and the new line numbers. */
+function reordered(instance: Instance, moved: string, anchor: string): { text: string; line: (name: string) => number } {
+  const lines = fs.readFileSync(path.join(GATEWAY_ROOT, instance, 'config', 'plugins'), 'utf8').split('\n')
+  const rest = lines.filter((l) => l.trim() !== moved)
+  rest.splice(rest.findIndex((l) => l.trim() === anchor), 0, moved)
+  return { text: rest.join('\n'), line: (name) => rest.findIndex((l) => l.trim() === name) + 1 }
+}
+
+// Without starting Haraka: what each plugin declares (settings schema, instances,
+// order) is checked by `gateway check-config` for both instances.
+describe.concurrent('check-config validates plugin settings, instances and order', () => {
+  it('a typo in an inbound plugin .ini', async () => {
+    const r = await checkConfigWith({ 'inbound/config/gateway-recipients.ini': '[harvest]\nenabled=true\nslow_aftr=5\n' })
+    expect(r.status).toBe(78)
+    expect(r.stderr.trim()).toBe(
+      `gateway: configuration error: ${path.join(r.root, 'inbound', 'config', 'gateway-recipients.ini')}:3: [harvest] slow_aftr: unknown key (known: enabled, slow_after, block_after, delay_ms, max_delay_ms, window_seconds)`,
+    )
+  })
+
+  it('a bad value in an outbound plugin .ini, and a check beyond the schema (a CA file that is not there)', async () => {
+    const [auth, tls] = await Promise.all([
+      checkConfigWith({ 'outbound/config/gateway-submission-auth.ini': '[lockout]\nwindow_seconds=forever\n' }),
+      checkConfigWith({ 'outbound/config/gateway-tls-policy.ini': '[require]\ndomains[]=partner.test\nca_file=partner-ca.pem\n' }),
+    ])
+    expect(auth.status).toBe(78)
+    expect(auth.stderr.trim()).toBe(
+      `gateway: configuration error: ${path.join(auth.root, 'outbound', 'config', 'gateway-submission-auth.ini')}:2: [lockout] window_seconds: "forever" is not a whole number`,
+    )
+    expect(tls.status).toBe(78)
+    expect(tls.stderr.trim()).toBe(
+      `gateway: configuration error: ${path.join(tls.root, 'outbound', 'config', 'gateway-tls-policy.ini')}: [require] ca_file: ${path.join(tls.root, 'outbound', 'config', 'partner-ca.pem')} does not exist`,
+    )
+  })
+
+  it('a plugin in the wrong instance', async () => {
+    const plugins = fs.readFileSync(path.join(GATEWAY_ROOT, 'outbound', 'config', 'plugins'), 'utf8')
+    const r = await checkConfigWith({ 'outbound/config/plugins': `${plugins}gateway-recipients\n` })
+    expect(r.status).toBe(78)
+    expect(r.stderr.trim()).toBe(
+      `gateway: configuration error: ${path.join(r.root, 'outbound', 'config', 'plugins')}:${plugins.split('\n').length}: gateway-recipients: runs in the inbound instance only: remove it from the outbound instance`,
+    )
+  })
+
+  it('inbound: gateway-accepted-domains before gateway-recipients (recipient validation would be skipped)', async () => {
+    const { text, line } = reordered('inbound', 'gateway-accepted-domains', 'gateway-recipients')
+    const r = await checkConfigWith({ 'inbound/config/plugins': text })
+    expect(r.status).toBe(78)
+    expect(r.stderr.trim()).toBe(
+      `gateway: configuration error: ${path.join(r.root, 'inbound', 'config', 'plugins')}:${line('gateway-accepted-domains')}: gateway-accepted-domains: must come after gateway-recipients (line ${line('gateway-recipients')}): it ends the rcpt hook, so the rcpt hook of gateway-recipients would never run`,
+    )
+  })
+
+  it('inbound: gateway-header-firewall not the first data_post plugin', async () => {
+    const { text, line } = reordered('inbound', 'gateway-header-firewall', 'gateway-content')
+    const r = await checkConfigWith({ 'inbound/config/plugins': text })
+    expect(r.status).toBe(78)
+    expect(r.stderr).toContain(
+      `plugins:${line('gateway-header-firewall')}: gateway-header-firewall: must be the first data_post plugin, before gateway-dmarc (line ${line('gateway-dmarc')}): forged gateway headers are removed before any check reads the message`,
+    )
+  })
+
+  it('inbound: gateway-dmarc before spf and dkim', async () => {
+    const { text, line } = reordered('inbound', 'gateway-dmarc', 'spf')
+    const r = await checkConfigWith({ 'inbound/config/plugins': text })
+    expect(r.status).toBe(78)
+    expect(r.stderr).toContain(`plugins:${line('gateway-dmarc')}: gateway-dmarc: must come after spf (line ${line('spf')}): it acts on the SPF result haraka-plugin-spf records at MAIL`)
+  })
+})
+
+describe('plugin order is checked at startup too', () => {
+  it('inbound with gateway-accepted-domains before gateway-recipients refuses to start: exit 78, one line', async () => {
+    const { text, line } = reordered('inbound', 'gateway-accepted-domains', 'gateway-recipients')
+    const gw = gateway({ 'inbound/config/plugins': text })
+    await expectRefusal(
+      gw,
+      'inbound',
+      `${path.join(gw.root, 'inbound', 'config', 'plugins')}:${line('gateway-accepted-domains')}: gateway-accepted-domains: must come after gateway-recipients (line ${line('gateway-recipients')}): it ends the rcpt hook, so the rcpt hook of gateway-recipients would never run`,
+    )
   })
 })
 

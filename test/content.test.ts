@@ -293,18 +293,16 @@ describe('other actions: attachments in monitor mode, unreadable archives tempfa
   })
 })
 
-describe('MIME structure that Haraka\'s parser misreads, and attached messages built to exhaust it', () => {
+describe('MIME structure Haraka\'s parser misread, read as mail clients read it, and attached messages built to exhaust the reader', () => {
   const unreadableReply = [554, '5.7.1', '5.7.1 Message contains an attachment that cannot be inspected']
   const evilExe: Attachment = { filename: 'evil.exe', contentType: 'application/octet-stream', data: fakeWindowsProgram() }
-  /** A message whose Content-Type has `xboundary="fake"` before the real boundary: the parser splits on "fake". */
+  /** A message whose Content-Type has `xboundary="fake"` before the real boundary: Haraka's old parser split on "fake"; clients split on the real one. */
   const fakeBoundary = (attachments: Attachment[]) => mimeMessage({ from: FROM, to: TO, contentTypeParams: 'xboundary="fake"; ', attachments })
 
-  it('quarantines a message whose boundary the parser takes from the wrong parameter (an .exe under the real one)', async () => {
+  it('refuses the .exe behind a look-alike boundary parameter (xboundary=) as a blocked attachment: mail clients show it', async () => {
     const m = fakeBoundary([evilExe])
     const r = await send(gw, m.text)
-    expect([r.end!.code, r.end!.enhanced]).toEqual([250, '2.0.0'])
-    const held = quarantined(gw).find((q) => q.messageId.includes(m.marker))
-    expect(held).toMatchObject({ check: 'archive', result: 'archive_malformed', to: [TO] })
+    expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual([554, '5.7.1', '5.7.1 Message contains a blocked attachment type'])
     await expectNotDelivered(gw, internal, m.marker)
   })
 
@@ -327,19 +325,12 @@ describe('MIME structure that Haraka\'s parser misreads, and attached messages b
     await expectNotDelivered(gw, internal, m.marker)
   })
 
-  it('refuses the wrong-boundary message with 554 5.7.1 when the action is reject', async () => {
-    const m = fakeBoundary([evilExe])
-    const r = await send(parserGw, m.text)
-    expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual(unreadableReply)
-    await expectNotDelivered(parserGw, parserInternal, m.marker)
-  })
-
-  it('answers 451 4.7.1 for an attached message with the wrong-boundary trick when the action is tempfail', async () => {
+  it('delivers an attached message with the look-alike boundary trick in monitor mode, the .exe inside it recorded', async () => {
     const inner = fakeBoundary([evilExe]).text
     const m = withAttachments([{ filename: 'fwd.eml', contentType: 'message/rfc822', data: inner, encoding: 'raw' }])
-    const r = await send(monitorGw, m.text)
-    expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual([451, '4.7.1', '4.7.1 Message contains an attachment that cannot be inspected'])
-    await expectNotDelivered(monitorGw, monitorInternal, m.marker)
+    expect((await send(monitorGw, m.text)).end!.code).toBe(250)
+    const raw = await deliveredCopy(monitorInternal, m.marker)
+    expect(header(raw, 'X-Gateway-Checks')).toEqual(['attachment=blocked_extension (monitor)'])
   })
 
   it('delivers a forwarded message of ordinary structure unmarked, byte for byte', async () => {
@@ -384,7 +375,7 @@ describe('configuration', () => {
     try {
       const { code, stderr } = await out.startExpectingExit('outbound')
       expect(code).toBe(78)
-      expect(stderr).toMatch(/configuration error: \S*outbound\/config\/plugins: gateway-content: inspects Internet mail and belongs to the inbound instance only/)
+      expect(stderr).toMatch(/configuration error: \S*outbound\/config\/plugins:\d+: gateway-content: runs in the inbound instance only: remove it from the outbound instance/)
     } finally {
       await out.stop()
     }
@@ -410,3 +401,102 @@ function attachmentBytes(raw: string, filename: string): Buffer {
   const bodyEnd = raw.indexOf('\r\n--', bodyStart)
   return Buffer.from(raw.slice(bodyStart, bodyEnd).replace(/\s+/g, ''), 'base64')
 }
+
+// The cases that made the gateway police Haraka's body parser, now that the
+// stored message is read as mail clients read it (lib/content/mime-reader.ts):
+// each gets the finding the client's view of the message gives.
+describe('MIME read as mail clients read it, within explicit limits', () => {
+  const blockedReply = [554, '5.7.1', '5.7.1 Message contains a blocked attachment type']
+  const unreadableReply = [554, '5.7.1', '5.7.1 Message contains an attachment that cannot be inspected']
+  const evilExe: Attachment = { filename: 'evil.exe', contentType: 'application/octet-stream', data: fakeWindowsProgram() }
+  let n = 0
+  /** A message with these header lines for its Content-Type (folded as given) and this body. */
+  const rawMessage = (contentType: string[], body: string[]) => {
+    const marker = `client-view-${process.pid}-${Date.now()}-${++n}`
+    const head = [`From: <${FROM}>`, `To: <${TO}>`, 'Subject: client view', `Message-ID: <${marker}@test.invalid>`, `Date: ${mailDate()}`, 'MIME-Version: 1.0']
+    return { marker, text: [...head, ...contentType, '', ...body, ''].join('\r\n') }
+  }
+  /** The lines of an attachment part (as mimeMessage writes one). */
+  const partOf = (a: Attachment) => {
+    const b64 = (Buffer.isBuffer(a.data) ? a.data : Buffer.from(a.data)).toString('base64').match(/.{1,76}/g) ?? []
+    return [`Content-Type: ${a.contentType}; name="${a.filename}"`, `Content-Disposition: attachment; filename="${a.filename}"`, 'Content-Transfer-Encoding: base64', '', ...b64]
+  }
+
+  it('takes the boundary from the boundary parameter only: an .exe behind xboundary= or a quoted "a;boundary=" is a blocked attachment', async () => {
+    const m = mimeMessage({ from: FROM, to: TO, contentTypeParams: 'xboundary="fake"; ', attachments: [evilExe] })
+    const quoted = rawMessage(['Content-Type: multipart/mixed; name="a;boundary=fake"; boundary=real'], ['--fake', '', 'decoy', '--real', ...partOf(evilExe), '--real--'])
+    for (const text of [m.text, quoted.text]) {
+      const r = await send(parserGw, text)
+      expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual(blockedReply)
+    }
+    await expectNotDelivered(parserGw, parserInternal, m.marker, quoted.marker)
+  })
+
+  it('reads a Content-Type folded across lines or carrying a comment', async () => {
+    const folded = rawMessage(['Content-Type:', ' multipart/mixed;', '\tboundary=', '  "real"'], ['--real', ...partOf(evilExe), '--real--'])
+    const commented = rawMessage(['Content-Type: multipart/mixed (boundary="fake"); boundary="real"'], ['--fake', '', 'decoy', '--real', ...partOf(evilExe), '--real--'])
+    for (const m of [folded, commented]) {
+      const r = await send(gw, m.text)
+      expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual(blockedReply)
+    }
+    await expectNotDelivered(gw, internal, folded.marker, commented.marker)
+  })
+
+  it('decodes RFC 2231 and RFC 2047 file names: filename*=UTF-8\'\'evil%2Eexe and =?UTF-8?B?...?= are refused by name', async () => {
+    const harmless = Buffer.from('not a program') // the name alone must block
+    const rfc2231 = withAttachments([{ contentType: 'application/octet-stream', data: harmless, disposition: 'none', headers: ["Content-Disposition: attachment; filename*=UTF-8''evil%2Eexe"] }])
+    const encodedWord = withAttachments([{ contentType: 'application/octet-stream', data: harmless, disposition: 'none', headers: ['Content-Disposition: attachment; filename="=?UTF-8?B?aW52b2ljZS5wZGYuanM=?="'] }])
+    for (const m of [rfc2231, encodedWord]) {
+      const r = await send(gw, m.text)
+      expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual(blockedReply)
+    }
+    await gw.waitForLog('inbound', /decision check=attachment result=blocked_extension action=reject detail="evil\.exe: extension exe"/)
+    await gw.waitForLog('inbound', /decision check=attachment result=blocked_extension action=reject detail="invoice\.pdf\.js: extension js"/)
+    await expectNotDelivered(gw, internal, rfc2231.marker, encodedWord.marker)
+  })
+
+  it('sees an .exe after a part larger than 128 KiB', async () => {
+    const big: Attachment = { filename: 'scan.pdf', contentType: 'application/pdf', data: Buffer.alloc(300 * 1024, 0x25) }
+    const m = withAttachments([big, evilExe])
+    const r = await send(parserGw, m.text)
+    expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual(blockedReply)
+    await expectNotDelivered(parserGw, parserInternal, m.marker)
+  })
+
+  it('refuses a part header of more than 1000 lines ([mime] max_header_lines) as not inspectable', async () => {
+    const filler = Array.from({ length: 1001 }, (_, i) => `X-Filler-${i}: x`)
+    const m = rawMessage(['Content-Type: multipart/mixed; boundary=b'], ['--b', ...filler, 'Content-Type: text/plain', '', 'hello', '--b', ...partOf(evilExe), '--b--'])
+    const r = await send(parserGw, m.text)
+    expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual(unreadableReply)
+    await parserGw.waitForLog('inbound', /decision check=archive result=archive_limits action=reject detail="\(message\): limits \(message not read to the end: a MIME header of 1002 lines \(more than 1000\)\)"/)
+    await expectNotDelivered(parserGw, parserInternal, m.marker)
+  })
+
+  it('quarantines a message nested deeper than [mime] max_depth (50); one nested 50 deep is inspected to the bottom', async () => {
+    const headers = (marker: string) => [`From: <${FROM}>`, `To: <${TO}>`, 'Subject: nested', `Message-ID: <${marker}@test.invalid>`, `Date: ${mailDate()}`]
+    const tooDeep = `deep51-${process.pid}-${Date.now()}`
+    const r = await send(gw, deeplyNested(51, evilExe, headers(tooDeep)))
+    expect([r.end!.code, r.end!.enhanced]).toEqual([250, '2.0.0'])
+    expect(quarantined(gw).find((q) => q.messageId.includes(tooDeep))).toMatchObject({ check: 'archive', result: 'archive_limits' })
+    const deep = `deep50-${process.pid}-${Date.now()}`
+    const inspected = await send(gw, deeplyNested(50, evilExe, headers(deep)))
+    expect([inspected.end!.code, inspected.end!.enhanced, inspected.end!.text]).toEqual(blockedReply)
+    await expectNotDelivered(gw, internal, tooDeep, deep)
+  })
+
+  it('refuses a message of 20,000 boundary lines of its own ([mime] max_parts), stays up and delivers the next message', async () => {
+    const m = rawMessage(['Content-Type: multipart/mixed; boundary=b'], '--b\r\n'.repeat(20_000).split('\r\n'))
+    const r = await send(parserGw, m.text)
+    expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual(unreadableReply)
+    await parserGw.waitForLog('inbound', /decision check=archive result=archive_limits action=reject detail="\(message\): limits \(message not read to the end: more than 1000 MIME parts\)"/)
+    expect(parserGw.isRunning('inbound')).toBe(true)
+    await expectNotDelivered(parserGw, parserInternal, m.marker)
+  })
+
+  it('gives the body rules the decoded text of quoted-printable parts', async () => {
+    const m = rawMessage(['Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: quoted-printable'], ['Please buy three Gift=20=', 'Cards today.'])
+    expect((await send(gw, m.text)).end!.code).toBe(250)
+    const raw = await deliveredCopy(internal, m.marker)
+    expect(header(raw, 'X-Gateway-Checks')).toEqual(['content-rule:gift-cards=matched (tag)'])
+  })
+})

@@ -150,7 +150,7 @@ describe('outbound: scrub and DKIM configuration is checked at startup', () => {
     try {
       const r = await bad.startExpectingExit('outbound')
       expect(r.code).toBe(78)
-      expect(r.stderr).toMatch(/configuration error: \S*outbound\/config\/plugins:\d+: dkim: must come after gateway-spool/)
+      expect(r.stderr).toMatch(/configuration error: \S*outbound\/config\/plugins:\d+: gateway-outbound-scrub: must come before dkim \(line \d+\): haraka-plugin-dkim must sign the header as scrubbed/)
     } finally {
       await bad.stop()
     }
@@ -177,7 +177,7 @@ describe('outbound: scrub and DKIM configuration is checked at startup', () => {
     try {
       const [a, b] = await Promise.all([inbound.startExpectingExit('inbound'), typo.startExpectingExit('outbound')])
       expect(a.code).toBe(78)
-      expect(a.stderr).toMatch(/gateway-outbound-scrub: is outbound-only/)
+      expect(a.stderr).toMatch(/inbound\/config\/plugins:2: gateway-outbound-scrub: runs in the outbound instance only: remove it from the inbound instance/)
       expect(b.code).toBe(78)
       expect(b.stderr).toMatch(/gateway-outbound-scrub\.ini:2: \[main\] strip_received: "some" is not one of: internal, all, none/)
     } finally {

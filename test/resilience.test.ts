@@ -88,8 +88,10 @@ describe('a failing hook is a temporary failure, never a pass or a crash', () =>
     const { definePlugin } = require(${JSON.stringify(path.join(GATEWAY_ROOT, 'dist', 'lib', 'plugin', 'define.js'))})
     module.exports = definePlugin({
       name: 'test-faulty',
+      instances: ['inbound'],
+      hooks: ['rcpt'],
       hookTimeoutMs: 500,
-      setup: () => ({ hooks: { rcpt(c, [rcpt]) {
+      setup: () => ({ hooks: { rcpt(c, txn, [rcpt]) {
         if (rcpt.user === 'throw') throw new Error('boom (sync)')
         if (rcpt.user === 'reject') return Promise.reject(new Error('boom (async)'))
         if (rcpt.user === 'hang') return new Promise(() => {})

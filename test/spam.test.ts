@@ -226,7 +226,7 @@ describe('gateway-spam: configuration', () => {
     try {
       const r = await gw.startExpectingExit('outbound')
       expect(r.code).toBe(78)
-      expect(r.stderr).toMatch(/plugins: gateway-spam: is inbound-only/)
+      expect(r.stderr).toMatch(/outbound\/config\/plugins:3: gateway-spam: runs in the inbound instance only: remove it from the outbound instance/)
     } finally {
       await gw.stop()
     }

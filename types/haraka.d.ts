@@ -51,7 +51,12 @@ declare namespace Haraka {
     /** Bytes of message data received (after DATA). */
     data_bytes: number
     /** The message as received plus header changes (haraka-message-stream). */
-    message_stream: { pipe(dest: NodeJS.WritableStream, opts?: { dot_stuffed?: boolean; line_endings?: string }): NodeJS.WritableStream }
+    /** haraka-message-stream: one reader at a time (pipe refuses a second until the first closes); emits read errors of a spooled message. */
+    message_stream: {
+      pipe(dest: NodeJS.WritableStream, opts?: { dot_stuffed?: boolean; line_endings?: string }): NodeJS.WritableStream
+      once(event: 'error', listener: (err: Error) => void): unknown
+      removeListener(event: 'error', listener: (err: Error) => void): unknown
+    }
     /** Set before DATA to have the body MIME-parsed (attachments, text parts). */
     parse_body: boolean
     add_header(name: string, value: string): void

@@ -4,6 +4,7 @@
 // connection and transaction; inbound only (outbound runs none of them).
 
 import { isAligned, normalizeDomain } from './org-domain'
+import { DKIM_RESULTS as DKIM_NOTES } from '../plugin/haraka-notes'
 
 export type AuthResult = 'pass' | 'fail' | 'softfail' | 'neutral' | 'none' | 'temperror' | 'permerror' | 'policy'
 
@@ -54,15 +55,9 @@ function spfOf(c: Haraka.Connection): AuthSummary['spf'] {
   return undefined
 }
 
-interface DkimNote {
-  result?: unknown
-  domain?: unknown
-  selector?: unknown
-}
-
 function dkimOf(c: Haraka.Connection): AuthSummary['dkim'] {
-  const notes = c.transaction?.notes as { dkim_results?: DkimNote[] } | undefined
-  const list = Array.isArray(notes?.dkim_results) ? notes.dkim_results : []
+  const notes = c.transaction ? DKIM_NOTES.get(c.transaction) : undefined
+  const list = Array.isArray(notes) ? notes : []
   return list.map((sig) => {
     const entry: AuthSummary['dkim'][number] = {
       result: DKIM_RESULTS.get(String(sig.result)) ?? 'neutral',

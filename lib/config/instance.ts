@@ -1,15 +1,18 @@
 // Checks of an instance directory (inbound/ or outbound/) that Haraka itself would
 // get wrong or report badly: plugins that do not exist (Haraka dies with a stack
-// trace), security-critical plugins missing or in the wrong instance, and listen
-// addresses set in two places.
+// trace), security-critical plugins missing, plugins in the wrong instance or in
+// an order their declarations forbid (lib/plugin/order.ts), plugin settings
+// files with errors, and listen addresses set in two places.
 
 import fs from 'node:fs'
 import path from 'node:path'
 
-import { checkOutboundOrder } from '../outbound/plugin-order'
+import { listPlugins } from '../plugin/catalog'
+import { instanceProblem } from '../plugin/declaration'
+import { checkOrder } from '../plugin/order'
 import { ConfigError } from './errors'
-import { readList } from './ini'
 import { displayPath, type InstanceName } from './paths'
+import { loadPluginConfig, pluginConfigFile } from './plugin-config'
 
 /** Plugins each instance cannot be safe without. */
 const REQUIRED: Record<InstanceName, readonly string[]> = {
@@ -22,24 +25,35 @@ function offersAuth(name: string): boolean {
   return name.startsWith('auth/') || name.startsWith('auth-') || name === 'gateway-submission-auth'
 }
 
-export function checkInstance(instanceDir: string, instance: InstanceName): string[] {
-  const pluginsFile = path.join(instanceDir, 'config', 'plugins')
-  const where = displayPath(pluginsFile)
-  const entries = readList(pluginsFile)
-  const names = entries.map((e) => e.value.replace(/^haraka-plugin-/, ''))
+export interface CheckOptions {
+  /**
+   * Also validate each gateway plugin's settings file (<name>.ini) against what the
+   * plugin declares. `gateway check-config` and `gateway start` do; inside a running
+   * instance each plugin validates its own as it loads.
+   */
+  readonly pluginSettings?: boolean
+}
+
+/** Throws the first problem as a ConfigError; returns the plugin names in load order. */
+export function checkInstance(instanceDir: string, instance: InstanceName, opts: CheckOptions = {}): string[] {
+  const list = listPlugins(instanceDir)
+  const where = displayPath(list.file)
+  const names = list.entries.map((e) => e.name)
   if (names[0] !== 'gateway-core') {
     throw new ConfigError(where, 'gateway-core', 'must be the first plugin (it validates configuration and sets up the others)')
   }
-  for (const [i, name] of names.entries()) {
-    const line = entries[i]!.line
-    if (!pluginExists(instanceDir, name)) {
-      throw new ConfigError(`${where}:${line}`, name, 'unknown plugin (not built in, not in plugins/, not an installed haraka-plugin-* package)')
+  for (const entry of list.entries) {
+    const at = `${where}:${entry.line}`
+    if (!entry.location) {
+      throw new ConfigError(at, entry.name, 'unknown plugin (not built in, not in plugins/, not an installed haraka-plugin-* package)')
     }
-    if (instance === 'inbound' && offersAuth(name)) {
-      throw new ConfigError(`${where}:${line}`, name, 'offers SMTP AUTH, which the Internet-facing inbound instance must never do')
+    if (instance === 'inbound' && offersAuth(entry.name)) {
+      throw new ConfigError(at, entry.name, 'offers SMTP AUTH, which the Internet-facing inbound instance must never do')
     }
+    const wrongInstance = entry.declaration && instanceProblem(entry.declaration, instance)
+    if (wrongInstance) throw new ConfigError(at, entry.name, wrongInstance)
   }
-  if (instance === 'outbound') checkOutboundOrder(names.map((name, i) => ({ name, line: entries[i]!.line })), where)
+  checkOrder(list.entries, instance, where)
   for (const required of REQUIRED[instance]) {
     if (!names.includes(required)) throw new ConfigError(where, required, `is required in the ${instance} instance`)
   }
@@ -47,20 +61,10 @@ export function checkInstance(instanceDir: string, instance: InstanceName): stri
   if (fs.existsSync(smtpIni) && /^\s*listen\s*=/m.test(fs.readFileSync(smtpIni, 'utf8'))) {
     throw new ConfigError(displayPath(smtpIni), 'listen', `set the ${instance} listen address in config/gateway.ini [${instance}] listen (or GATEWAY_${instance.toUpperCase()}_LISTEN) instead`)
   }
+  if (opts.pluginSettings) {
+    for (const { declaration } of list.entries) {
+      if (declaration?.config) loadPluginConfig(declaration.config, pluginConfigFile(declaration.name, path.join(instanceDir, 'config')))
+    }
+  }
   return names
-}
-
-/** Haraka's plugin search order (plugins.js, 3.3.x), without loading anything. */
-function pluginExists(instanceDir: string, name: string): boolean {
-  const haraka = path.dirname(require.resolve('haraka/package.json'))
-  const candidates = [
-    path.join(instanceDir, 'plugins', `${name}.js`),
-    path.join(instanceDir, 'node_modules', `haraka-plugin-${name}`, 'package.json'),
-    path.join(instanceDir, 'plugins', name, 'package.json'),
-    path.join(instanceDir, 'node_modules', name, 'package.json'),
-    path.join(haraka, 'plugins', `${name}.js`),
-    path.join(haraka, 'node_modules', `haraka-plugin-${name}`, 'package.json'),
-    path.join(haraka, '..', `haraka-plugin-${name}`, 'package.json'),
-  ]
-  return candidates.some((p) => fs.existsSync(p))
 }

@@ -19,13 +19,13 @@ export interface ArchiveLimits {
   readonly maxEntries: number
   /** Bytes decompressed over all archives, and bytes of attached messages parsed, of one message. */
   readonly maxBytes: number
-  /** MIME parts parsed over all attached messages of one message (each costs the parser 128 KiB). */
+  /** MIME parts read over all attached messages of one message. */
   readonly maxParts: number
   /** Largest single archive held in memory for inspection. */
   readonly maxArchiveBytes: number
 }
 
-/** 'malformed': MIME structure that Haraka's parser may read differently from mail readers (mime-structure.ts). */
+/** 'malformed': MIME structure that mail clients read in different ways (two Content-Type headers on one part). */
 export type ArchiveProblem = 'encrypted' | 'corrupt' | 'unsupported' | 'limits' | 'malformed'
 
 export interface ArchiveIssue {

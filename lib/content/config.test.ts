@@ -21,6 +21,7 @@ describe('loadContentConfig', () => {
     }
     expect(missing.archives).toMatchObject({ unreadableAction: 'quarantine', maxDepth: 3, maxEntries: 1000, maxParts: 1000 })
     expect(missing.unreadableAction).toBe('quarantine')
+    expect(missing.mime).toEqual({ maxHeaderBytes: 256 * 1024, maxHeaderLines: 1000, maxParts: 1000, maxDepth: 50 })
     expect(missing.rules).toEqual([])
     expect(missing.ruleMaxChars).toBe(64 * 1024)
     expect(loadContentConfig(path.join(GATEWAY_ROOT, 'inbound', 'config', 'gateway-content.ini'))).toEqual(missing)
@@ -32,9 +33,15 @@ describe('loadContentConfig', () => {
     expect(cfg.attachments.blockedExtensions).toEqual(['exe', 'scr'])
     expect(cfg.attachments.blockedMimeTypes).toEqual(['application/x-foo'])
     expect(cfg.archives).toBeUndefined()
-    // still the action for MIME structure the parser may misread, which is checked without archive inspection
+    // still the action for a message past the [mime] limits, which are checked without archive inspection
     expect(cfg.unreadableAction).toBe('tag')
     expect(load('[archives]\nmax_parts=50\n').archives?.maxParts).toBe(50)
+    expect(load('[mime]\nmax_header_bytes=65536\nmax_header_lines=200\nmax_parts=300\nmax_depth=8\n').mime).toEqual({
+      maxHeaderBytes: 65536,
+      maxHeaderLines: 200,
+      maxParts: 300,
+      maxDepth: 8,
+    })
   })
 
   it('compiles rules with their own actions, flags and tags', () => {
@@ -69,6 +76,9 @@ describe('loadContentConfig', () => {
     ['[archives]\nmax_depth=0\n', /:2: \[archives\] max_depth: 0 is below the minimum 1/],
     ['[archives]\nmax_parts=0\n', /:2: \[archives\] max_parts: 0 is below the minimum 1/],
     ['[size]\nmax=10\n', /:2: \[size\] max: unknown key/],
+    ['[mime]\nmax_depth=0\n', /:2: \[mime\] max_depth: 0 is below the minimum 1/],
+    ['[mime]\nmax_header_bytes=100\n', /:2: \[mime\] max_header_bytes: 100 is below the minimum 1024/],
+    ['[mime]\nmax_lines=10\n', /:2: \[mime\] max_lines: unknown key/],
   ])('refuses %j', (text, expected) => {
     expect(errorOf(text)).toMatch(expected)
   })

@@ -10,6 +10,7 @@ import { displayPath } from '../config/paths'
 import { field, validate, type Field } from '../config/schema'
 import { ACTIONS, actionField, type Action } from '../policy/actions'
 import type { ArchiveLimits } from './archive-scan'
+import type { MimeLimits } from './mime-reader'
 import { compilePattern, type ContentRule } from './rules'
 
 /** Program and script types Windows runs or mounts on a double click (after Exchange's and Proxmox's default lists). */
@@ -72,8 +73,19 @@ const schema = {
     max_entries: field.int({ default: 1000, min: 1, max: 100_000 }),
     max_bytes: field.int({ default: 50 * MIB, min: 64 * 1024, max: 1024 * MIB }),
     max_archive_bytes: field.int({ default: 25 * MIB, min: 64 * 1024, max: 1024 * MIB }),
-    // each part costs Haraka's parser 128 KiB and ~0.5 ms: 1000 parts are ~128 MiB and ~0.7 s of work
+    // MIME parts read over all attached messages of one message (on top of [mime] max_parts per read)
     max_parts: field.int({ default: 1000, min: 1, max: 10_000 }),
+  },
+  // How far the MIME structure is read: a message (or attached message) past any of these is
+  // the finding "archive" (archive_limits), never passed as clean
+  mime: {
+    // Exchange's default header limit; mailsplit counts each line as at least 64 bytes
+    max_header_bytes: field.int({ default: 256 * 1024, min: 1024, max: 16 * MIB }),
+    // Haraka's own default [headers] max_lines
+    max_header_lines: field.int({ default: 1000, min: 10, max: 100_000 }),
+    max_parts: field.int({ default: 1000, min: 1, max: 100_000 }),
+    // real mail nests a few levels (mixed > alternative > related); deeper is built to tire parsers
+    max_depth: field.int({ default: 50, min: 1, max: 1000 }),
   },
   rules: {
     max_kib: field.int({ default: 64, min: 1, max: 1024 }),
@@ -100,8 +112,9 @@ export interface ContentConfig {
   }
   /** undefined when archive inspection is off. */
   readonly archives: (ArchiveLimits & { readonly unreadableAction: Action }) | undefined
-  /** For what cannot be inspected; also for MIME structure the parser may misread, which is checked even with archive inspection off. */
+  /** For what cannot be inspected; also for a message past the [mime] limits or of ambiguous structure, checked even with archive inspection off. */
   readonly unreadableAction: Action
+  readonly mime: MimeLimits
   readonly rules: readonly ContentRule[]
   /** Characters of each header value and text part the rules search. */
   readonly ruleMaxChars: number
@@ -139,6 +152,12 @@ export function loadContentConfig(file: string): ContentConfig {
         }
       : undefined,
     unreadableAction: cfg.archives.unreadable_action,
+    mime: {
+      maxHeaderBytes: cfg.mime.max_header_bytes,
+      maxHeaderLines: cfg.mime.max_header_lines,
+      maxParts: cfg.mime.max_parts,
+      maxDepth: cfg.mime.max_depth,
+    },
     rules,
     ruleMaxChars: cfg.rules.max_kib * 1024,
   }

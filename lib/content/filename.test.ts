@@ -1,7 +1,7 @@
-// Unit tests for file-name handling: the extensions Windows would see, names in MIME headers, MIME base types.
+// Unit tests for file-name handling: the extensions Windows would see, MIME base types.
 import { describe, expect, it } from 'vitest'
 
-import { baseMimeType, baseName, extensionsOf, namesInHeaders } from './filename'
+import { baseMimeType, baseName, extensionsOf } from './filename'
 
 describe('extensionsOf', () => {
   it.each([
@@ -32,23 +32,6 @@ describe('baseName', () => {
     expect(baseName('a/b/c.zip')).toBe('c.zip')
     expect(baseName('a\\b.exe')).toBe('b.exe')
     expect(baseName('dir/')).toBe('dir')
-  })
-})
-
-describe('namesInHeaders', () => {
-  it('collects filename= and name= from both headers, quoted or not, without duplicates', () => {
-    expect(namesInHeaders('attachment; filename="a b.pdf"', 'application/pdf; name=a.exe')).toEqual(['a b.pdf', 'a.exe'])
-    expect(namesInHeaders('attachment; filename="x.pdf"', 'application/pdf; name="x.pdf"')).toEqual(['x.pdf'])
-  })
-
-  it('reads the plain form Haraka appends for RFC 2231 parameters, and escaped quotes', () => {
-    expect(namesInHeaders(`attachment; filename*=UTF-8''evil.exe filename="evil.exe";`)).toEqual(['evil.exe'])
-    expect(namesInHeaders('attachment; filename="say \\"hi\\".js"')).toEqual(['say "hi".js'])
-  })
-
-  it('is not fooled by parameters that merely end in "name"', () => {
-    expect(namesInHeaders('attachment; xname=evil.exe; filename=ok.txt')).toEqual(['ok.txt'])
-    expect(namesInHeaders('')).toEqual([])
   })
 })
 

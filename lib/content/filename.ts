@@ -1,5 +1,5 @@
 // File names as the recipient's computer will see them: which extension(s) a
-// name really has, and every name a MIME part claims. Attackers rely on the
+// name really has (the names a MIME part carries: part-names.ts). Attackers rely on the
 // differences between what a filter reads and what Windows runs: "a.pdf.exe",
 // "a.exe." and "a.exe " (Windows drops trailing dots and spaces), "A.EXE",
 // invisible characters, full-width letters, a NUL byte that truncates the name,
@@ -34,24 +34,6 @@ export function baseName(name: string): string {
   // "dir/" is a directory entry: its own name is the last non-empty part
   for (let i = parts.length - 1; i >= 0; i--) if (parts[i]) return parts[i]!
   return ''
-}
-
-const NAME_PARAM = /(?:^|[;\s])(?:file)?name\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s"]+))/gi
-
-/**
- * Every `name=` / `filename=` parameter value in decoded Content-Type and
- * Content-Disposition header values. (Haraka's decoder appends RFC 2231
- * `filename*=` parameters as plain `filename="..."`, and decodes RFC 2047 words.)
- */
-export function namesInHeaders(...values: string[]): string[] {
-  const out = new Set<string>()
-  for (const value of values) {
-    for (const m of value.matchAll(NAME_PARAM)) {
-      const v = (m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]!).trim()
-      if (v) out.add(v)
-    }
-  }
-  return [...out]
 }
 
 /** The base MIME type, lower-cased: "Application/X-MSDownload; name=a" -> "application/x-msdownload". */

@@ -1,75 +1,60 @@
-// The one adapter between typed gateway plugins and Haraka's callback API.
-//
-// Haraka's own contract is easy to break: a synchronous throw is logged and treated
-// as "continue" (the check silently fails open), a rejected promise is an unhandled
-// rejection that exits the process, and a hook that never calls `next` stalls the
-// client for 30 s. Every hook of every gateway plugin therefore runs through
-// `runHook`, which settles `next` exactly once: with the hook's verdict, with a
-// 451 4.3.0 if it throws or rejects, or with a 451 4.3.0 when it overruns its time.
+// The one contract between gateway plugins and Haraka. A plugin declares what it
+// is (name, the instances it runs in, the hooks it uses, its settings, its place
+// in the order) and returns typed async hooks from setup(); this adapter does the
+// rest for every hook, SMTP, delivery queue and observers alike:
+// - before setup: refuses the wrong instance, a broken order and bad settings,
+//   each with one line naming the file and line (exit 78);
+// - on every call: settles Haraka's `next` exactly once (run-hook.ts), with the
+//   hook's verdict, or, if it throws, rejects, overruns its time or returns
+//   nonsense, with the hook's failure answer (451 4.3.0 for SMTP hooks) and a log
+//   line naming the plugin and the hook.
+// Haraka's own contract is easy to break: a synchronous throw is logged and
+// treated as "continue" (the check silently fails open), a rejected promise is
+// an unhandled rejection that exits the process, and a hook that never calls
+// `next` stalls the client for 30 s.
 
-import * as constants from 'haraka-constants'
-import DSN from 'haraka-dsn'
+import path from 'node:path'
 
 import { ConfigError, UnavailableError } from '../config/errors'
-import { instanceFromEnv, type InstanceName } from '../config/paths'
+import { gatewayConfig, type GatewayConfig } from '../config/gateway'
+import { displayPath, instanceConfigDir, instanceFromEnv, type InstanceName } from '../config/paths'
+import { loadPluginConfig, pluginConfigFile, type ConfigOf, type ConfigSpec } from '../config/plugin-config'
 import { REPLIES } from '../smtp/reply'
-import type { HookResult, Verdict } from './verdict'
+import { listPlugins } from './catalog'
+import { attachDeclaration, checkDeclaration, instanceProblem, type PluginDeclaration } from './declaration'
+import { HOOKS, nextWithQueueVerdict, nextWithVerdict, type HookName, type Hooks } from './hooks'
+import { checkOrder, type OrderRules } from './order'
+import { describeError, runHook } from './run-hook'
+import type { QueueVerdict, Verdict } from './verdict'
+
+export type { HookName, Hooks } from './hooks'
 
 type Awaitable<T> = T | Promise<T>
-type Result = Awaitable<HookResult>
-type Conn = Haraka.Connection
-type EnvelopeParams = [Haraka.Address, Record<string, string>]
 
-/** The hooks gateway plugins use, with the arguments Haraka passes. */
-export interface Hooks {
-  connect_init(c: Conn): Result
-  connect(c: Conn): Result
-  capabilities(c: Conn): Result
-  helo(c: Conn, host: string): Result
-  ehlo(c: Conn, host: string): Result
-  unrecognized_command(c: Conn, params: string[]): Result
-  mail(c: Conn, params: EnvelopeParams): Result
-  rcpt(c: Conn, params: EnvelopeParams): Result
-  rcpt_ok(c: Conn, rcpt: Haraka.Address): Result
-  data(c: Conn): Result
-  data_post(c: Conn): Result
-  /** After DATA went over connection.ini [max] bytes (Haraka answers it; see gateway-content). */
-  max_data_exceeded(c: Conn): Result
-  queue(c: Conn): Result
-  queue_outbound(c: Conn): Result
-  queue_ok(c: Conn, msg: string): Result
-  /** Runs whenever a hook denied: [code, msg, plugin, method, params, hook]. Observe only. */
-  deny(c: Conn, params: [number, unknown, string, string, unknown, string]): Result
-  disconnect(c: Conn): Result
-  get_mx(hmail: Haraka.HMailItem, domain: string): Result
-}
-
-export type HookName = keyof Hooks
-
-/** Hooks whose outcome cannot (or must not) be changed by a failing observer. */
-const OBSERVE_ONLY: ReadonlySet<HookName> = new Set<HookName>(['connect_init', 'deny', 'disconnect', 'queue_ok', 'rcpt_ok'])
-
-export interface SetupContext {
-  /** Haraka's plugin object (logging, config, register_hook). */
+export interface SetupContext<C> {
+  /** Haraka's plugin object (logging, Haraka's config reader, haraka_require). */
   readonly plugin: Haraka.Plugin
   /** Which gateway instance loads the plugin. */
   readonly instance: InstanceName
+  /** The plugin's settings, validated against its `config` declaration. */
+  readonly config: C
+  /** The shared gateway settings (config/gateway.ini, accepted domains), read on first use. */
+  readonly gateway: GatewayConfig
 }
 
-export interface PluginInstance {
+export interface PluginInstance<H extends HookName> {
   /** Only the hooks returned here are registered: a disabled feature costs nothing. */
-  readonly hooks: Partial<Hooks>
+  readonly hooks: Partial<Pick<Hooks, H>>
   /** Flush and close what the plugin opened; Haraka calls it on graceful shutdown. */
   readonly shutdown?: () => Awaitable<void>
 }
 
-export interface PluginDefinition {
-  /** The name operators put in config/plugins (and the log prefix). */
-  readonly name: string
-  /** Longest a hook may take before the client gets a 451 4.3.0 (default 20 s, under Haraka's 30 s). */
-  readonly hookTimeoutMs?: number
-  /** Reads and validates configuration, then returns the hooks it needs. Throw ConfigError on bad config. */
-  setup(ctx: SetupContext): PluginInstance
+export interface PluginDefinition<H extends HookName, S extends ConfigSpec | undefined> extends PluginDeclaration {
+  readonly hooks: readonly H[]
+  readonly config?: S
+  readonly order?: OrderRules
+  /** Reads what it needs beyond `config`, then returns handlers for (some of) the declared hooks. Throw ConfigError on bad config. */
+  setup(ctx: SetupContext<ConfigOf<S>>): PluginInstance<H>
 }
 
 /** Haraka's exports for a plugin: `register` and `shutdown` (only enumerable exports are copied). */
@@ -78,108 +63,191 @@ export interface HarakaExports {
   shutdown(this: Haraka.Plugin): void
 }
 
+/** What definePlugin returns: Haraka's exports, carrying the definition for check-config and unit tests. */
+export interface GatewayPlugin<H extends HookName = HookName, S extends ConfigSpec | undefined = ConfigSpec | undefined> extends HarakaExports {
+  /** Type-level only: lets the unit-test harness type a plugin's config. */
+  readonly __definition?: PluginDefinition<H, S>
+}
+
 const DEFAULT_HOOK_TIMEOUT_MS = 20_000
+/** Delivery-queue hooks: a stalled one holds a delivery slot. */
+const QUEUE_HOOK_TIMEOUT_MS = 10_000
 
-export function definePlugin(def: PluginDefinition): HarakaExports {
-  let instance: PluginInstance | undefined
+const definitions = new WeakMap<object, PluginDefinition<HookName, ConfigSpec | undefined>>()
 
-  return {
+export function definePlugin<const H extends HookName, S extends ConfigSpec | undefined = undefined>(def: PluginDefinition<H, S>): GatewayPlugin<H, S> {
+  checkDeclaration(def)
+  let instance: PluginInstance<H> | undefined
+
+  const exports: HarakaExports = {
     register(this: Haraka.Plugin) {
       try {
-        instance = def.setup({ plugin: this, instance: instanceFromEnv() })
+        instance = startPlugin(def, this, { instance: instanceFromEnv(), configDir: instanceConfigDir() })
       } catch (err) {
         failStartup(def.name, err)
       }
-      const timeoutMs = def.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS
-      for (const [hook, handler] of Object.entries(instance.hooks) as [HookName, HookHandler][]) {
-        const method = `gateway_${hook}`
-        this[method] = (next: Haraka.Next, target: Conn | Haraka.HMailItem, params: unknown) => {
-          runHook(this, hook, handler, next, target, params, timeoutMs)
-        }
-        this.register_hook(hook, method)
-      }
+      installHooks(this, def, instance)
     },
     shutdown(this: Haraka.Plugin) {
       const done = instance?.shutdown
       if (!done) return
       Promise.resolve()
         .then(done)
-        .catch((err: unknown) => this.logerror(`shutdown failed: ${describe(err)}`))
+        .catch((err: unknown) => this.logerror(`shutdown failed: ${describeError(err)}`))
     },
   }
+  definitions.set(exports, def as unknown as PluginDefinition<HookName, ConfigSpec | undefined>)
+  const { setup: _setup, ...declaration } = def
+  return attachDeclaration(exports, Object.freeze(declaration))
 }
 
-type HookHandler = (target: unknown, params?: unknown) => Result
-type Logger = Pick<Conn, 'logerror' | 'logcrit'>
+/** The full definition behind definePlugin's exports (for the unit-test harness). */
+export function definitionOf<H extends HookName, S extends ConfigSpec | undefined>(plugin: GatewayPlugin<H, S>): PluginDefinition<H, S> {
+  const def = definitions.get(plugin)
+  if (!def) throw new TypeError('not a plugin made by definePlugin')
+  return def as unknown as PluginDefinition<H, S>
+}
 
-/** Runs one hook and settles Haraka's `next` exactly once, whatever the hook does. */
-export function runHook(
-  plugin: Haraka.Plugin,
-  hook: HookName,
-  handler: HookHandler,
-  next: Haraka.Next,
-  target: Conn | Haraka.HMailItem,
-  params: unknown,
-  timeoutMs: number,
-): void {
-  let settled = false
-  const log = target as unknown as Logger
-  const settle = (verdict: HookResult) => {
-    if (settled) return
-    settled = true
-    clearTimeout(timer)
-    try {
-      callNext(next, verdict)
-    } catch (err) {
-      // Haraka continues the session inside next(): a throw there must not become an
-      // unhandled rejection (which exits the process); log it against the plugin.
-      log.logerror(plugin, `hook ${hook}: Haraka failed after the verdict: ${describe(err)}`)
+export interface StartOptions {
+  readonly instance: InstanceName
+  /** The instance's config folder: its plugins list and the plugin's .ini. */
+  readonly configDir: string
+}
+
+/** What register() does before the first hook can run: the instance, the order, the settings, then setup(). Throws ConfigError. */
+export function startPlugin<H extends HookName, S extends ConfigSpec | undefined>(def: PluginDefinition<H, S>, plugin: Haraka.Plugin, opts: StartOptions): PluginInstance<H> {
+  const list = listPlugins(path.dirname(opts.configDir))
+  const where = displayPath(list.file)
+  const me = list.entries.find((e) => e.name === def.name)
+  const wrongInstance = instanceProblem(def, opts.instance)
+  if (wrongInstance) throw new ConfigError(me ? `${where}:${me.line}` : where, def.name, wrongInstance)
+  // This plugin's own rules (gateway-core checks everybody's): they hold even where gateway-core is not loaded.
+  checkOrder(
+    list.entries.map((e) => (e.name === def.name ? { ...e, hooks: def.hooks, order: def.order } : { ...e, order: undefined })),
+    opts.instance,
+    where,
+  )
+  const config = loadPluginConfig(def.config, pluginConfigFile(def.name, opts.configDir)) as ConfigOf<S>
+  return instantiate(def, { plugin, instance: opts.instance, config, gateway: undefined })
+}
+
+/**
+ * Runs setup() and checks what it returned against the declaration. `gateway`
+ * undefined: the process's shared configuration, read when first used.
+ */
+export function instantiate<H extends HookName, S extends ConfigSpec | undefined>(
+  def: PluginDefinition<H, S>,
+  ctx: { plugin: Haraka.Plugin; instance: InstanceName; config: ConfigOf<S>; gateway: GatewayConfig | undefined },
+): PluginInstance<H> {
+  const given = ctx.gateway
+  const result = def.setup({
+    plugin: ctx.plugin,
+    instance: ctx.instance,
+    config: ctx.config,
+    get gateway() {
+      return given ?? gatewayConfig()
+    },
+  })
+  for (const [hook, handler] of Object.entries(result.hooks)) {
+    if (!(def.hooks as readonly string[]).includes(hook)) {
+      throw new TypeError(`setup() returned a ${hook} hook, which is not in hooks: [${def.hooks.join(', ')}]`)
     }
+    const queueHook = HOOKS[hook as HookName].outcome === 'queue'
+    const ok = queueHook ? isQueueHook(handler) : typeof handler === 'function'
+    if (!ok) throw new TypeError(`hook ${hook}: expected ${queueHook ? '{ run, onFailure }' : 'a function'}`)
   }
-  const fail = (why: string) => {
-    if (settled) return
-    log.logerror(plugin, `hook ${hook} ${why}`)
-    recordError(target, plugin, hook, why)
-    settle(OBSERVE_ONLY.has(hook) ? undefined : { kind: 'tempfail', reply: REPLIES.localError, disconnect: false })
+  return result
+}
+
+/** Registers each hook setup() returned with Haraka, as `gateway_<hook>`. */
+export function installHooks<H extends HookName>(plugin: Haraka.Plugin, def: PluginDeclaration, instance: PluginInstance<H>): void {
+  for (const [hook, handler] of Object.entries(instance.hooks) as [HookName, unknown][]) {
+    const method = `gateway_${hook}`
+    plugin[method] = hookMethod(plugin, hook, handler, def.hookTimeoutMs ?? defaultTimeout(hook))
+    plugin.register_hook(hook, method)
   }
-  const timer = setTimeout(() => fail(`timed out after ${timeoutMs} ms`), timeoutMs)
+}
+
+function defaultTimeout(hook: HookName): number {
+  return HOOKS[hook].outcome === 'queue' || hook === 'delivered' ? QUEUE_HOOK_TIMEOUT_MS : DEFAULT_HOOK_TIMEOUT_MS
+}
+
+/** What Haraka calls: (next, connection | hmail | queueing context, params). */
+export type HookMethod = (next: Haraka.Next, subject: unknown, params?: unknown) => void
+
+type Handler = (...args: unknown[]) => unknown
+type QueueHandler = { run: Handler; onFailure: QueueVerdict }
+type Logger = { logerror(...args: unknown[]): void; results?: Haraka.ResultStore }
+
+const LOCAL_ERROR: Verdict = { kind: 'tempfail', reply: REPLIES.localError, disconnect: false }
+
+/** One hook of one plugin as Haraka calls it. */
+export function hookMethod(plugin: { readonly name: string }, hook: HookName, handler: unknown, timeoutMs: number): HookMethod {
+  const { target, outcome } = HOOKS[hook]
+  const queue = outcome === 'queue' ? (handler as QueueHandler) : undefined
+  const fn = queue ? queue.run.bind(queue) : (handler as Handler)
+
+  return (next, subject, params) => {
+    const log = subject as Logger
+    const call = (): unknown => {
+      if (target !== 'transaction' && target !== 'queueing') return fn(subject, params)
+      const txn = (subject as { transaction?: Haraka.Transaction | null }).transaction
+      if (!txn) throw new Error('called without a transaction')
+      return target === 'queueing' ? fn(subject, txn) : fn(subject, txn, params)
+    }
+    runHook({
+      plugin,
+      hook,
+      log,
+      timeoutMs,
+      call,
+      invalid: (value) => invalidResult(outcome, value),
+      done: (value) => {
+        if (outcome === 'verdict') nextWithVerdict(next, value as Verdict | undefined)
+        else if (queue) nextWithQueueVerdict(next, hook, value as QueueVerdict)
+        else next() // observers never change the outcome
+      },
+      failed: (why) => {
+        recordError(log, plugin, hook, why)
+        if (outcome === 'verdict') nextWithVerdict(next, LOCAL_ERROR)
+        else if (queue) nextWithQueueVerdict(next, hook, queue.onFailure)
+        else next()
+      },
+    })
+  }
+}
+
+const VERDICT_KINDS: ReadonlySet<unknown> = new Set(['acceptAndStop', 'reject', 'tempfail'])
+const QUEUE_KINDS: ReadonlySet<unknown> = new Set(['cont', 'delay', 'drop'])
+
+/** Why a handler's result cannot be handed to Haraka (it would never call `next`), or undefined. */
+function invalidResult(outcome: 'verdict' | 'observe' | 'queue', value: unknown): string | undefined {
+  if (outcome === 'observe') return undefined
+  if (outcome === 'verdict' && value === undefined) return undefined
+  const kinds = outcome === 'verdict' ? VERDICT_KINDS : QUEUE_KINDS
+  if (typeof value === 'object' && value !== null && kinds.has((value as { kind?: unknown }).kind)) return undefined
+  return `returned ${describeValue(value)}, not a ${outcome === 'verdict' ? 'Verdict' : 'QueueVerdict'}`
+}
+
+function describeValue(value: unknown): string {
   try {
-    Promise.resolve(handler(target, params)).then(settle, (err: unknown) => fail(`failed: ${describe(err)}`))
-  } catch (err) {
-    fail(`failed: ${describe(err)}`)
-  }
-}
-
-function callNext(next: Haraka.Next, verdict: HookResult): void {
-  if (!verdict) return next()
-  const v: Verdict = verdict
-  switch (v.kind) {
-    case 'accept':
-      return next(constants.ok, v.value)
-    case 'reject':
-      return next(v.disconnect ? constants.denydisconnect : constants.deny, toDsn(v.reply))
-    case 'tempfail':
-      return next(v.disconnect ? constants.denysoftdisconnect : constants.denysoft, toDsn(v.reply))
-  }
-}
-
-function toDsn(r: { code: number; enhanced: string; text: string }): DSN {
-  const [, subject, detail] = r.enhanced.split('.').map(Number)
-  return new DSN(r.code, r.text, null, subject ?? 0, detail ?? 0)
-}
-
-function recordError(target: unknown, plugin: Haraka.Plugin, hook: string, why: string): void {
-  const results = (target as Partial<Conn>).results
-  try {
-    results?.add(plugin, { err: `${hook}: ${why}` })
+    return JSON.stringify(value) ?? String(value)
   } catch {
-    // recording is best effort; the log line above already names the plugin
+    return String(value)
   }
 }
 
-function describe(err: unknown): string {
-  if (err instanceof Error) return err.stack ?? err.message
-  return String(err)
+function isQueueHook(h: unknown): h is QueueHandler {
+  const q = h as Partial<QueueHandler> | null
+  return typeof q === 'object' && q !== null && typeof q.run === 'function' && QUEUE_KINDS.has(q.onFailure?.kind)
+}
+
+function recordError(target: Logger, plugin: { readonly name: string }, hook: string, why: string): void {
+  try {
+    target.results?.add(plugin, { err: `${hook}: ${why}` })
+  } catch {
+    // recording is best effort; the log line already names the plugin
+  }
 }
 
 /** Bad configuration (78) or an unavailable resource it names (69) stops startup with one line. */
@@ -192,6 +260,6 @@ function failStartup(name: string, err: unknown): never {
     process.stderr.write(`gateway: ${err.message}\n`)
     process.exit(69) // EX_UNAVAILABLE
   }
-  process.stderr.write(`gateway: plugin ${name} failed to start: ${describe(err)}\n`)
+  process.stderr.write(`gateway: plugin ${name} failed to start: ${describeError(err)}\n`)
   process.exit(70) // EX_SOFTWARE
 }

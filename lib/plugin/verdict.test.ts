@@ -1,15 +1,15 @@
-// Unit tests for hook verdicts: accept, reject (5xx), tempfail (4xx) and deny (either, from a Reply).
+// Unit tests for hook verdicts: acceptAndStop, reject (5xx), tempfail (4xx), deny (either, from a Reply), and the queue verdicts.
 import { describe, expect, it } from 'vitest'
 
-import { accept, deny, reject, tempfail } from './verdict'
+import { acceptAndStop, CONT, delay, deny, DROP, reject, tempfail } from './verdict'
 import { REPLIES, reply } from '../smtp/reply'
 
-describe('accept', () => {
+describe('acceptAndStop', () => {
   it('has no value unless one is given', () => {
-    expect(accept()).toEqual({ kind: 'accept' })
-    expect('value' in accept()).toBe(false)
-    expect(accept(['mx1'])).toEqual({ kind: 'accept', value: ['mx1'] })
-    expect(accept(0)).toEqual({ kind: 'accept', value: 0 })
+    expect(acceptAndStop()).toEqual({ kind: 'acceptAndStop' })
+    expect('value' in acceptAndStop()).toBe(false)
+    expect(acceptAndStop(['mx1'])).toEqual({ kind: 'acceptAndStop', value: ['mx1'] })
+    expect(acceptAndStop(0)).toEqual({ kind: 'acceptAndStop', value: 0 })
   })
 })
 
@@ -57,5 +57,14 @@ describe('deny', () => {
 
   it('refuses a 2xx Reply (it is not a denial)', () => {
     expect(() => deny(reply(250, '2.0.0', 'OK'))).toThrow('tempfail() needs a 4xx code, got 250')
+  })
+})
+
+describe('queue verdicts', () => {
+  it('cont and drop are constants; delay rounds up to whole seconds, at least one', () => {
+    expect(CONT).toEqual({ kind: 'cont' })
+    expect(DROP).toEqual({ kind: 'drop' })
+    expect(delay(0)).toEqual({ kind: 'delay', seconds: 1 })
+    expect(delay(59.2)).toEqual({ kind: 'delay', seconds: 60 })
   })
 })

@@ -1,17 +1,19 @@
 // What the gateway does about a finding. Detection code reports a Finding; the
 // operator's configured Action for that check decides what happens (maddy's
-// split of check and policy). Every decision is recorded the same way, so
-// reports can say which filter caught what, including filters on trial
-// ("monitor": run and record, but do not act).
+// split of check and policy). Every decision is recorded the same way
+// (record.ts), so reports can say which filter caught what, including filters
+// on trial ("monitor": run and record, but do not act).
+//
+// The action "accept" records the decision and lets the message continue
+// through the other checks; it is not the verdict acceptAndStop(), which ends a
+// hook's chain.
 
 import { field } from '../config/schema'
 import { reply, type Reply } from '../smtp/reply'
-import { countDecision } from '../stats/decisions'
 import { deny, type Verdict } from '../plugin/verdict'
-import { noteDecision, type Decision } from './marks'
+import { ACTIONS, record, type Action, type RecordOptions } from './record'
 
-export const ACTIONS = ['reject', 'tempfail', 'quarantine', 'tag', 'accept', 'monitor'] as const
-export type Action = (typeof ACTIONS)[number]
+export { ACTIONS, type Action } from './record'
 
 /** A config field for a check's action, e.g. `action = reject` in its .ini. */
 export function actionField(defaultAction: Action) {
@@ -36,14 +38,8 @@ export interface Finding {
  * records the decision (log, results, notes for the message headers, counters)
  * and returns the verdict for the hook. `undefined` means "carry on".
  */
-export function decide(plugin: Haraka.Plugin, c: Haraka.Connection, finding: Finding, action: Action): Verdict | undefined {
-  const decision: Decision = { check: finding.check, result: finding.result, action }
-  if (finding.tag) decision.tag = finding.tag
-  c.lognotice(plugin, `decision check=${finding.check} result=${finding.result} action=${action}${finding.detail ? ` detail=${JSON.stringify(finding.detail)}` : ''}`)
-  const record = { [action === 'monitor' ? 'msg' : action === 'accept' ? 'pass' : 'fail']: `${finding.result}:${action}` }
-  ;(c.transaction?.results ?? c.results).add(plugin, record)
-  noteDecision(c, decision)
-  countDecision(finding.check, action)
+export function decide(plugin: { readonly name: string }, c: Haraka.Connection, finding: Finding, action: Action, opts: RecordOptions = {}): Verdict | undefined {
+  record(plugin, c, { check: finding.check, result: finding.result, action, detail: finding.detail, tag: finding.tag }, opts)
   switch (action) {
     case 'reject':
       return deny(finding.reply)

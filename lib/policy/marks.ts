@@ -4,6 +4,8 @@
 // configured) and diverts quarantined mail. The header firewall removes any
 // X-Gateway-* header that arrived from outside, so these can be trusted inside.
 
+import { sessionState, transactionState } from '../plugin/state'
+
 export interface Decision {
   check: string
   result: string
@@ -11,7 +13,8 @@ export interface Decision {
   tag?: string
 }
 
-const NOTE = 'gateway_decisions'
+const SESSION_DECISIONS = sessionState<Decision[]>('gateway_decisions')
+const MESSAGE_DECISIONS = transactionState<Decision[]>('gateway_decisions')
 
 /**
  * Decisions made before a transaction exists (connect, HELO) apply to every
@@ -19,16 +22,18 @@ const NOTE = 'gateway_decisions'
  * be written into the headers of the session's next, accepted message.
  */
 export function noteDecision(c: Haraka.Connection, d: Decision): void {
-  if (!c.transaction && (d.action === 'reject' || d.action === 'tempfail')) return
-  const holder = (c.transaction?.notes ?? c.notes) as Record<string, unknown>
-  const list = (holder[NOTE] as Decision[] | undefined) ?? []
-  list.push(d)
-  holder[NOTE] = list
+  const txn = c.transaction
+  if (txn) {
+    MESSAGE_DECISIONS.set(txn, [...(MESSAGE_DECISIONS.get(txn) ?? []), d])
+    return
+  }
+  if (d.action === 'reject' || d.action === 'tempfail') return
+  SESSION_DECISIONS.set(c, [...(SESSION_DECISIONS.get(c) ?? []), d])
 }
 
 export function decisionsOf(c: Haraka.Connection): Decision[] {
-  const fromSession = ((c.notes as Record<string, unknown>)[NOTE] as Decision[] | undefined) ?? []
-  const fromMessage = ((c.transaction?.notes as Record<string, unknown> | undefined)?.[NOTE] as Decision[] | undefined) ?? []
+  const fromSession = SESSION_DECISIONS.get(c) ?? []
+  const fromMessage = c.transaction ? (MESSAGE_DECISIONS.get(c.transaction) ?? []) : []
   return [...fromSession, ...fromMessage]
 }
 

@@ -7,19 +7,15 @@
 // retries later) or accept marked "X-Gateway-Virus: unscanned". An outage is
 // logged as one ERROR, not one per message; a clamd `gateway start` announced as
 // OFF (GATEWAY_VIRUS_ENGINE=off) is said once at start. Outgoing mail
-// is not scanned (the outbound instance stays fast), so this plugin refuses to
-// load there.
-
-import { once } from 'node:events'
-import path from 'node:path'
-import { PassThrough } from 'node:stream'
+// is not scanned (the outbound instance stays fast): declared inbound only.
 
 import { scanStream, type ClamdOptions } from '../../lib/antivirus/clamd-client'
 import { ClamdError, formatClamdAddress, type ScanResult } from '../../lib/antivirus/clamd-protocol'
 import { ConfigError } from '../../lib/config/errors'
-import { displayPath, instanceConfigDir } from '../../lib/config/paths'
-import { pluginConfig, pluginConfigFile } from '../../lib/config/plugin-config'
-import { field } from '../../lib/config/schema'
+import { displayPath } from '../../lib/config/paths'
+import { readStoredMessage } from '../../lib/content/stored-message'
+import { readIni } from '../../lib/config/ini'
+import { field, validate } from '../../lib/config/schema'
 import { Availability } from '../../lib/engines/availability'
 import { engineOff, VIRUS_ENGINE_ENV, virusEngineFields } from '../../lib/engines/settings'
 import { definePlugin } from '../../lib/plugin/define'
@@ -46,6 +42,15 @@ const schema = {
   },
 }
 
+/** The settings, with the check across keys (a connect timeout within the whole scan's). */
+function loadSettings(file: string) {
+  const { main } = validate(readIni(file), file, schema)
+  if (main.connect_timeout_ms > main.timeout_ms) {
+    throw new ConfigError(displayPath(file), '[main] connect_timeout_ms', `${main.connect_timeout_ms} is longer than timeout_ms (${main.timeout_ms}), which bounds the whole scan`)
+  }
+  return main
+}
+
 // 554 (RFC 5321 "transaction failed") rather than 550 (mailbox unavailable): at
 // the end of DATA the message itself is refused, for every recipient at once.
 // 5.7.1 (RFC 3463 "delivery not authorized, message refused") says it is policy.
@@ -53,15 +58,10 @@ const INFECTED = reply(554, '5.7.1', 'Message contains a virus')
 
 export = definePlugin({
   name: NAME,
-  setup({ plugin, instance }) {
-    if (instance !== 'inbound') {
-      const plugins = displayPath(path.join(instanceConfigDir(), 'plugins'))
-      throw new ConfigError(plugins, NAME, 'scans Internet mail only and belongs in inbound/config/plugins')
-    }
-    const { main } = pluginConfig(NAME, schema)
-    if (main.connect_timeout_ms > main.timeout_ms) {
-      throw new ConfigError(displayPath(pluginConfigFile(NAME)), '[main] connect_timeout_ms', `${main.connect_timeout_ms} is longer than timeout_ms (${main.timeout_ms}), which bounds the whole scan`)
-    }
+  instances: ['inbound'],
+  hooks: ['data_post'],
+  config: loadSettings,
+  setup({ plugin, config: main }) {
     const clamd: ClamdOptions = { address: main.server, connectTimeoutMs: main.connect_timeout_ms, timeoutMs: main.timeout_ms }
     const offAtStart = engineOff(VIRUS_ENGINE_ENV)
     const clamdState = new Availability(offAtStart)
@@ -73,18 +73,9 @@ export = definePlugin({
       plugin.loginfo(`scanning with clamd at ${at}: action=${main.action}, on_error=${main.on_error}`)
     }
 
-    const scan = async (txn: Haraka.Transaction): Promise<ScanResult> => {
-      // As received, not dot-stuffed: the bytes a mail client will open.
-      const message = new PassThrough()
-      txn.message_stream.pipe(message) // default: SMTP dot-stuffing removed
-      try {
-        return await scanStream(clamd, message) // consumes and destroys `message`
-      } finally {
-        // A scan that failed mid-message leaves the pipe open until `message` closes;
-        // the message stream refuses a second reader (the spool) until then.
-        if (!message.closed) await once(message, 'close')
-      }
-    }
+    // As received, not dot-stuffed: the bytes a mail client will open. readStoredMessage
+    // releases the message stream for the next reader (the spool) even after a failed scan.
+    const scan = (txn: Haraka.Transaction): Promise<ScanResult> => readStoredMessage(txn.message_stream, (message) => scanStream(clamd, message))
 
     /** clamd gave no verdict: the failure policy decides, and the decision is recorded like any other. */
     const unscanned = (c: Haraka.Connection, txn: Haraka.Transaction, err: ClamdError) => {
@@ -104,9 +95,7 @@ export = definePlugin({
 
     return {
       hooks: {
-        async data_post(c) {
-          const txn = c.transaction
-          if (!txn) return undefined
+        async data_post(c, txn) {
           // Only the gateway says whether a message was scanned (gateway-header-firewall
           // strips the X-Gateway-* family too; this holds even without it).
           txn.remove_header(HEADER)

@@ -9,12 +9,12 @@
 
 import { ConfigError } from '../../lib/config/errors'
 import { gatewayConfig } from '../../lib/config/gateway'
-import { pluginConfig, pluginConfigFile } from '../../lib/config/plugin-config'
+import { readIni } from '../../lib/config/ini'
 import { displayPath } from '../../lib/config/paths'
-import { field } from '../../lib/config/schema'
+import { field, validate } from '../../lib/config/schema'
 import { definePlugin } from '../../lib/plugin/define'
+import { CONT, DROP } from '../../lib/plugin/verdict'
 import { completeFailedRecipient, routeDsn, withoutFalseEnvelopeId, type DsnPolicy } from '../../lib/queue/dsn'
-import { CONT, DROP, registerQueueHook } from '../../lib/queue/hooks'
 
 const schema = {
   foreign_sender: {
@@ -31,24 +31,33 @@ const { Address } = require('@haraka/email-address') as { Address: new (text: st
 type BounceGenerator = (from: unknown, to: unknown, reason: unknown, header: unknown, cb: (err: unknown, lines?: string[]) => void) => void
 const PATCHED = Symbol.for('gateway-bounce.rfc3464')
 
+/** The settings; a postmaster must be an address in an accepted domain (config/accepted_domains). */
+function loadSettings(file: string) {
+  const where = displayPath(file)
+  const { foreign_sender: cfg } = validate(readIni(file), file, schema)
+  const { acceptedDomains } = gatewayConfig()
+  let postmaster: Haraka.Address | undefined
+  if (cfg.action === 'postmaster') {
+    try {
+      postmaster = new Address(`<${cfg.postmaster}>`)
+    } catch {
+      throw new ConfigError(where, '[foreign_sender] postmaster', `"${cfg.postmaster}" is not an email address`)
+    }
+    if (!postmaster.user || !acceptedDomains.has((postmaster.host ?? '').toLowerCase())) {
+      throw new ConfigError(where, '[foreign_sender] postmaster', `"${cfg.postmaster}" must be an address in an accepted domain (config/accepted_domains)`)
+    }
+  }
+  return { ...cfg, postmasterAddress: postmaster }
+}
+
 export = definePlugin({
   name: 'gateway-bounce',
-  setup({ plugin }) {
-    const file = displayPath(pluginConfigFile('gateway-bounce'))
-    const { acceptedDomains } = gatewayConfig()
-    const { foreign_sender: cfg } = pluginConfig('gateway-bounce', schema)
-    const policy: DsnPolicy = { acceptedDomains, foreignSender: cfg.action, postmaster: cfg.postmaster }
-    let postmaster: Haraka.Address | undefined
-    if (cfg.action === 'postmaster') {
-      try {
-        postmaster = new Address(`<${cfg.postmaster}>`)
-      } catch {
-        throw new ConfigError(file, '[foreign_sender] postmaster', `"${cfg.postmaster}" is not an email address`)
-      }
-      if (!postmaster.user || !acceptedDomains.has((postmaster.host ?? '').toLowerCase())) {
-        throw new ConfigError(file, '[foreign_sender] postmaster', `"${cfg.postmaster}" must be an address in an accepted domain (config/accepted_domains)`)
-      }
-    }
+  instances: ['inbound', 'outbound'],
+  hooks: ['bounce'],
+  config: loadSettings,
+  setup({ plugin, config: cfg, gateway }) {
+    const policy: DsnPolicy = { acceptedDomains: gateway.acceptedDomains, foreignSender: cfg.action, postmaster: cfg.postmaster }
+    const postmaster = cfg.postmasterAddress
 
     // Haraka writes the Message-ID as Original-Envelope-Id, a field RFC 3464 reserves for an ESMTP ENVID.
     // (Installed once per process, on the class: every bounce passes through it.)
@@ -64,30 +73,32 @@ export = definePlugin({
       hmailProto[PATCHED] = true
     }
 
-    registerQueueHook<unknown>(plugin, {
-      hook: 'bounce',
-      // cannot tell where the DSN would go: keeping it inside beats a DSN to the Internet
-      onFailure: DROP,
-      run(hmail) {
-        const route = routeDsn(hmail.todo.mail_from, policy)
-        const rcpts = hmail.todo.rcpt_to.map((r) => r.address).join(',')
-        switch (route.kind) {
-          case 'null-sender':
-            return CONT // Haraka discards a failed DSN (no DSN about a DSN)
-          case 'drop':
-            hmail.lognotice(plugin, `no DSN: sender ${hmail.todo.mail_from.address} is outside the accepted domains (failed: ${rcpts})`)
-            return DROP
-          case 'postmaster':
-            hmail.lognotice(plugin, `DSN for ${hmail.todo.mail_from.address} (outside the accepted domains) goes to ${route.address} (failed: ${rcpts})`)
-            hmail.todo.mail_from = postmaster!
-            break
-          case 'sender':
-            break
-        }
-        for (const r of hmail.todo.rcpt_to) completeFailedRecipient(r)
-        return CONT
+    return {
+      hooks: {
+        bounce: {
+          // cannot tell where the DSN would go: keeping it inside beats a DSN to the Internet
+          onFailure: DROP,
+          run(hmail) {
+            const route = routeDsn(hmail.todo.mail_from, policy)
+            const rcpts = hmail.todo.rcpt_to.map((r) => r.address).join(',')
+            switch (route.kind) {
+              case 'null-sender':
+                return CONT // Haraka discards a failed DSN (no DSN about a DSN)
+              case 'drop':
+                hmail.lognotice(plugin, `no DSN: sender ${hmail.todo.mail_from.address} is outside the accepted domains (failed: ${rcpts})`)
+                return DROP
+              case 'postmaster':
+                hmail.lognotice(plugin, `DSN for ${hmail.todo.mail_from.address} (outside the accepted domains) goes to ${route.address} (failed: ${rcpts})`)
+                hmail.todo.mail_from = postmaster!
+                break
+              case 'sender':
+                break
+            }
+            for (const r of hmail.todo.rcpt_to) completeFailedRecipient(r)
+            return CONT
+          },
+        },
       },
-    })
-    return { hooks: {} }
+    }
   },
 })

@@ -2,7 +2,6 @@
 // typically the internal mail servers. Anyone else is refused at connect, before
 // they can even try a password.
 
-import { pluginConfig } from '../../lib/config/plugin-config'
 import { field } from '../../lib/config/schema'
 import { definePlugin } from '../../lib/plugin/define'
 import { reject } from '../../lib/plugin/verdict'
@@ -16,8 +15,11 @@ const schema = {
 
 export = definePlugin({
   name: 'gateway-client-networks',
-  setup({ plugin }) {
-    const { allow } = pluginConfig('gateway-client-networks', schema).main
+  instances: ['outbound'],
+  hooks: ['connect'],
+  config: schema,
+  setup({ plugin, config }) {
+    const { allow } = config.main
     if (allow.entries.length === 0) return { hooks: {} }
     plugin.loginfo(`clients allowed from: ${allow.entries.join(', ')}`)
     return {

@@ -1,5 +1,6 @@
 // gateway-core: loaded first by both instances. It validates the shared and the
-// instance configuration (refusing to start on any problem), then applies the
+// instance configuration (refusing to start on any problem: unknown plugins,
+// plugins in the wrong instance or out of their declared order), then applies the
 // settings Haraka itself needs before it opens sockets: listen addresses from
 // config/gateway.ini or the environment, TLS material for STARTTLS, DNS resolvers.
 
@@ -8,7 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 
 import { UnavailableError } from '../../lib/config/errors'
-import { gatewayConfig, listenSetting, type GatewayConfig } from '../../lib/config/gateway'
+import { listenSetting, type GatewayConfig } from '../../lib/config/gateway'
 import { checkInstance } from '../../lib/config/instance'
 import { instanceConfigDir, type InstanceName } from '../../lib/config/paths'
 import { applyDnsServers } from '../../lib/dns/resolvers'
@@ -23,8 +24,9 @@ interface HarakaServer {
 
 export = definePlugin({
   name: 'gateway-core',
-  setup({ plugin, instance }) {
-    const cfg = gatewayConfig()
+  instances: ['inbound', 'outbound'],
+  hooks: [],
+  setup({ plugin, instance, gateway: cfg }) {
     const plugins = checkInstance(path.dirname(instanceConfigDir()), instance)
 
     // Haraka reads smtp.ini's listen when it opens sockets, after every register():

@@ -1,11 +1,9 @@
 // gateway-dmarc (inbound only): acts on sender authentication. haraka-plugin-spf
 // (MAIL) and haraka-plugin-dkim (data_post) only record their results; this
-// plugin, listed after both, turns SPF and DKIM failures into decisions,
+// plugin, listed after both (declared, checked at startup), turns SPF and DKIM failures into decisions,
 // evaluates DMARC for the From domain(s), and owns the Authentication-Results
 // header: it deletes forged ones claiming our authserv-id and adds the dmarc
 // entry to the one header Haraka writes. Outbound mail is never checked here.
-
-import path from 'node:path'
 
 import { authorDomains } from '../../lib/auth/author-domains'
 import { rawFields } from '../../lib/sender/authors'
@@ -13,11 +11,9 @@ import { dmarcEntry, normalizeDkimEntry, stripClaims } from '../../lib/auth/auth
 import { evaluateAuthors, type DmarcOutcome } from '../../lib/auth/dmarc'
 import { authSummary, type AuthSummary } from '../../lib/auth/results'
 import { txtResolver } from '../../lib/auth/txt-resolver'
-import { ConfigError } from '../../lib/config/errors'
-import { instanceConfigDir } from '../../lib/config/paths'
-import { pluginConfig } from '../../lib/config/plugin-config'
 import { field } from '../../lib/config/schema'
 import { definePlugin } from '../../lib/plugin/define'
+import { AUTHENTICATION_RESULTS } from '../../lib/plugin/haraka-notes'
 import { actionField, decide, type Finding } from '../../lib/policy/actions'
 import { reply } from '../../lib/smtp/reply'
 
@@ -54,11 +50,16 @@ const REPLIES = {
 
 export = definePlugin({
   name: 'gateway-dmarc',
-  setup({ plugin, instance }) {
-    if (instance !== 'inbound') {
-      throw new ConfigError(path.join(instanceConfigDir(), 'plugins'), 'gateway-dmarc', 'checks Internet mail: load it in the inbound instance only')
-    }
-    const cfg = pluginConfig('gateway-dmarc', schema)
+  instances: ['inbound'],
+  hooks: ['mail', 'data_post'],
+  config: schema,
+  order: {
+    after: {
+      spf: 'it acts on the SPF result haraka-plugin-spf records at MAIL',
+      dkim: 'it acts on the signatures haraka-plugin-dkim verifies at data_post',
+    },
+  },
+  setup({ plugin, config: cfg }) {
     const resolveTxt = txtResolver(cfg.dmarc.dns_timeout_ms)
 
     const spfDecision = (c: Haraka.Connection) => {
@@ -109,8 +110,8 @@ export = definePlugin({
         txn.results.add(plugin, { msg: `forged_auth_results:${forged}` })
       }
       // haraka-plugin-dkim's own words ("invalid", "tempfail") in RFC 8601 terms
-      const notes = txn.notes as { authentication_results?: string[] }
-      if (Array.isArray(notes.authentication_results)) notes.authentication_results = notes.authentication_results.map(normalizeDkimEntry)
+      const entries = AUTHENTICATION_RESULTS.get(txn)
+      if (Array.isArray(entries)) AUTHENTICATION_RESULTS.set(txn, entries.map(normalizeDkimEntry))
       const dkimSkipped = txn.results.get('dkim')?.skip
       if (Array.isArray(dkimSkipped) && dkimSkipped.includes('no/bad signature')) c.auth_results('dkim=none')
     }
@@ -131,9 +132,7 @@ export = definePlugin({
         mail: (c) => spfDecision(c),
 
         // after haraka-plugin-dkim's data_post has verified the signatures
-        async data_post(c) {
-          const txn = c.transaction
-          if (!txn) return undefined
+        async data_post(c, txn) {
           policeResults(c, txn)
           const summary = authSummary(c)
           const outcome = await dmarc(c, txn, summary)

@@ -2,11 +2,11 @@
 // removed from Internet mail before any check runs and before the gateway adds
 // its own, so an outsider cannot forge internal trust data (a fake
 // "X-Gateway-SCL: 0", a fake "X-Gateway-Checks", or an internal header that the
-// internal servers trust). It must be the first data_post plugin of inbound.
+// internal servers trust). It must be the first data_post plugin of inbound
+// (declared below, checked at startup).
 // (Authentication-Results claiming our authserv-id are handled with the
 // authentication checks, which own that header.)
 
-import { pluginConfig } from '../../lib/config/plugin-config'
 import { field } from '../../lib/config/schema'
 import { definePlugin } from '../../lib/plugin/define'
 
@@ -27,17 +27,18 @@ const schema = {
 
 export = definePlugin({
   name: 'gateway-header-firewall',
-  setup({ plugin }) {
-    const { main } = pluginConfig('gateway-header-firewall', schema)
+  instances: ['inbound'],
+  hooks: ['data_post'],
+  config: schema,
+  order: { first: { data_post: 'forged gateway headers are removed before any check reads the message' } },
+  setup({ plugin, config: { main } }) {
     const names = new Set(main.strip.map((n) => n.toLowerCase()))
     const prefixes = [OWN_PREFIX, ...main.strip_prefix.map((p) => p.toLowerCase())]
     const forbidden = (name: string) => names.has(name) || prefixes.some((p) => name.startsWith(p))
 
     return {
       hooks: {
-        data_post(c) {
-          const txn = c.transaction
-          if (!txn) return undefined
+        data_post(c, txn) {
           // The raw field list is what the message stream writes; fields in obsolete
           // syntax ("X-Gateway-SCL : 0") exist only there, so it is filtered directly.
           const raw = txn.header.header_list

@@ -13,6 +13,8 @@
 //   removes those, and haraka-plugin-dkim, listed after this plugin, then signs
 //   the final header. Haraka ignores that hook's outcome, so a failure there is
 //   logged as an error (the first pass already removed everything else).
+// Both places in the order are declared (gateway-spool ends queue_outbound, so
+// this plugin comes first; dkim comes after) and checked at startup.
 //
 // Being the last step before signing, it also lets a message whose domains have
 // no DKIM key skip haraka-plugin-dkim, which would log an ERROR for each such
@@ -21,17 +23,15 @@
 
 import path from 'node:path'
 
-import { ConfigError } from '../../lib/config/errors'
-import { gatewayConfig } from '../../lib/config/gateway'
 import { readList } from '../../lib/config/ini'
-import { pluginConfig } from '../../lib/config/plugin-config'
-import { displayPath, instanceConfigDir } from '../../lib/config/paths'
+import { instanceConfigDir } from '../../lib/config/paths'
 import { field } from '../../lib/config/schema'
 import { NetworkList } from '../../lib/net/address'
-import { checkOutboundOrder, SCRUB } from '../../lib/outbound/plugin-order'
 import { applyScrub, planScrub, PRIVATE_NETWORKS, RECEIVED_MODES, type ScrubRules } from '../../lib/outbound/scrub'
 import { DKIM_PLUGIN, hasDefaultKey, keyDomains, unsignedReason } from '../../lib/dkim/unsigned'
+import { pluginName } from '../../lib/plugin/catalog'
 import { definePlugin } from '../../lib/plugin/define'
+import { SKIP_PLUGINS } from '../../lib/plugin/haraka-notes'
 
 const schema = {
   main: {
@@ -50,23 +50,19 @@ type Txn = Haraka.Transaction
 type Log = Pick<Haraka.QueueingContext, 'loginfo'>
 
 export = definePlugin({
-  name: SCRUB,
-  setup({ plugin, instance }) {
-    const pluginsFile = path.join(instanceConfigDir(), 'plugins')
-    if (instance !== 'outbound') {
-      throw new ConfigError(displayPath(pluginsFile), SCRUB, 'is outbound-only (it removes internal headers from mail leaving for the Internet); remove it from this instance')
-    }
-    const entries = readList(pluginsFile).map((e) => ({ name: e.value.replace(/^haraka-plugin-/, ''), line: e.line }))
-    checkOutboundOrder(entries, displayPath(pluginsFile))
-
-    const { main } = pluginConfig(SCRUB, schema)
+  name: 'gateway-outbound-scrub',
+  instances: ['outbound'],
+  hooks: ['queue_outbound', 'pre_send_trans_email'],
+  config: schema,
+  order: { before: { [DKIM_PLUGIN]: 'haraka-plugin-dkim must sign the header as scrubbed' } },
+  setup({ plugin, config: { main }, gateway }) {
     const rules: ScrubRules = {
       names: new Set(main.strip.map((n) => n.toLowerCase())),
       prefixes: main.strip_prefix.map((p) => p.toLowerCase()),
       received: main.strip_received,
       isInternal: (ip) => main.internal_networks.contains(ip),
     }
-    const { acceptedDomains } = gatewayConfig()
+    const { acceptedDomains } = gateway
     // One recipient on the Internet is enough: all recipients share one header.
     const leavesUs = (txn: Txn) => txn.rcpt_to.some((r) => !acceptedDomains.has((r.host ?? '').toLowerCase()))
 
@@ -80,8 +76,9 @@ export = definePlugin({
     }
 
     const configDir = instanceConfigDir()
-    // dkim listed (after this plugin: checked above) and no default key that signs everything
-    const skipUnsigned = entries.some((e) => e.name === DKIM_PLUGIN) && !hasDefaultKey(configDir)
+    // dkim listed (after this plugin: declared above) and no default key that signs everything
+    const dkimListed = readList(path.join(configDir, 'plugins')).some((e) => pluginName(e.value) === DKIM_PLUGIN)
+    const skipUnsigned = dkimListed && !hasDefaultKey(configDir)
     if (skipUnsigned) {
       const keys = keyDomains(configDir)
       plugin.lognotice(
@@ -97,29 +94,21 @@ export = definePlugin({
         envelopeDomain: txn.mail_from?.host ?? '',
       })
       if (!why) return
-      txn.notes.skip_plugins?.push(DKIM_PLUGIN)
+      SKIP_PLUGINS.get(txn)?.push(DKIM_PLUGIN)
       // Haraka's stand-in connection logs without an id: name the message
       ctx.loginfo(plugin, `${txn.uuid} sent unsigned: ${why}`)
     }
 
-    // Registered by hand: the adapter's hook set has no pre_send_trans_email, and
-    // a deny there would run every plugin's deny hook on Haraka's stand-in connection.
-    plugin.gateway_pre_send_trans_email = (next: Haraka.Next, ctx: Haraka.QueueingContext) => {
-      try {
-        scrub(ctx, ctx.transaction, 'pre_send_trans_email')
-        if (skipUnsigned) skipDkimIfUnsigned(ctx, ctx.transaction)
-      } catch (err) {
-        ctx.logerror(plugin, `hook pre_send_trans_email failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
-      }
-      next()
-    }
-    plugin.register_hook('pre_send_trans_email', 'gateway_pre_send_trans_email')
-
     return {
       hooks: {
-        queue_outbound(c) {
-          if (c.transaction) scrub(c, c.transaction, 'queue_outbound')
+        queue_outbound(c, txn) {
+          scrub(c, txn, 'queue_outbound')
           return undefined // gateway-spool queues it next
+        },
+        // Observe-only: Haraka ignores the outcome, so a failure is an error in the log.
+        pre_send_trans_email(ctx, txn) {
+          scrub(ctx, txn, 'pre_send_trans_email')
+          if (skipUnsigned) skipDkimIfUnsigned(ctx, txn)
         },
       },
     }

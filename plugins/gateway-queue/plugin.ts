@@ -10,13 +10,11 @@ import cluster from 'node:cluster'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 
-import { pluginConfig } from '../../lib/config/plugin-config'
 import { instanceConfigDir } from '../../lib/config/paths'
 import { field } from '../../lib/config/schema'
 import { definePlugin } from '../../lib/plugin/define'
-import { accept } from '../../lib/plugin/verdict'
+import { acceptAndStop, CONT, delay, DROP } from '../../lib/plugin/verdict'
 import { QueueControl } from '../../lib/queue/control'
-import { CONT, delay, DROP, registerQueueHook } from '../../lib/queue/hooks'
 import { listQueue, parseQueueFileName, queueId } from '../../lib/queue/qfile'
 import { decideSend } from '../../lib/queue/schedule'
 
@@ -27,15 +25,12 @@ const schema = {
   },
 }
 
-interface DeferredParams {
-  delay: number
-  err: unknown
-}
-
 export = definePlugin({
   name: 'gateway-queue',
-  setup({ plugin }) {
-    const { hold } = pluginConfig('gateway-queue', schema)
+  instances: ['inbound', 'outbound'],
+  hooks: ['get_mx', 'send_email', 'deferred', 'bounce', 'delivered'],
+  config: schema,
+  setup({ plugin, config: { hold } }) {
     const instanceDir = path.dirname(instanceConfigDir())
     const control = new QueueControl(instanceDir)
     const queueDir = (plugin.haraka_require('./outbound/queue') as { queue_dir: string }).queue_dir
@@ -46,60 +41,6 @@ export = definePlugin({
       return name ? queueId(name) : null
     }
 
-    registerQueueHook<undefined>(plugin, {
-      hook: 'send_email',
-      // the hold list could not be read: waiting is safe, sending a held domain is not
-      onFailure: delay(hold.recheck_seconds),
-      async run(hmail) {
-        const name = parseQueueFileName(hmail.filename)
-        const [held, scope] = await Promise.all([control.heldDomainsAsync(), control.flushScope()])
-        const d = decideSend({
-          domain: hmail.todo.domain,
-          nextAttempt: name?.nextAttempt ?? 0,
-          now: Date.now(),
-          held,
-          scope,
-          holdRecheckSeconds: hold.recheck_seconds,
-        })
-        if (d.kind === 'send') return CONT
-        const why = d.why === 'held' ? `domain ${hmail.todo.domain} is held` : `flush was for ${scope?.domain ?? '?'} only`
-        hmail.loginfo(plugin, `not attempted: ${why}; next check in ${d.seconds} s (${name ? queueId(name) : hmail.filename})`)
-        return delay(d.seconds)
-      },
-    })
-
-    registerQueueHook<DeferredParams>(plugin, {
-      hook: 'deferred',
-      onFailure: CONT, // the record is for administrators; Haraka re-queues regardless
-      async run(hmail, params) {
-        if (withdrawn.has(hmail)) return DROP
-        const id = idOf(hmail)
-        if (id) await control.recordError(id, { error: String(params?.err ?? 'unknown'), at: Date.now(), attempts: hmail.num_failures })
-        return CONT
-      },
-    })
-
-    registerQueueHook<unknown>(plugin, {
-      hook: 'bounce',
-      onFailure: CONT,
-      async run(hmail) {
-        if (withdrawn.has(hmail)) return DROP // deleted: no delivery and no DSN
-        const id = idOf(hmail)
-        if (id) await control.forgetError(id)
-        return CONT
-      },
-    })
-
-    registerQueueHook<unknown>(plugin, {
-      hook: 'delivered',
-      onFailure: CONT,
-      async run(hmail) {
-        const id = idOf(hmail)
-        if (id) await control.forgetError(id)
-        return CONT
-      },
-    })
-
     if (cluster.isPrimary) {
       // error records of messages that left the queue while no hook saw it (crash, double bounce)
       const queued = new Set(listQueue(queueDir).map((m) => m.id))
@@ -108,11 +49,54 @@ export = definePlugin({
 
     return {
       hooks: {
-        // Runs before gateway-routing: the queue file is gone, so `gateway queue delete`
-        // removed it while Haraka still had it scheduled. An empty MX list ends the
-        // attempt without contacting anyone; the deferred/bounce hooks above then drop it.
-        async get_mx(h) {
-          const hmail = h as unknown as Haraka.QueuedMail
+        send_email: {
+          // the hold list could not be read: waiting is safe, sending a held domain is not
+          onFailure: delay(hold.recheck_seconds),
+          async run(hmail) {
+            const name = parseQueueFileName(hmail.filename)
+            const [held, scope] = await Promise.all([control.heldDomainsAsync(), control.flushScope()])
+            const d = decideSend({
+              domain: hmail.todo.domain,
+              nextAttempt: name?.nextAttempt ?? 0,
+              now: Date.now(),
+              held,
+              scope,
+              holdRecheckSeconds: hold.recheck_seconds,
+            })
+            if (d.kind === 'send') return CONT
+            const why = d.why === 'held' ? `domain ${hmail.todo.domain} is held` : `flush was for ${scope?.domain ?? '?'} only`
+            hmail.loginfo(plugin, `not attempted: ${why}; next check in ${d.seconds} s (${name ? queueId(name) : hmail.filename})`)
+            return delay(d.seconds)
+          },
+        },
+        deferred: {
+          onFailure: CONT, // the record is for administrators; Haraka re-queues regardless
+          async run(hmail, params) {
+            if (withdrawn.has(hmail)) return DROP
+            const id = idOf(hmail)
+            if (id) await control.recordError(id, { error: String(params?.err ?? 'unknown'), at: Date.now(), attempts: hmail.num_failures })
+            return CONT
+          },
+        },
+        bounce: {
+          onFailure: CONT,
+          async run(hmail) {
+            if (withdrawn.has(hmail)) return DROP // deleted: no delivery and no DSN
+            const id = idOf(hmail)
+            if (id) await control.forgetError(id)
+            return CONT
+          },
+        },
+        // observe-only: the message has left the queue whatever happens here
+        async delivered(hmail) {
+          const id = idOf(hmail)
+          if (id) await control.forgetError(id)
+        },
+        // Runs before gateway-routing (which ends get_mx: declared there, checked at
+        // startup): the queue file is gone, so `gateway queue delete` removed it while
+        // Haraka still had it scheduled. An empty MX list ends the attempt without
+        // contacting anyone; the deferred/bounce hooks above then drop it.
+        async get_mx(hmail) {
           try {
             await fsp.access(hmail.path)
             return undefined
@@ -120,7 +104,7 @@ export = definePlugin({
             if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err // the adapter defers: try again later
             withdrawn.add(hmail)
             hmail.lognotice(plugin, `queue file ${hmail.filename} was deleted by an administrator: dropped without delivery`)
-            return accept([])
+            return acceptAndStop([])
           }
         },
       },

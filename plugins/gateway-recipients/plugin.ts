@@ -5,23 +5,23 @@
 // then cuts off clients that probe many unknown addresses (directory harvest),
 // counting in Redis so all inbound nodes share what they saw (without Redis: in
 // this process, with the same window).
-// Runs before gateway-accepted-domains, which has the final say on the domain.
+// Runs before gateway-accepted-domains, which has the final say on the domain
+// (it ends the rcpt hook: checked at startup).
 
 import path from 'node:path'
 
-import { gatewayConfig } from '../../lib/config/gateway'
 import { instanceConfigDir } from '../../lib/config/paths'
-import { pluginConfig } from '../../lib/config/plugin-config'
 import { field } from '../../lib/config/schema'
 import { definePlugin } from '../../lib/plugin/define'
-import { tempfail, type Verdict } from '../../lib/plugin/verdict'
+import { sessionState } from '../../lib/plugin/state'
+import { deny, type Verdict } from '../../lib/plugin/verdict'
 import { actionField, decide } from '../../lib/policy/actions'
+import { record } from '../../lib/policy/record'
 import { canonicalDomain, hasRoutingSyntax } from '../../lib/mail/canonical'
 import { canonical, FileDirectory, type RecipientDirectory } from '../../lib/recipients/directory'
 import { HarvestCounter } from '../../lib/recipients/harvest'
 import { acquireGatewayRedis } from '../../lib/redis/gateway-redis'
 import { reply } from '../../lib/smtp/reply'
-import { countDecision } from '../../lib/stats/decisions'
 
 const schema = {
   main: {
@@ -53,14 +53,17 @@ const schema = {
 const UNKNOWN = reply(550, '5.1.1', 'Recipient address rejected: User unknown')
 const ROUTING_SYNTAX = reply(550, '5.1.3', 'Recipient address rejected: Bad destination mailbox address syntax')
 const INTERNAL_ONLY = reply(550, '5.7.1', 'Recipient address rejected: Access denied')
-const HARVEST_BLOCK = { code: 421, enhanced: '4.7.0', text: 'Too many unknown recipients, try again later' }
-const SESSION_UNKNOWN = 'gateway_unknown_rcpts'
+const HARVEST_BLOCK = reply(421, '4.7.0', 'Too many unknown recipients, try again later')
+/** Unknown recipients this session asked for. */
+const SESSION_UNKNOWN = sessionState<number>('gateway_unknown_rcpts')
 
 export = definePlugin({
   name: 'gateway-recipients',
-  setup({ plugin }) {
-    const cfg = pluginConfig('gateway-recipients', schema)
-    const { acceptedDomains } = gatewayConfig()
+  instances: ['inbound'],
+  hooks: ['connect', 'rcpt'],
+  config: schema,
+  setup({ plugin, config: cfg, gateway }) {
+    const { acceptedDomains } = gateway
     const directory: RecipientDirectory = new FileDirectory(path.resolve(instanceConfigDir(), cfg.main.file), cfg.main.subaddress_separator)
     const internalOnly = new Set(cfg.internal_only.addresses.map((a) => canonical(a, cfg.main.subaddress_separator)))
     const redis = cfg.harvest.enabled ? acquireGatewayRedis((level, m) => (level === 'error' ? plugin.logerror(m) : plugin.lognotice(m))) : undefined
@@ -79,18 +82,17 @@ export = definePlugin({
         )
       : undefined
 
+    /** A decision like any other, but its answer is the cut-off's own (421, disconnect), not the policy's 451. */
     const cutOff = (c: Haraka.Connection, count: number): Verdict => {
-      c.lognotice(plugin, `decision check=harvest result=blocked action=tempfail detail=${JSON.stringify(`${count} unknown recipients from ${c.remote.ip}`)}`)
-      c.results.add(plugin, { fail: 'harvest:blocked' })
-      countDecision('harvest', 'tempfail')
-      return tempfail(HARVEST_BLOCK.code, HARVEST_BLOCK.enhanced, HARVEST_BLOCK.text, { disconnect: true })
+      record(plugin, c, { check: 'harvest', result: 'blocked', action: 'tempfail', detail: `${count} unknown recipients from ${c.remote.ip}` })
+      return deny(HARVEST_BLOCK, { disconnect: true })
     }
 
     /** Counts an unknown recipient; slows or cuts off the client when it probes too much. */
     const probed = async (c: Haraka.Connection, verdict: Verdict | undefined): Promise<Verdict | undefined> => {
       if (!harvest) return verdict
-      const session = ((c.notes[SESSION_UNKNOWN] as number | undefined) ?? 0) + 1
-      c.notes[SESSION_UNKNOWN] = session
+      const session = (SESSION_UNKNOWN.get(c) ?? 0) + 1
+      SESSION_UNKNOWN.set(c, session)
       // the session's own count if higher: while Redis flaps, a session's probes may be split between Redis and memory
       const count = Math.max(session, await harvest.record(c.remote.ip))
       const { block, delayMs } = harvest.assess(count)
@@ -107,7 +109,7 @@ export = definePlugin({
             return harvest.assess(count).block ? cutOff(c, count) : undefined
           },
         }),
-        async rcpt(c, [rcpt]) {
+        async rcpt(c, _txn, [rcpt]) {
           const domain = canonicalDomain(rcpt.host ?? '')
           if (!acceptedDomains.has(domain)) return undefined // not ours: gateway-accepted-domains refuses it
           if (hasRoutingSyntax(rcpt.address)) {

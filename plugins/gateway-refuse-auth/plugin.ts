@@ -11,6 +11,8 @@ import { reject } from '../../lib/plugin/verdict'
 
 export = definePlugin({
   name: 'gateway-refuse-auth',
+  instances: ['inbound'],
+  hooks: ['connect_init', 'unrecognized_command'],
   setup() {
     return {
       hooks: {

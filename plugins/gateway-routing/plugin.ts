@@ -8,17 +8,16 @@
 import dns from 'node:dns'
 import net from 'node:net'
 
-import * as netUtils from 'haraka-net-utils'
+import type * as NetUtils from 'haraka-net-utils'
 
 import { ConfigError } from '../../lib/config/errors'
-import { gatewayConfig } from '../../lib/config/gateway'
-import { pluginConfig, pluginConfigFile } from '../../lib/config/plugin-config'
+import { readIni } from '../../lib/config/ini'
 import { displayPath } from '../../lib/config/paths'
-import { field } from '../../lib/config/schema'
+import { field, validate } from '../../lib/config/schema'
 import { isLocalAddress } from '../../lib/net/address'
 import { canonicalDomain } from '../../lib/mail/canonical'
 import { definePlugin } from '../../lib/plugin/define'
-import { accept, reject, tempfail, type Verdict } from '../../lib/plugin/verdict'
+import { acceptAndStop, reject, tempfail, type Verdict } from '../../lib/plugin/verdict'
 
 const schema = {
   internet: {
@@ -29,14 +28,24 @@ const schema = {
   },
 }
 
+/** The settings; a source IP must be an address of this host. */
+function loadSettings(file: string) {
+  const { internet } = validate(readIni(file), file, schema)
+  if (internet.source_ip && (!net.isIP(internet.source_ip) || !isLocalAddress(internet.source_ip))) {
+    throw new ConfigError(displayPath(file), '[internet] source_ip', `${internet.source_ip} is not an address of this host`)
+  }
+  return internet
+}
+
 export = definePlugin({
   name: 'gateway-routing',
-  setup() {
-    const { settings, acceptedDomains } = gatewayConfig()
-    const { internet } = pluginConfig('gateway-routing', schema)
-    if (internet.source_ip && (!net.isIP(internet.source_ip) || !isLocalAddress(internet.source_ip))) {
-      throw new ConfigError(displayPath(pluginConfigFile('gateway-routing')), '[internet] source_ip', `${internet.source_ip} is not an address of this host`)
-    }
+  instances: ['inbound', 'outbound'],
+  hooks: ['get_mx'],
+  config: loadSettings,
+  // its answer (the internal servers, or the MX hosts with the configured identity) is final
+  order: { endsChain: ['get_mx'] },
+  setup({ config: internet, gateway }) {
+    const { settings, acceptedDomains } = gateway
     const internalMx = settings.internal.hosts.map((h, i) => ({ exchange: h.host, port: h.port, priority: i }))
     const identity = {
       ...(internet.source_ip ? { bind: internet.source_ip } : {}),
@@ -47,7 +56,7 @@ export = definePlugin({
     return {
       hooks: {
         async get_mx(_hmail, domain): Promise<Verdict | undefined> {
-          if (acceptedDomains.has(canonicalDomain(domain))) return accept(internalMx)
+          if (acceptedDomains.has(canonicalDomain(domain))) return acceptAndStop(internalMx)
           if (!customIdentity) return undefined // Haraka's own MX lookup
           return lookupMx(domain, identity)
         },
@@ -56,12 +65,17 @@ export = definePlugin({
   },
 })
 
+// Loaded on first use, not with the module: `gateway check-config` loads this module
+// for its declaration, and haraka-net-utils starts loading TLD lists (and logging) at once.
+let netUtils: typeof NetUtils | undefined
+
 async function lookupMx(domain: string, identity: Partial<Haraka.Mx>): Promise<Verdict> {
+  netUtils ??= require('haraka-net-utils') as typeof NetUtils
   try {
     const mxs = await netUtils.get_mx(domain)
     if (mxs.length === 0) return reject(550, '5.1.2', `No mail exchanger for ${domain}`)
     const byPreference = [...mxs].sort((a, b) => (a.priority ?? 0) - (b.priority ?? 0))
-    return accept(byPreference.map((mx) => Object.assign(mx, identity)))
+    return acceptAndStop(byPreference.map((mx) => Object.assign(mx, identity)))
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === dns.NOTFOUND || code === 'ENOTFOUND') return reject(550, '5.1.2', `No such domain: ${domain}`)

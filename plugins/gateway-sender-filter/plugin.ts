@@ -6,12 +6,11 @@
 // allowed to send as the domain) and only pass when SPF or DKIM for that sender
 // aligns. Protected addresses (executives, service aliases) never pass from
 // outside, exception or not. A block list refuses senders outright.
-// Runs after spf (mail) and after dkim / gateway-dmarc (data_post).
+// Runs after spf (mail) and after dkim (data_post): declared, checked at startup.
 
-import { gatewayConfig } from '../../lib/config/gateway'
-import { pluginConfig } from '../../lib/config/plugin-config'
 import { field } from '../../lib/config/schema'
 import { definePlugin } from '../../lib/plugin/define'
+import { transactionState } from '../../lib/plugin/state'
 import type { Verdict } from '../../lib/plugin/verdict'
 import { actionField, decide, type Action, type Finding } from '../../lib/policy/actions'
 import { alignedPass, authSummary } from '../../lib/auth/results'
@@ -44,13 +43,21 @@ const SPOOFED = reply(550, '5.7.1', 'Sender address rejected: not accepted from 
 const BLOCKED = reply(550, '5.7.1', 'Sender address rejected: Access denied')
 
 /** An allowed sender whose envelope did not align yet: DKIM (after DATA) may still align it. */
-const PENDING = 'gateway_sender_pending'
+const PENDING = transactionState<string>('gateway_sender_pending')
 
 export = definePlugin({
   name: 'gateway-sender-filter',
-  setup({ plugin }) {
-    const cfg = pluginConfig('gateway-sender-filter', schema)
-    const { acceptedDomains } = gatewayConfig()
+  instances: ['inbound'],
+  hooks: ['mail', 'data_post'],
+  config: schema,
+  order: {
+    after: {
+      spf: 'an allowed sender passes only with aligned SPF, which haraka-plugin-spf records at MAIL',
+      dkim: 'an allowed sender passes only with aligned DKIM, which haraka-plugin-dkim verifies at data_post',
+    },
+  },
+  setup({ plugin, config: cfg, gateway }) {
+    const { acceptedDomains } = gateway
     const act = (c: Haraka.Connection, f: Finding, action: Action) => decide(plugin, c, f, action)
 
     /** The first decision that stops the message, checking one sender address seen at `where`. */
@@ -73,17 +80,15 @@ export = definePlugin({
 
     return {
       hooks: {
-        mail(c, [from]) {
+        mail(c, txn, [from]) {
           if (from.isNull()) return undefined // bounces carry no sender to judge
           const outcome = judge(c, from.address, 'envelope')
           if (outcome !== 'pending') return outcome
-          if (c.transaction) c.transaction.notes[PENDING] = from.address
+          PENDING.set(txn, from.address)
           return undefined
         },
-        data_post(c) {
-          const txn = c.transaction
-          if (!txn) return undefined
-          const pending = txn.notes[PENDING] as string | undefined
+        data_post(c, txn) {
+          const pending = PENDING.get(txn)
           if (pending) {
             const v = judge(c, pending, 'header') // DKIM has run now: align or refuse
             if (v) return v === 'pending' ? undefined : v

@@ -5,14 +5,12 @@
 // framework (decide()). When rspamd cannot answer, [main] on_error decides:
 // tempfail (the sender retries) or accept with "X-Gateway-Spam: unscanned".
 // The outbound instance must not load it (outgoing mail is not spam-scanned, so
-// it stays fast): it refuses to start there.
-
-import path from 'node:path'
+// it stays fast): declared inbound only.
 
 import { ConfigError } from '../../lib/config/errors'
-import { pluginConfig, pluginConfigFile } from '../../lib/config/plugin-config'
-import { displayPath, instanceConfigDir } from '../../lib/config/paths'
-import { field } from '../../lib/config/schema'
+import { readIni } from '../../lib/config/ini'
+import { displayPath } from '../../lib/config/paths'
+import { field, validate } from '../../lib/config/schema'
 import { engineOff, SPAM_ENGINE_ENV, spamEngineFields } from '../../lib/engines/settings'
 import { formatHostPort } from '../../lib/net/address'
 import { definePlugin } from '../../lib/plugin/define'
@@ -50,17 +48,21 @@ const schema = {
 
 const SPAM_REPLY = reply(550, '5.7.1', 'Message rejected as spam')
 
+/** The settings; the SCL thresholds must make sense together. */
+function loadSettings(file: string) {
+  const cfg = validate(readIni(file), file, schema)
+  const bad = thresholdProblem(cfg.scl)
+  if (bad) throw new ConfigError(displayPath(file), `[scl] ${bad.key}`, bad.problem)
+  return cfg
+}
+
 export = definePlugin({
   name: NAME,
+  instances: ['inbound'],
+  hooks: ['data_post'],
+  config: loadSettings,
   hookTimeoutMs: MAX_TIMEOUT_MS + 2_000,
-  setup({ plugin, instance }) {
-    if (instance !== 'inbound') {
-      throw new ConfigError(displayPath(path.join(instanceConfigDir(), 'plugins')), NAME, 'is inbound-only (outgoing mail is not spam-scanned); remove it from this instance')
-    }
-    const cfg = pluginConfig(NAME, schema)
-    const bad = thresholdProblem(cfg.scl)
-    if (bad) throw new ConfigError(displayPath(pluginConfigFile(NAME)), `[scl] ${bad.key}`, bad.problem)
-
+  setup({ plugin, config: cfg }) {
     const client = { server: cfg.main.server, timeoutMs: cfg.main.timeout_ms }
     // The launcher's banner says OFF; an instance log read on its own should say it too, once.
     if (engineOff(SPAM_ENGINE_ENV)) {
@@ -101,9 +103,7 @@ export = definePlugin({
 
     return {
       hooks: {
-        async data_post(c) {
-          const txn = c.transaction
-          if (!txn) return undefined
+        async data_post(c, txn) {
           let result: CheckResult
           try {
             result = await scanMessage(client, envelopeOf(c, txn), messageOf(txn))

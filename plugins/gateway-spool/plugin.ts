@@ -4,7 +4,9 @@
 // internal servers, outbound to the Internet; routing is gateway-routing's job);
 // or, if a check decided so, to the quarantine. Just before, the decisions of the
 // checks are written into the message's X-Gateway-* headers. A spool failure is a
-// 4xx so the sender retries (Haraka's own fallback would answer 550).
+// 4xx so the sender retries (Haraka's own fallback would answer 550). Its answer
+// ends the queue hooks, so every other queue plugin comes before it (checked at
+// startup), and haraka-plugin-dkim after it (it signs what was queued).
 
 import path from 'node:path'
 import { PassThrough } from 'node:stream'
@@ -12,9 +14,9 @@ import { PassThrough } from 'node:stream'
 import * as constants from 'haraka-constants'
 
 import { instanceConfigDir } from '../../lib/config/paths'
-import { pluginConfig } from '../../lib/config/plugin-config'
+import { DKIM_PLUGIN } from '../../lib/dkim/unsigned'
 import { definePlugin } from '../../lib/plugin/define'
-import { accept, deny, type Verdict } from '../../lib/plugin/verdict'
+import { acceptAndStop, deny, type Verdict } from '../../lib/plugin/verdict'
 import { applyMarks, quarantineOf } from '../../lib/policy/marks'
 import { quarantineDir, spoolSchema } from '../../lib/quarantine/settings'
 import { QuarantineStore } from '../../lib/quarantine/store'
@@ -28,15 +30,24 @@ const INSUFFICIENT_STORAGE = reply(452, '4.3.1', 'Insufficient system storage, p
 
 export = definePlugin({
   name: 'gateway-spool',
-  setup({ plugin }) {
-    const cfg = pluginConfig('gateway-spool', spoolSchema)
+  instances: ['inbound', 'outbound'],
+  hooks: ['queue', 'queue_outbound'],
+  config: spoolSchema,
+  order: {
+    endsChain: ['queue', 'queue_outbound'],
+    // where haraka-plugin-dkim signs (on inbound it only verifies, at data_post)
+    outbound: {
+      before: { [DKIM_PLUGIN]: 'listed before it, haraka-plugin-dkim would sign at queue_outbound, before the gateway marks are written and scrubbed' },
+    },
+  },
+  setup({ plugin, config: cfg }) {
     const outbound = plugin.haraka_require('./outbound') as Haraka.Outbound
     const quarantine = new QuarantineStore(quarantineDir(path.dirname(instanceConfigDir())))
 
     const toQueue = (c: Haraka.Connection, txn: Haraka.Transaction) =>
       new Promise<Verdict>((resolve) => {
         outbound.send_trans_email(txn, (code, msg) => {
-          if (code === constants.ok) return resolve(accept(QUEUED))
+          if (code === constants.ok) return resolve(acceptAndStop(QUEUED))
           c.logerror(plugin, `spooling failed: ${msg ?? 'unknown error'}`)
           resolve(deny(REPLIES.localError))
         })
@@ -59,15 +70,13 @@ export = definePlugin({
         stream,
       )
       c.lognotice(plugin, `quarantined as ${entry.id} (${why.check}: ${why.result})`)
-      return accept(QUEUED)
+      return acceptAndStop(QUEUED)
     }
 
     const reserve = cfg.queue.min_free_mb * 1024 * 1024
     const queueDir = (plugin.haraka_require('./outbound/queue') as { queue_dir: string }).queue_dir
 
-    const spool = async (c: Haraka.Connection): Promise<Verdict> => {
-      const txn = c.transaction
-      if (!txn) return deny(REPLIES.localError)
+    const spool = async (c: Haraka.Connection, txn: Haraka.Transaction): Promise<Verdict> => {
       applyMarks(c, { subjectPrefix: cfg.tag.subject_prefix })
       const held = quarantineOf(c)
       const dir = held ? quarantine.dir : queueDir

@@ -3,7 +3,6 @@
 // Counting never touches the mail path: increments are buffered and written once
 // a second (see lib/redis/counters.ts); a Redis outage delays the numbers only.
 
-import { gatewayConfig } from '../../lib/config/gateway'
 import { definePlugin } from '../../lib/plugin/define'
 import { redisExpectedDown } from '../../lib/redis/client'
 import { Counters } from '../../lib/redis/counters'
@@ -16,12 +15,14 @@ const FLUSH_INTERVAL_MS = 1000
 
 export = definePlugin({
   name: 'gateway-stats',
-  setup({ plugin, instance }) {
+  instances: ['inbound', 'outbound'],
+  hooks: ['connect_init', 'rcpt_ok', 'queue_ok', 'deny'],
+  setup({ plugin, instance, gateway }) {
     let lastFlushError = 0
     const redis = acquireGatewayRedis((level, msg) => (level === 'error' ? plugin.logerror(msg) : plugin.lognotice(msg)))
     const counters = new Counters({
       redis: redis.client,
-      ttlSeconds: gatewayConfig().settings.redis.stats_ttl_days * 86_400,
+      ttlSeconds: gateway.settings.redis.stats_ttl_days * 86_400,
       flushIntervalMs: FLUSH_INTERVAL_MS,
       errorField: STAT.redisWriteFailures,
       onError: (err) => {
@@ -46,9 +47,9 @@ export = definePlugin({
         rcpt_ok() {
           count(STAT.recipientsAccepted)
         },
-        queue_ok(c) {
+        queue_ok(_c, txn) {
           count(STAT.messagesAccepted)
-          count(STAT.bytesAccepted, c.transaction?.data_bytes ?? 0)
+          count(STAT.bytesAccepted, txn.data_bytes)
         },
         deny(_c, [code, , , , , hook]) {
           const field = statForDenial(hook, code)

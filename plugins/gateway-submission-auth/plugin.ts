@@ -19,20 +19,16 @@ import { ScopeStore, type ScopeSource } from '../../lib/auth/scope-file'
 import { continueAuth, MECHANISMS, startAuth, type SaslState, type SaslStep } from '../../lib/auth/sasl'
 import type { SenderScope } from '../../lib/auth/sender-scope'
 import { checkTlsForPeers, loadSubmissionConfig } from '../../lib/auth/submission-config'
-import { gatewayConfig } from '../../lib/config/gateway'
 import { instanceConfigDir } from '../../lib/config/paths'
-import { pluginConfigFile } from '../../lib/config/plugin-config'
 import { definePlugin } from '../../lib/plugin/define'
-import { accept, deny, type Verdict } from '../../lib/plugin/verdict'
+import { AUTH_USER } from '../../lib/plugin/haraka-notes'
+import { sessionState } from '../../lib/plugin/state'
+import { acceptAndStop, deny, type Verdict } from '../../lib/plugin/verdict'
+import { decide } from '../../lib/policy/actions'
+import { record } from '../../lib/policy/record'
 import { acquireGatewayRedis } from '../../lib/redis/gateway-redis'
 import { parseMailboxes, rawFields } from '../../lib/sender/authors'
 import { REPLIES, reply } from '../../lib/smtp/reply'
-import { countDecision } from '../../lib/stats/decisions'
-
-const NOTE_STATE = 'gateway_auth_state'
-const NOTE_FAILURES = 'gateway_auth_failures'
-const NOTE_IDENTITY = 'gateway_auth_identity'
-const NOTE_CERT_SEEN = 'gateway_auth_cert_seen'
 
 /** Who the session is authenticated as. */
 interface Identity {
@@ -41,6 +37,14 @@ interface Identity {
   /** Peers carry their scope from the config; users' scopes are looked up (the file may change). */
   scope?: SenderScope
 }
+
+/** An AUTH exchange waiting for the client's next line (after a 334). */
+const SASL = sessionState<SaslState>('gateway_auth_state')
+/** Wrong passwords in this session. */
+const FAILURES = sessionState<number>('gateway_auth_failures')
+const IDENTITY = sessionState<Identity>('gateway_auth_identity')
+/** An unpinned or expired client certificate was already logged for this session. */
+const CERT_SEEN = sessionState<boolean>('gateway_auth_cert_seen')
 
 const INVALID = reply(535, '5.7.8', 'Authentication credentials invalid')
 // RFC 4954's answer for a temporary authentication failure. It is the same for a
@@ -53,12 +57,14 @@ const FROM_REFUSED = reply(550, '5.7.1', 'Message rejected: From address not aut
 
 export = definePlugin({
   name: 'gateway-submission-auth',
-  setup({ plugin }) {
-    const cfg = loadSubmissionConfig(pluginConfigFile('gateway-submission-auth'))
+  instances: ['outbound'],
+  hooks: ['capabilities', 'connect_init', 'unrecognized_command', 'mail', 'rcpt', 'data_post'],
+  config: loadSubmissionConfig,
+  setup({ plugin, config: cfg, gateway }) {
     const dir = instanceConfigDir()
     const warn = (m: string) => plugin.logwarn(m)
     const store = new CredentialStore(path.resolve(dir, cfg.usersFile), warn)
-    const scopes = new ScopeStore(path.resolve(dir, cfg.scopesFile), gatewayConfig().acceptedDomains, warn)
+    const scopes = new ScopeStore(path.resolve(dir, cfg.scopesFile), gateway.acceptedDomains, warn)
     if (cfg.peers.size > 0) {
       // tls.ini as Haraka's TLS layer reads it (same booleans and defaults as tls_socket.load_tls_ini)
       const getIni = plugin.config.get as unknown as (name: string, opts: { booleans: string[] }) => { main?: Record<string, unknown> }
@@ -73,12 +79,12 @@ export = definePlugin({
     const respond = (c: Haraka.Connection, code: number, text: string) =>
       new Promise<void>((resolve) => c.respond(code, text, resolve))
 
-    const identityOf = (c: Haraka.Connection) => c.notes[NOTE_IDENTITY] as Identity | undefined
+    const identityOf = (c: Haraka.Connection) => IDENTITY.get(c)
 
     function authenticated(c: Haraka.Connection, id: Identity): void {
       c.relaying = true
-      c.notes[NOTE_IDENTITY] = id
-      if (id.kind === 'user') c.notes.auth_user = id.name
+      IDENTITY.set(c, id)
+      if (id.kind === 'user') AUTH_USER.set(c, id.name)
       c.authheader = '(authenticated bits=0)\n'
     }
 
@@ -89,16 +95,13 @@ export = definePlugin({
      */
     function notChecked(c: Haraka.Connection, user: string, result: 'busy' | 'late'): Verdict {
       const why = result === 'busy' ? 'other AUTH checks in flight filled the limit until the deadline' : 'the check outlived its lease; result withheld'
-      c.lognotice(plugin, `decision check=auth-lockout result=${result} action=tempfail detail=${JSON.stringify(`${why}; AUTH as ${user} from ${c.remote.ip}`)}`)
-      c.results.add({ name: 'auth' }, { fail: `${plugin.name}:${result}` })
-      countDecision('auth-lockout', 'tempfail')
+      record(plugin, c, { check: 'auth-lockout', result, action: 'tempfail', detail: `${why}; AUTH as ${user} from ${c.remote.ip}` }, { resultsAs: 'auth' })
       return deny(LOCKED_OUT)
     }
 
     function lockedOut(c: Haraka.Connection, user: string, state: { by: LockScope; failures: number }): Verdict {
-      c.lognotice(plugin, `decision check=auth-lockout result=locked_${state.by} action=tempfail detail=${JSON.stringify(`${state.failures} failures for ${state.by === 'ip' ? c.remote.ip : user}; AUTH as ${user} refused`)}`)
-      c.results.add({ name: 'auth' }, { fail: `${plugin.name}:locked_${state.by}` })
-      countDecision('auth-lockout', 'tempfail')
+      const detail = `${state.failures} failures for ${state.by === 'ip' ? c.remote.ip : user}; AUTH as ${user} refused`
+      record(plugin, c, { check: 'auth-lockout', result: `locked_${state.by}`, action: 'tempfail', detail }, { resultsAs: 'auth' })
       return deny(LOCKED_OUT, { disconnect: true })
     }
 
@@ -107,22 +110,22 @@ export = definePlugin({
 
     async function handle(c: Haraka.Connection, step: SaslStep): Promise<Verdict> {
       if (step.kind === 'error') {
-        delete c.notes[NOTE_STATE]
+        SASL.delete(c)
         return deny(step.reply)
       }
       if (step.kind === 'challenge') {
-        c.notes[NOTE_STATE] = step.state
+        SASL.set(c, step.state)
         awaitResponse(c)
         await respond(c, 334, step.text || ' ')
-        return accept() // reply already sent
+        return acceptAndStop() // reply already sent: nothing else may answer this line
       }
-      delete c.notes[NOTE_STATE]
+      SASL.delete(c)
       // The lockout decides whether the password may be checked at all (a locked-out guesser
       // learns nothing, even with the right one; parallel attempts wait for in-flight checks
       // instead of being refused, as long as the hook's time leaves after this attempt's
       // failure delay) and counts only a wrong password.
       const verify = () => store.verify(step.user, step.password)
-      const nextFailure = ((c.notes[NOTE_FAILURES] as number | undefined) ?? 0) + 1
+      const nextFailure = (FAILURES.get(c) ?? 0) + 1
       const outcome: AttemptOutcome = lockout
         ? await lockout.attempt(c.remote.ip, step.user, verify, WAIT_BUDGET_MS - failureDelay(nextFailure))
         : (await verify())
@@ -141,12 +144,12 @@ export = definePlugin({
         const { scope, source } = scopes.scopeOf(step.user)
         c.lognotice(plugin, `authenticated ${JSON.stringify(step.user)} (${step.mech}); may send as ${scope.toString()} (${source})`)
         await respond(c, 235, '2.7.0 Authentication successful')
-        return accept()
+        return acceptAndStop() // reply already sent
       }
-      const failures = ((c.notes[NOTE_FAILURES] as number | undefined) ?? 0) + 1
-      c.notes[NOTE_FAILURES] = failures
+      const failures = (FAILURES.get(c) ?? 0) + 1
+      FAILURES.set(c, failures)
       c.results.add({ name: 'auth' }, { fail: plugin.name, method: step.mech })
-      countDecision('auth', 'reject')
+      record(plugin, c, { check: 'auth', result: 'invalid_credentials', action: 'reject', detail: `${step.user} (${step.mech}), failure ${failures}` })
       // The user name is logged for the administrator, never echoed to the client.
       c.lognotice(plugin, `authentication failed for ${JSON.stringify(step.user)} (${step.mech}), failure ${failures}`)
       await new Promise((r) => setTimeout(r, failureDelay(failures)))
@@ -166,8 +169,8 @@ export = definePlugin({
         c.lognotice(plugin, `authenticated peer ${JSON.stringify(match.peer.name)} by client certificate sha256=${displayFingerprint(match.fingerprint)}`)
         return
       }
-      if (match.kind === 'none' || c.notes[NOTE_CERT_SEEN]) return
-      c.notes[NOTE_CERT_SEEN] = true
+      if (match.kind === 'none' || CERT_SEEN.get(c)) return
+      CERT_SEEN.set(c, true)
       if (match.kind === 'expired') {
         c.logwarn(plugin, `client certificate of peer ${JSON.stringify(match.peer.name)} is expired or not yet valid: it must AUTH`)
       } else {
@@ -180,18 +183,14 @@ export = definePlugin({
     }
 
     /**
-     * A sender outside the scope. Recorded like a policy decision (log line,
-     * results, counter), but not through decide(): that would write it into the
-     * X-Gateway-Checks header, which on this instance would go out to the Internet.
+     * A sender outside the scope: a policy decision (log line, results, counter), but
+     * never a mark: marks go into the X-Gateway-Checks header, which on this instance
+     * would go out to the Internet and tell it who may send as whom.
      */
     function outOfScope(c: Haraka.Connection, id: Identity, result: string, address: string, refusal: typeof SENDER_REFUSED): Verdict | undefined {
       const { scope, source } = scopeOf(id)
-      const action = cfg.senderAction
       const detail = `${id.kind} ${id.name} used ${address}; may send as ${scope.toString()} (${source})`
-      c.lognotice(plugin, `decision check=sender-scope result=${result} action=${action} detail=${JSON.stringify(detail)}`)
-      ;(c.transaction?.results ?? c.results).add(plugin, { [action === 'monitor' ? 'msg' : 'fail']: `${result}:${action}` })
-      countDecision('sender-scope', action)
-      return action === 'reject' ? deny(refusal) : undefined
+      return decide(plugin, c, { check: 'sender-scope', result, detail, reply: refusal }, cfg.senderAction, { marks: false })
     }
 
     return {
@@ -207,7 +206,7 @@ export = definePlugin({
           installCredentialIntake(c)
         },
         unrecognized_command(c, [command = '', args = '']) {
-          const state = c.notes[NOTE_STATE] as SaslState | undefined
+          const state = SASL.get(c)
           if (state) return handle(c, continueAuth(state, takeResponse(c) ?? ''))
           if (command.toUpperCase() !== 'AUTH') return undefined
           const initial = takeResponse(c)
@@ -216,7 +215,7 @@ export = definePlugin({
           if (c.transaction) return deny(reply(503, '5.5.1', 'AUTH not permitted during a mail transaction'))
           return handle(c, startAuth(args.split(' ')[0] ?? '', initial))
         },
-        mail(c, [from]) {
+        mail(c, _txn, [from]) {
           identifyPeer(c)
           const id = identityOf(c)
           if (!id) return undefined // not authenticated: RCPT answers 530
@@ -228,10 +227,9 @@ export = definePlugin({
           if (!c.relaying) return deny(REPLIES.authRequired)
           return undefined
         },
-        data_post(c) {
+        data_post(c, txn) {
           const id = identityOf(c)
-          const txn = c.transaction
-          if (!id || !txn) return undefined
+          if (!id) return undefined
           // What the recipient sees as the author, read as mail clients and DKIM read it: exactly
           // one From field (RFC 5322), parsed by an RFC 5322 parser; anything a receiver could read
           // differently (no From, several, unparseable) is refused, since nothing here could vouch for it.

@@ -8,6 +8,8 @@ import { setNoDelayOnClients } from '../../lib/net/nodelay'
 
 export = definePlugin({
   name: 'gateway-tcp-nodelay',
+  instances: ['inbound', 'outbound'],
+  hooks: [],
   setup({ plugin }) {
     const pool = plugin.haraka_require('./outbound/client_pool') as Haraka.ClientPool
     setNoDelayOnClients(pool, (why) => plugin.logwarn(why))

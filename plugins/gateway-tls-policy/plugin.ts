@@ -10,9 +10,9 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 import { ConfigError } from '../../lib/config/errors'
-import { pluginConfig, pluginConfigFile } from '../../lib/config/plugin-config'
-import { displayPath, instanceConfigDir } from '../../lib/config/paths'
-import { field } from '../../lib/config/schema'
+import { readIni } from '../../lib/config/ini'
+import { displayPath } from '../../lib/config/paths'
+import { field, validate } from '../../lib/config/schema'
 import { normalizeDomain } from '../../lib/net/domain'
 import { definePlugin } from '../../lib/plugin/define'
 import { parsePemBundle, TlsPolicy, trustStore } from '../../lib/tls/outbound-policy'
@@ -28,21 +28,30 @@ const schema = {
 
 const PATCHED = Symbol.for('gateway-tls-policy')
 
+/** The settings, with the CA bundle read (relative to the config folder) and checked. */
+function loadSettings(file: string) {
+  const cfg = validate(readIni(file), file, schema).require
+  let ca: string[] | undefined
+  if (cfg.ca_file) {
+    const bundle = path.resolve(path.dirname(file), cfg.ca_file)
+    try {
+      ca = trustStore(parsePemBundle(fs.readFileSync(bundle, 'utf8')))
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? `${displayPath(bundle)} does not exist` : (err as Error).message
+      throw new ConfigError(displayPath(file), '[require] ca_file', why)
+    }
+  }
+  return { ...cfg, ca }
+}
+
 export = definePlugin({
   name: 'gateway-tls-policy',
-  setup({ plugin }) {
-    const cfg = pluginConfig('gateway-tls-policy', schema).require
+  instances: ['outbound'],
+  hooks: [],
+  config: loadSettings,
+  setup({ plugin, config: cfg }) {
     const policy = new TlsPolicy(cfg.domains)
-    let ca: string[] | undefined
-    if (cfg.ca_file) {
-      const file = path.resolve(instanceConfigDir(), cfg.ca_file)
-      try {
-        ca = trustStore(parsePemBundle(fs.readFileSync(file, 'utf8')))
-      } catch (err) {
-        const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? `${displayPath(file)} does not exist` : (err as Error).message
-        throw new ConfigError(displayPath(pluginConfigFile('gateway-tls-policy')), '[require] ca_file', why)
-      }
-    }
+    const ca = cfg.ca
     if (policy.domains.length === 0) return { hooks: {} } // nothing required: Haraka's opportunistic TLS as is
 
     const HMailItem = plugin.haraka_require('./outbound/hmail') as Haraka.HMailItemClass
