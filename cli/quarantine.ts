@@ -1,20 +1,29 @@
 // `gateway quarantine list|show|release|delete`: the administrator's view of the
-// inbound quarantine. Release delivers the message, unchanged but for one
-// X-Gateway-Released header, to the internal mail servers (in configured order),
-// then removes it from the quarantine. The quarantine is a folder of the
-// deployment (GATEWAY_ROOT), like the runtime file; the internal servers are the
-// ones the running gateway delivers to (its environment may override the file).
+// inbound quarantine. Release asks the running inbound instance to put the
+// message, unchanged but for one X-Gateway-Released header, into its delivery
+// queue (lib/quarantine/release-service.ts): it is then delivered to the internal
+// servers like any accepted message, with failover, retries and TLS. The message
+// leaves the quarantine only once it is queued. The quarantine is a folder of the
+// deployment (GATEWAY_ROOT), like the runtime file.
 
 import os from 'node:os'
+import path from 'node:path'
 
+import { readList } from '../lib/config/ini'
 import { instanceDir } from '../lib/config/paths'
-import { formatHostPort } from '../lib/net/address'
+import { ReleaseRequests, releaseRequestDir } from '../lib/quarantine/release-requests'
 import { quarantineDir } from '../lib/quarantine/settings'
-import { QuarantineStore, type QuarantineEntry } from '../lib/quarantine/store'
-import { SmtpClient } from '../lib/smtp/client'
-import { internalHosts, runningGateway } from './running-gateway'
+import { QuarantineStore } from '../lib/quarantine/store'
+import { queueDir } from '../lib/queue/control'
+import { findInstanceProcesses } from '../lib/queue/process'
+import { listQueue } from '../lib/queue/qfile'
 
 const USAGE = 'usage: gateway quarantine list | show ID | release ID | delete ID'
+
+/** How long the running instance has to take a request before it is withdrawn (it polls its folder every second). */
+const TAKE_MS = 15_000
+/** How long a taken request may take to be answered (queueing a large message on a slow disk). */
+const ANSWER_MS = 120_000
 
 /** Sender-controlled text shown to the administrator: control characters (terminal escapes, tabs) made visible. */
 function printable(text: string, keepNewlines = false): string {
@@ -45,42 +54,60 @@ export async function quarantineCommand(args: string[]): Promise<number> {
     return 0
   }
   if (action === 'delete') {
-    store.delete(id)
+    if (!store.delete(id)) {
+      console.error(`gateway: no quarantined message ${id} in ${store.dir} (released or deleted meanwhile)`)
+      return 1
+    }
     console.log(`deleted ${id}`)
     return 0
   }
-  const to = await release(held.entry, held.message)
-  store.delete(id)
-  console.log(`released ${id} to ${to}`)
-  return 0
+  return release(id)
 }
 
-/** Delivers to the first internal server that accepts; throws if none does. */
-async function release(entry: QuarantineEntry, message: Buffer): Promise<string> {
-  const stamp = `X-Gateway-Released: ${new Date().toUTCString()} by ${os.userInfo().username} (was ${entry.check}: ${entry.result})\r\n`
-  const errors: string[] = []
-  for (const host of internalHosts(runningGateway())) {
-    try {
-      const { client, greeting } = await SmtpClient.connect({ ...host, timeoutMs: 60_000 })
-      try {
-        if (greeting.code !== 220) throw new Error(`greeting ${greeting.code} ${greeting.text}`)
-        await expect(client.send(`EHLO ${os.hostname()}`), 250)
-        await expect(client.send(`MAIL FROM:<${entry.from}>`), 250)
-        for (const rcpt of entry.to) await expect(client.send(`RCPT TO:<${rcpt}>`), 250)
-        const { start, end } = await client.data(Buffer.concat([Buffer.from(stamp), message]))
-        if (start.code !== 354 || end?.code !== 250) throw new Error(`DATA: ${end?.code ?? start.code} ${end?.text ?? start.text}`)
-        return formatHostPort(host)
-      } finally {
-        await client.quit()
+/**
+ * Hands the release to the running inbound instance and reports its answer.
+ * Exit 0 queued; 1 no such message (any more); 69 no running instance took the
+ * request (nothing happened); 75 not queued (it stays quarantined) or outcome unknown.
+ */
+async function release(id: string): Promise<number> {
+  const dir = instanceDir('inbound')
+  const stays = 'the message stays quarantined'
+  const plugins = path.join(dir, 'config', 'plugins')
+  if (!readList(plugins).some((e) => e.value.replace(/^haraka-plugin-/, '') === 'gateway-queue')) {
+    console.error(`gateway: the inbound instance does not load gateway-queue (${plugins}), which carries out releases; ${stays}`)
+    return 69
+  }
+  if (findInstanceProcesses(dir).length === 0) {
+    console.error(`gateway: the inbound instance is not running (no "haraka -c ${dir}" process), and it carries out releases; ${stays}`)
+    return 69
+  }
+  const requests = new ReleaseRequests(releaseRequestDir(dir))
+  const nonce = requests.submit({ id, by: os.userInfo().username, at: new Date().toISOString() })
+  const wait = await requests.await(nonce, { takeMs: TAKE_MS, answerMs: ANSWER_MS })
+  switch (wait.kind) {
+    case 'not-taken':
+      console.error(`gateway: the running inbound instance did not take the release request within ${TAKE_MS / 1000} s (its log may say why); ${stays}`)
+      return 69
+    case 'no-answer':
+      console.error(
+        `gateway: the inbound instance took the release of ${id} but did not answer within ${ANSWER_MS / 1000} s; ` +
+          `see "gateway quarantine list" and "gateway queue list --instance inbound" for where it is`,
+      )
+      return 75
+    case 'answered': {
+      const a = wait.answer
+      if (a.ok) {
+        const queued = listQueue(queueDir(dir)).filter((m) => m.todo?.uuid.startsWith(`${a.uuid}.`))
+        if (queued.length > 0) console.log(`released ${id}: in the inbound delivery queue as ${queued.map((m) => m.id).join(',')} (see gateway queue list --instance inbound)`)
+        else console.log(`released ${id}: queued, and already out of the queue (delivered, or refused by the internal server: transaction ${a.uuid} in the inbound log)`)
+        return 0
       }
-    } catch (err) {
-      errors.push(`${formatHostPort(host)}: ${(err as Error).message}`)
+      if (a.gone) {
+        console.error(`gateway: ${a.error}`)
+        return 1
+      }
+      console.error(`gateway: release of ${id} failed: ${a.error}; ${stays}`)
+      return 75
     }
   }
-  throw new Error(`release failed, the message stays in quarantine (${errors.join('; ')})`)
-}
-
-async function expect(reply: Promise<{ code: number; text: string }>, code: number): Promise<void> {
-  const r = await reply
-  if (r.code !== code) throw new Error(`${r.code} ${r.text}`)
 }

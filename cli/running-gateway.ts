@@ -40,13 +40,6 @@ export function inboundAddress(g: RunningGateway): HostPort {
   return g.cfg.settings.inbound.listen[0]!
 }
 
-/** Where the inbound instance delivers, in order: GATEWAY_INTERNAL_HOSTS, else the running gateway's, else the configured ones. */
-export function internalHosts(g: RunningGateway): readonly HostPort[] {
-  const running = g.state?.internalHosts
-  if (!fromEnv('GATEWAY_INTERNAL_HOSTS') && running?.length) return running.map((h) => parseHostPort(h))
-  return g.cfg.settings.internal.hosts
-}
-
 export interface RedisTarget {
   readonly url: string
   readonly prefix: string

@@ -4,7 +4,7 @@
 import path from 'node:path'
 
 import { readIni } from '../config/ini'
-import { field, validate } from '../config/schema'
+import { field, validate, type Infer } from '../config/schema'
 
 export const spoolSchema = {
   quarantine: {
@@ -21,8 +21,13 @@ export const spoolSchema = {
   },
 }
 
+/** gateway-spool.ini of the instance in `instanceDir`, validated. */
+export function spoolSettings(instanceDir: string): Infer<typeof spoolSchema> {
+  const file = path.join(instanceDir, 'config', 'gateway-spool.ini')
+  return validate(readIni(file), file, spoolSchema)
+}
+
 /** The quarantine folder of the instance in `instanceDir`. */
 export function quarantineDir(instanceDir: string): string {
-  const file = path.join(instanceDir, 'config', 'gateway-spool.ini')
-  return path.resolve(instanceDir, validate(readIni(file), file, spoolSchema).quarantine.dir)
+  return path.resolve(instanceDir, spoolSettings(instanceDir).quarantine.dir)
 }

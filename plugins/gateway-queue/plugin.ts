@@ -4,7 +4,9 @@
 // one domain leaves the other domains on their retry schedule; the last error of
 // each deferred message is recorded for `gateway queue list`; and a message whose
 // queue file an administrator deleted is dropped before any remote host is
-// contacted. State is shared with the command through <instance>/queue-control/.
+// contacted. On inbound it also carries out `gateway quarantine release`: the
+// message goes into this delivery queue (lib/quarantine/release-service.ts).
+// State is shared with the commands through <instance>/queue-control/.
 
 import cluster from 'node:cluster'
 import fsp from 'node:fs/promises'
@@ -14,6 +16,7 @@ import { instanceConfigDir } from '../../lib/config/paths'
 import { field } from '../../lib/config/schema'
 import { definePlugin } from '../../lib/plugin/define'
 import { acceptAndStop, CONT, delay, DROP } from '../../lib/plugin/verdict'
+import { serveQuarantineReleases } from '../../lib/quarantine/release-service'
 import { QueueControl } from '../../lib/queue/control'
 import { listQueue, parseQueueFileName, queueId } from '../../lib/queue/qfile'
 import { decideSend } from '../../lib/queue/schedule'
@@ -30,7 +33,7 @@ export = definePlugin({
   instances: ['inbound', 'outbound'],
   hooks: ['get_mx', 'send_email', 'deferred', 'bounce', 'delivered'],
   config: schema,
-  setup({ plugin, config: { hold } }) {
+  setup({ plugin, instance, config: { hold } }) {
     const instanceDir = path.dirname(instanceConfigDir())
     const control = new QueueControl(instanceDir)
     const queueDir = (plugin.haraka_require('./outbound/queue') as { queue_dir: string }).queue_dir
@@ -47,7 +50,10 @@ export = definePlugin({
       control.pruneErrors(queued).catch((err: unknown) => plugin.logerror(`pruning ${control.dir} failed: ${String(err)}`))
     }
 
+    const releases = instance === 'inbound' ? serveQuarantineReleases(plugin, instanceDir, queueDir) : undefined
+
     return {
+      shutdown: () => releases?.stop(),
       hooks: {
         send_email: {
           // the hold list could not be read: waiting is safe, sending a held domain is not
