@@ -6,62 +6,46 @@
 // both failure policies. A message that was refused never reaches the internal server.
 
 import fs from 'node:fs'
-import net from 'node:net'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
 import { scanStream } from '../lib/antivirus/clamd-client'
 import { ClamdError } from '../lib/antivirus/clamd-protocol'
 import { EICAR_SIGNATURE, eicar, TestClamd } from './helpers/clamd'
-import { sendMail, testMessage, TestGateway } from './helpers/gateway'
-import { MailSink } from './helpers/mail-sink'
-import { addressBlock } from './helpers/net'
+import { delivered as arrived, gatewayWithSink } from './helpers/fixtures'
+import { sendMail, testMessage, type TestGateway } from './helpers/gateway'
+import { addressBlock, SilentServer } from './helpers/net'
 import { zip, type ZipMethod } from './helpers/zip-for-antivirus'
 
 // The inbound pipeline reduced to what this check needs (the shipped list belongs to others).
 const PLUGINS = ['gateway-core', 'gateway-stats', 'gateway-refuse-auth', 'gateway-accepted-domains', 'gateway-antivirus', 'gateway-spool', 'gateway-routing'].join('\n')
 
-const sinkBlock = addressBlock()
-const internal = new MailSink({ host: sinkBlock.ip(3), port: 2526 })
-const clamd = new TestClamd({ host: sinkBlock.ip(4), streamMaxLength: '1M' })
+const block = addressBlock()
+const clamd = new TestClamd({ host: block.ip(4), port: 3310, streamMaxLength: '1M' })
 // clamd that accepts connections and then says nothing
-const hungClamd = net.createServer((s) => s.on('error', () => {}).resume())
-const hungAddress = { host: sinkBlock.ip(5), port: 3310 }
+const hungClamd = new SilentServer(block.ip(5), 3310)
+const antivirusIni = (ini: string) => ({ 'inbound/config/gateway-antivirus.ini': `[main]\n${ini}\n` })
 
-const gateways: TestGateway[] = []
-function gateway(ini: string): TestGateway {
-  const gw = new TestGateway({
-    block: addressBlock(),
-    redisUrl: inject('redisUrl'),
-    internalHosts: [internal.address],
-    instances: ['inbound'],
-    files: { 'inbound/config/plugins': PLUGINS, 'inbound/config/gateway-antivirus.ini': `[main]\n${ini}\n` },
-  })
-  gateways.push(gw)
-  return gw
-}
-
-let tcpReject: TestGateway // action=reject, on_error=tempfail (defaults), TCP
-let unixQuarantine: TestGateway // action=quarantine, unix socket
-let monitor: TestGateway // action=monitor
-let acceptUnscanned: TestGateway // on_error=accept
-let hung: TestGateway // a clamd that never answers, on_error=tempfail
-
-beforeAll(async () => {
-  await Promise.all([internal.start(), clamd.start(), new Promise<void>((r) => hungClamd.listen(hungAddress.port, hungAddress.host, r))])
-  const tcp = `${clamd.host}:${clamd.port}`
-  tcpReject = gateway(`server=${tcp}`)
-  unixQuarantine = gateway(`server=${clamd.socketPath}\naction=quarantine`)
-  monitor = gateway(`server=${tcp}\naction=monitor`)
-  acceptUnscanned = gateway(`server=${tcp}\non_error=accept`)
-  hung = gateway(`server=${hungAddress.host}:${hungAddress.port}\nconnect_timeout_ms=500\ntimeout_ms=1500`)
-  await Promise.all(gateways.map((g) => g.start()))
-})
-afterAll(async () => {
-  await Promise.all(gateways.map((g) => g.stop()))
-  await Promise.all([internal.stop(), clamd.dispose(), new Promise((r) => hungClamd.close(r))])
+const {
+  sink: internal,
+  gw: tcpReject, // action=reject, on_error=tempfail (defaults), TCP
+  variants: { unixQuarantine, monitor, acceptUnscanned, hung, afterContent },
+  startRefused,
+} = gatewayWithSink({
+  block,
+  files: { 'inbound/config/plugins': PLUGINS, ...antivirusIni(`server=${clamd.address}`) },
+  services: [{ start: () => clamd.start(), stop: () => clamd.dispose() }, hungClamd],
+  variants: {
+    unixQuarantine: { files: antivirusIni(`server=${clamd.socketPath}\naction=quarantine`) },
+    monitor: { files: antivirusIni(`server=${clamd.address}\naction=monitor`) },
+    acceptUnscanned: { files: antivirusIni(`server=${clamd.address}\non_error=accept`) },
+    // a clamd that never answers, on_error=tempfail
+    hung: { files: antivirusIni(`server=${hungClamd.address}\nconnect_timeout_ms=500\ntimeout_ms=1500`) },
+    // gateway-content reads the stored message first
+    afterContent: { files: { 'inbound/config/plugins': PLUGINS.replace('gateway-antivirus', 'gateway-content\ngateway-antivirus') } },
+  },
 })
 
 const FROM = 'sender@outside.test'
@@ -103,23 +87,11 @@ async function send(gw: TestGateway, text: string) {
 async function deliveredClean(gw: TestGateway): Promise<string> {
   const { text, marker } = testMessage({ from: FROM, to: TO, subject: 'probe' })
   expect((await send(gw, text)).end!.code).toBe(250)
-  const until = Date.now() + 20_000
-  for (;;) {
-    const msg = internal.messages.find((m) => m.raw.includes(marker))
-    if (msg) return msg.raw
-    if (Date.now() > until) throw new Error(`probe ${marker} was not delivered`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
+  return (await arrived(internal, marker)).raw
 }
 
 async function waitForMarker(marker: string): Promise<string> {
-  const until = Date.now() + 20_000
-  for (;;) {
-    const msg = internal.messages.find((m) => m.raw.includes(marker))
-    if (msg) return msg.raw
-    if (Date.now() > until) throw new Error(`${marker} was not delivered`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
+  return (await arrived(internal, marker)).raw
 }
 
 function delivered(marker: string): boolean {
@@ -260,41 +232,27 @@ describe('clamd hung', () => {
 
 describe('after content inspection (gateway-content reads the stored message first)', () => {
   it('scans the whole message even when content inspection stopped reading it at a limit, and delivers clean mail intact', async () => {
-    const gw = new TestGateway({
-      block: addressBlock(),
-      redisUrl: inject('redisUrl'),
-      internalHosts: [internal.address],
-      instances: ['inbound'],
-      files: {
-        'inbound/config/plugins': PLUGINS.replace('gateway-antivirus', 'gateway-content\ngateway-antivirus'),
-        'inbound/config/gateway-antivirus.ini': `[main]\nserver=${clamd.host}:${clamd.port}\n`,
-      },
+    const gw = afterContent
+    // 2,000 parts: content inspection stops at 1,000 (a finding whose default action,
+    // quarantine, lets the next check run); clamd must still get EICAR after them
+    const flood = Array.from({ length: 2000 }, (_, i) => `--flood\r\n\r\npart ${i}`).join('\r\n')
+    const { text, marker } = testMessage({
+      from: FROM,
+      to: TO,
+      headers: ['MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="flood"'],
+      body: `${flood}\r\n--flood\r\n\r\n${eicar().toString('latin1')}\r\n--flood--`,
     })
-    try {
-      await gw.start()
-      // 2,000 parts: content inspection stops at 1,000 (a finding whose default action,
-      // quarantine, lets the next check run); clamd must still get EICAR after them
-      const flood = Array.from({ length: 2000 }, (_, i) => `--flood\r\n\r\npart ${i}`).join('\r\n')
-      const { text, marker } = testMessage({
-        from: FROM,
-        to: TO,
-        headers: ['MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="flood"'],
-        body: `${flood}\r\n--flood\r\n\r\n${eicar().toString('latin1')}\r\n--flood--`,
-      })
-      const r = await send(gw, text)
-      expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual([554, '5.7.1', '5.7.1 Message contains a virus'])
-      await gw.waitForLog('inbound', /decision check=archive result=archive_limits action=quarantine/)
+    const r = await send(gw, text)
+    expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual([554, '5.7.1', '5.7.1 Message contains a virus'])
+    await gw.waitForLog('inbound', /decision check=archive result=archive_limits action=quarantine/)
 
-      const archive = zip([{ name: 'report.txt', data: Buffer.from('quarterly numbers\n'.repeat(50)) }], 'deflated')
-      const clean = withAttachment('report.zip', 'application/zip', archive)
-      expect((await send(gw, clean.text)).end!.code).toBe(250)
-      const raw = await waitForMarker(clean.marker)
-      expect(raw).toContain(clean.text.split('\r\n\r\n').slice(1).join('\r\n\r\n'))
-      expect(headersOf(raw)).toContain('X-Gateway-Checks: virus=clean (accept)')
-      expect(delivered(marker)).toBe(false)
-    } finally {
-      await gw.stop()
-    }
+    const archive = zip([{ name: 'report.txt', data: Buffer.from('quarterly numbers\n'.repeat(50)) }], 'deflated')
+    const clean = withAttachment('report.zip', 'application/zip', archive)
+    expect((await send(gw, clean.text)).end!.code).toBe(250)
+    const raw = await waitForMarker(clean.marker)
+    expect(raw).toContain(clean.text.split('\r\n\r\n').slice(1).join('\r\n\r\n'))
+    expect(headersOf(raw)).toContain('X-Gateway-Checks: virus=clean (accept)')
+    expect(delivered(marker)).toBe(false)
   })
 })
 
@@ -334,36 +292,14 @@ describe('clamd stopped', () => {
 
 describe('configuration', () => {
   it('refuses a bad server address, naming file and key', async () => {
-    const gw = new TestGateway({
-      block: addressBlock(),
-      redisUrl: inject('redisUrl'),
-      internalHosts: [internal.address],
-      instances: ['inbound'],
-      files: { 'inbound/config/plugins': PLUGINS, 'inbound/config/gateway-antivirus.ini': '[main]\nserver=run/clamav/clamd.ctl\n' },
-    })
-    try {
-      const { code, stderr } = await gw.startExpectingExit('inbound')
-      expect(code).toBe(78)
-      expect(stderr).toMatch(/gateway-antivirus\.ini:2: \[main\] server: .*absolute path/)
-    } finally {
-      await gw.stop()
-    }
+    const { code, stderr } = await startRefused('inbound', { files: antivirusIni('server=run/clamav/clamd.ctl') })
+    expect(code).toBe(78)
+    expect(stderr).toMatch(/gateway-antivirus\.ini:2: \[main\] server: .*absolute path/)
   })
 
   it('refuses to load in the outbound instance (inbound only)', async () => {
-    const gw = new TestGateway({
-      block: addressBlock(),
-      redisUrl: inject('redisUrl'),
-      internalHosts: [internal.address],
-      instances: ['outbound'],
-      files: { 'outbound/config/plugins': 'gateway-core\ngateway-antivirus\ngateway-submission-auth\ngateway-spool\ngateway-routing\n' },
-    })
-    try {
-      const { code, stderr } = await gw.startExpectingExit('outbound')
-      expect(code).toBe(78)
-      expect(stderr).toMatch(/outbound\/config\/plugins:2: gateway-antivirus: runs in the inbound instance only: remove it from the outbound instance/)
-    } finally {
-      await gw.stop()
-    }
+    const { code, stderr } = await startRefused('outbound', { files: { 'outbound/config/plugins': 'gateway-core\ngateway-antivirus\ngateway-submission-auth\ngateway-spool\ngateway-routing\n' } })
+    expect(code).toBe(78)
+    expect(stderr).toMatch(/outbound\/config\/plugins:2: gateway-antivirus: runs in the inbound instance only: remove it from the outbound instance/)
   })
 })

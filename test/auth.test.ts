@@ -6,20 +6,18 @@
 // SPF needs a public client address: sessions go through a PROXY-protocol front.
 
 import { generateKeyPairSync } from 'node:crypto'
-import fs from 'node:fs'
 import path from 'node:path'
 
 import { dkimSign } from 'mailauth/lib/dkim/sign'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
-import { GATEWAY_ROOT } from '../lib/config/paths'
 import { QuarantineStore } from '../lib/quarantine/store'
 import type { SmtpClient } from '../lib/smtp/client'
 import { FixtureDns } from './helpers/dns-server'
-import { sendMail, testMessage, TestGateway } from './helpers/gateway'
-import { MailSink, type ReceivedMessage } from './helpers/mail-sink'
+import { delivered, gatewayWithSink } from './helpers/fixtures'
+import { sendMail, testMessage } from './helpers/gateway'
+import type { ReceivedMessage } from './helpers/mail-sink'
 import { addressBlock } from './helpers/net'
-import { ProxyFront } from './helpers/proxy-front'
 
 const AUTHSERV = 'mx.gateway.test'
 // Announced through the front; 198.18/15 is neither private nor loopback for Haraka.
@@ -33,7 +31,6 @@ const { publicKey, privateKey } = generateKeyPairSync('rsa', {
 })
 
 const block = addressBlock()
-const internal = new MailSink({ host: block.ip(3), port: 2526 })
 const dns = new FixtureDns(block.ip(53), 5353)
   .add('sel1._domainkey.signed.test', { type: 'TXT', data: `v=DKIM1; k=rsa; p=${publicKey.toString('base64')}` })
   .add('_dmarc.signed.test', { type: 'TXT', data: 'v=DMARC1; p=reject' })
@@ -45,15 +42,10 @@ const dns = new FixtureDns(block.ip(53), 5353)
   .add('_dmarc.monitored.test', { type: 'TXT', data: 'v=DMARC1; p=none; rua=mailto:dmarc@monitored.test' })
   .add('_dmarc.org.test', { type: 'TXT', data: 'v=DMARC1; p=none; sp=reject' })
 
-const connectionIni = fs.readFileSync(path.join(GATEWAY_ROOT, 'inbound', 'config', 'connection.ini'), 'utf8')
-
-/** The inbound files of a gateway with sender authentication, behind the PROXY front at `front`. */
-function authFiles(front: string, extra: Record<string, string> = {}): Record<string, string> {
-  const haproxy = connectionIni.replace(/^hosts\[\] =\s*$/m, `hosts[] = ${front}`)
-  if (haproxy === connectionIni) throw new Error('inbound/config/connection.ini: [haproxy] hosts[] line not found')
+/** The inbound files of a gateway with sender authentication (behind the fixture's PROXY front). */
+function authFiles(extra: Record<string, string> = {}): Record<string, string> {
   return {
     'inbound/config/me': `${AUTHSERV}\n`,
-    'inbound/config/connection.ini': haproxy,
     // the shipped pipeline plus spf, dkim and gateway-dmarc where they belong
     'inbound/config/plugins': [
       'gateway-core',
@@ -73,26 +65,8 @@ function authFiles(front: string, extra: Record<string, string> = {}): Record<st
   }
 }
 
-const gw = new TestGateway({
-  block,
-  redisUrl: inject('redisUrl'),
-  internalHosts: [internal.address],
-  dnsServer: dns.address,
-  instances: ['inbound'],
-  files: authFiles(block.ip(9)), // the shipped spf.ini, dkim.ini and gateway-dmarc.ini
-})
-const front = new ProxyFront(block.ip(9), 2525, gw.inbound, [block.ip(20), block.ip(21)])
-
-beforeAll(async () => {
-  await Promise.all([internal.start(), dns.start()])
-  await gw.start()
-  await front.start()
-})
-afterAll(async () => {
-  await front.stop()
-  await gw.stop()
-  await Promise.all([internal.stop(), dns.stop()])
-})
+// the shipped spf.ini, dkim.ini and gateway-dmarc.ini
+const { sink: internal, gw, front } = gatewayWithSink({ block, dns, front: [20, 21], files: authFiles() })
 
 async function sign(message: string, domain: string, selector = 'sel1'): Promise<string> {
   const { signatures, errors } = await dkimSign(message, { signatureData: [{ signingDomain: domain, selector, privateKey }] })
@@ -107,16 +81,6 @@ async function deliver(session: Promise<{ client: SmtpClient }>, from: string, m
   const r = await sendMail(client, { from, to: ['user@example.com'] }, message)
   await client.quit()
   return r.end ?? r.data ?? r.rcpts[0] ?? r.mail
-}
-
-async function arrived(sink: MailSink, marker: string): Promise<ReceivedMessage> {
-  const until = Date.now() + 20_000
-  for (;;) {
-    const m = sink.messages.find((x) => x.raw.includes(marker))
-    if (m) return m
-    if (Date.now() > until) throw new Error(`no message with ${marker} arrived`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
 }
 
 /** Values of a header field in a raw message, unfolded. */
@@ -142,7 +106,7 @@ describe('SPF (recorded by haraka-plugin-spf, acted on by gateway-dmarc)', () =>
     const { text, marker } = testMessage({ from: 'a@spf.test', to: 'user@example.com' })
     const end = await deliver(front.connect(SPF_CLIENT), 'a@spf.test', text)
     expect([end.code, end.enhanced]).toEqual([250, '2.0.0'])
-    const msg = await arrived(internal, marker)
+    const msg = await delivered(internal, marker)
     expect(ourResults(msg)).toContain('spf=pass smtp.mailfrom=spf.test')
     expect(fields(msg.raw, 'X-Gateway-Checks')).toEqual([])
     // the plugin asked the fixture server (GATEWAY_DNS_SERVERS reaches it), not the Internet
@@ -153,7 +117,7 @@ describe('SPF (recorded by haraka-plugin-spf, acted on by gateway-dmarc)', () =>
     const { text, marker } = testMessage({ from: 'a@spf.test', to: 'user@example.com' })
     const end = await deliver(front.connect(OTHER_CLIENT), 'a@spf.test', text)
     expect(end.code).toBe(250)
-    const msg = await arrived(internal, marker)
+    const msg = await delivered(internal, marker)
     expect(ourResults(msg)).toContain('spf=fail smtp.mailfrom=spf.test')
     expect(fields(msg.raw, 'X-Gateway-Checks')).toEqual(['spf=fail (tag)'])
     expect(fields(msg.raw, 'X-Gateway-Tag')).toEqual(['spf: SPF fail for spf.test'])
@@ -164,7 +128,7 @@ describe('DKIM (verified by haraka-plugin-dkim)', () => {
   it('a valid signature passes', async () => {
     const { text, marker } = testMessage({ from: 'a@signed.test', to: 'user@example.com' })
     expect((await deliver(gw.connect('inbound'), 'a@signed.test', await sign(text, 'signed.test'))).code).toBe(250)
-    const msg = await arrived(internal, marker)
+    const msg = await delivered(internal, marker)
     expect(ourResults(msg)).toMatch(/dkim=pass header\.i=@signed\.test header\.d=signed\.test header\.s=sel1/)
     expect(fields(msg.raw, 'X-Gateway-Checks')).toEqual([])
     expect(dns.queries).toContain('TXT sel1._domainkey.signed.test')
@@ -174,7 +138,7 @@ describe('DKIM (verified by haraka-plugin-dkim)', () => {
     const { text, marker } = testMessage({ from: 'a@spf.test', to: 'user@example.com' })
     const tampered = (await sign(text, 'signed.test')).replace(`Body ${marker}`, `B0dy ${marker}`)
     expect((await deliver(gw.connect('inbound'), 'a@spf.test', tampered)).code).toBe(250)
-    const msg = await arrived(internal, marker)
+    const msg = await delivered(internal, marker)
     expect(ourResults(msg)).toMatch(/dkim=fail \(body hash did not verify\) .*header\.d=signed\.test/)
     expect(fields(msg.raw, 'X-Gateway-Checks')).toEqual(['dkim=fail (tag)'])
   })
@@ -186,7 +150,7 @@ describe('DKIM (verified by haraka-plugin-dkim)', () => {
     expect([end.code, end.enhanced]).toEqual([550, '5.7.1'])
     const { text: other, marker: otherMarker } = testMessage({ from: 'a@elsewhere.test', to: 'user@example.com' })
     expect((await deliver(gw.connect('inbound'), 'a@elsewhere.test', await sign(other, 'signed.test', 'nokey'))).code).toBe(250)
-    const msg = await arrived(internal, otherMarker)
+    const msg = await delivered(internal, otherMarker)
     expect(ourResults(msg)).toMatch(/dkim=permerror \(no key for signature\) .*header\.s=nokey/)
     expect(fields(msg.raw, 'X-Gateway-Checks')).toEqual([])
     expect(internal.messages.some((m) => m.raw.includes(marker))).toBe(false)
@@ -203,7 +167,7 @@ describe('DMARC (gateway-dmarc)', () => {
     // a later message arrives; the refused one never does
     const { text: next, marker: nextMarker } = testMessage({ from: 'a@signed.test', to: 'user@example.com' })
     expect((await deliver(gw.connect('inbound'), 'a@signed.test', await sign(next, 'signed.test'))).code).toBe(250)
-    await arrived(internal, nextMarker)
+    await delivered(internal, nextMarker)
     expect(internal.messages.some((m) => m.raw.includes(marker))).toBe(false)
   })
 
@@ -217,7 +181,7 @@ describe('DMARC (gateway-dmarc)', () => {
     const { text, marker } = testMessage({ from: 'a@signed.test', to: 'user@example.com' })
     const end = await deliver(gw.connect('inbound'), 'bounce@elsewhere.test', await sign(text, 'signed.test'))
     expect(end.code).toBe(250)
-    const ar = ourResults(await arrived(internal, marker))
+    const ar = ourResults(await delivered(internal, marker))
     expect(ar).toContain('dkim=pass')
     expect(ar).toContain('dmarc=pass (p=reject) header.from=signed.test')
   })
@@ -225,7 +189,7 @@ describe('DMARC (gateway-dmarc)', () => {
   it('passes with an aligned SPF pass (relaxed: the MAIL FROM subdomain counts)', async () => {
     const { text, marker } = testMessage({ from: 'a@aligned.test', to: 'user@example.com' })
     expect((await deliver(front.connect(SPF_CLIENT), 'x@bounces.aligned.test', text)).code).toBe(250)
-    const ar = ourResults(await arrived(internal, marker))
+    const ar = ourResults(await delivered(internal, marker))
     expect(ar).toContain('spf=pass smtp.mailfrom=bounces.aligned.test')
     expect(ar).toContain('dkim=none')
     expect(ar).toContain('dmarc=pass (p=reject) header.from=aligned.test')
@@ -234,7 +198,7 @@ describe('DMARC (gateway-dmarc)', () => {
   it('p=none failure: delivered and tagged', async () => {
     const { text, marker } = testMessage({ from: 'a@monitored.test', to: 'user@example.com' })
     expect((await deliver(gw.connect('inbound'), 'a@monitored.test', text)).code).toBe(250)
-    const msg = await arrived(internal, marker)
+    const msg = await delivered(internal, marker)
     expect(ourResults(msg)).toContain('dmarc=fail (p=none) header.from=monitored.test')
     expect(fields(msg.raw, 'X-Gateway-Checks')).toEqual(['dmarc=fail_p_none (tag)'])
     expect(fields(msg.raw, 'X-Gateway-Tag')).toEqual(['dmarc: DMARC fail for monitored.test (p=none)'])
@@ -267,7 +231,7 @@ describe('Authentication-Results from outside', () => {
       ],
     })
     expect((await deliver(gw.connect('inbound'), 'a@signed.test', await sign(text, 'signed.test'))).code).toBe(250)
-    const msg = await arrived(internal, marker)
+    const msg = await delivered(internal, marker)
     expect(msg.raw).not.toContain('forged-')
     expect(ourResults(msg)).toContain('dmarc=pass')
     expect(fields(msg.raw, 'Original-Authentication-Results')).toEqual(['mx.partner.test; spf=pass smtp.mailfrom=partner.test'])
@@ -275,28 +239,15 @@ describe('Authentication-Results from outside', () => {
 })
 
 describe('configured actions', () => {
-  const block2 = addressBlock()
-  const sink2 = new MailSink({ host: block2.ip(3), port: 2526 })
-  const trial = new TestGateway({
-    block: block2,
-    redisUrl: inject('redisUrl'),
-    internalHosts: [sink2.address],
+  const {
+    sink: sink2,
+    gw: trial,
+    front: front2,
+    startRefused,
+  } = gatewayWithSink({
     dnsServer: dns.address,
-    instances: ['inbound'],
-    files: authFiles(block2.ip(9), {
-      'inbound/config/gateway-dmarc.ini': '[dmarc]\np_reject_action=monitor\n[dkim]\nfail_action=reject\n[spf]\nfail_action=reject\n',
-    }),
-  })
-  const front2 = new ProxyFront(block2.ip(9), 2525, trial.inbound, [block2.ip(20)])
-  beforeAll(async () => {
-    await sink2.start()
-    await trial.start()
-    await front2.start()
-  })
-  afterAll(async () => {
-    await front2.stop()
-    await trial.stop()
-    await sink2.stop()
+    front: [20],
+    files: authFiles({ 'inbound/config/gateway-dmarc.ini': '[dmarc]\np_reject_action=monitor\n[dkim]\nfail_action=reject\n[spf]\nfail_action=reject\n' }),
   })
 
   it('reject for SPF: refused at MAIL FROM with 550 5.7.23; the authorized client gets through', async () => {
@@ -318,7 +269,7 @@ describe('configured actions', () => {
     const r = await sendMail(client, { from: 'ceo@reject.test', to: ['user@example.com'] }, text)
     await client.quit()
     expect(r.end!.code).toBe(250)
-    const msg = await arrived(sink2, marker)
+    const msg = await delivered(sink2, marker)
     expect(ourResults(msg)).toContain('dmarc=fail (p=reject) header.from=reject.test')
     expect(fields(msg.raw, 'X-Gateway-Checks')).toEqual(['dmarc=fail_p_reject (monitor)'])
     expect(fields(msg.raw, 'X-Gateway-Tag')).toEqual([])
@@ -335,20 +286,8 @@ describe('configured actions', () => {
   })
 
   it('an unknown action stops the instance with a configuration error naming file and key', async () => {
-    const bad = new TestGateway({
-      block: addressBlock(),
-      redisUrl: inject('redisUrl'),
-      internalHosts: [sink2.address],
-      dnsServer: dns.address,
-      instances: ['inbound'],
-      files: authFiles(block2.ip(9), { 'inbound/config/gateway-dmarc.ini': '[dmarc]\np_reject_action=bounce\n' }),
-    })
-    try {
-      const { code, stderr } = await bad.startExpectingExit('inbound')
-      expect(code).toBe(78)
-      expect(stderr).toMatch(/gateway-dmarc\.ini:2: \[dmarc\] p_reject_action: "bounce" is not one of: reject, tempfail, quarantine, tag, accept, monitor/)
-    } finally {
-      await bad.stop()
-    }
+    const { code, stderr } = await startRefused('inbound', { files: { 'inbound/config/gateway-dmarc.ini': '[dmarc]\np_reject_action=bounce\n' } })
+    expect(code).toBe(78)
+    expect(stderr).toMatch(/gateway-dmarc\.ini:2: \[dmarc\] p_reject_action: "bounce" is not one of: reject, tempfail, quarantine, tag, accept, monitor/)
   })
 })

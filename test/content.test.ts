@@ -10,14 +10,14 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
 import { GATEWAY_ROOT } from '../lib/config/paths'
 import { QuarantineStore } from '../lib/quarantine/store'
 import { boundaryFlood, deeplyNested, fakeWindowsProgram, mailDate, mimeMessage, samplePdf, type Attachment } from './helpers/content-mail'
-import { sendMail, testMessage, TestGateway } from './helpers/gateway'
-import { MailSink } from './helpers/mail-sink'
-import { addressBlock } from './helpers/net'
+import { delivered, gatewayWithSink } from './helpers/fixtures'
+import { sendMail, testMessage, type TestGateway } from './helpers/gateway'
+import type { MailSink } from './helpers/mail-sink'
 import { zip } from './helpers/zip-writer'
 
 const MAX_BYTES = 65536
@@ -40,11 +40,12 @@ const PLUGINS = [
   'gateway-routing',
 ].join('\n')
 
+const shippedConnectionIni = fs.readFileSync(path.join(GATEWAY_ROOT, 'inbound', 'config', 'connection.ini'), 'utf8')
+
 /** The repository's connection.ini with a small [max] bytes, so over-size tests stay small. */
 function connectionIni(): string {
-  const text = fs.readFileSync(path.join(GATEWAY_ROOT, 'inbound', 'config', 'connection.ini'), 'utf8')
-  const changed = text.replace(/^bytes\s*=\s*\d+\s*$/m, `bytes=${MAX_BYTES}`)
-  if (changed === text) throw new Error('connection.ini has no [max] bytes line to change')
+  const changed = shippedConnectionIni.replace(/^bytes\s*=\s*\d+\s*$/m, `bytes=${MAX_BYTES}`)
+  if (changed === shippedConnectionIni) throw new Error('connection.ini has no [max] bytes line to change')
   return changed
 }
 
@@ -69,41 +70,20 @@ flags=i
 action=monitor
 `
 
-/** `smallSize`: connection.ini with [max] bytes of MAX_BYTES; otherwise the repository's (25 MB). */
-function gateway(block: ReturnType<typeof addressBlock>, internal: MailSink, contentIni: string, smallSize = true): TestGateway {
-  return new TestGateway({
-    block,
-    redisUrl: inject('redisUrl'),
-    internalHosts: [internal.address],
-    instances: ['inbound'],
-    files: {
-      'inbound/config/plugins': `${PLUGINS}\n`,
-      ...(smallSize ? { 'inbound/config/connection.ini': connectionIni() } : {}),
-      'inbound/config/gateway-content.ini': contentIni,
-    },
-  })
-}
+const contentIni = (ini: string) => ({ 'inbound/config/gateway-content.ini': ini })
 
-const block = addressBlock()
-const internal = new MailSink({ host: block.ip(3), port: 2526 })
-const gw = gateway(block, internal, RULES) // attachments: defaults (reject); archives: defaults (quarantine)
-
-const monitorBlock = addressBlock()
-const monitorInternal = new MailSink({ host: monitorBlock.ip(3), port: 2526 })
-const monitorGw = gateway(monitorBlock, monitorInternal, '[attachments]\naction=monitor\n[archives]\nunreadable_action=tempfail\n')
-
-// the repository's message size limit (25 MB): room for the parser-exhaustion repros
-const parserBlock = addressBlock()
-const parserInternal = new MailSink({ host: parserBlock.ip(3), port: 2526 })
-const parserGw = gateway(parserBlock, parserInternal, '[archives]\nunreadable_action=reject\n', false)
-
-beforeAll(async () => {
-  await Promise.all([internal.start(), monitorInternal.start(), parserInternal.start()])
-  await Promise.all([gw.start(), monitorGw.start(), parserGw.start()])
-})
-afterAll(async () => {
-  await Promise.all([gw.stop(), monitorGw.stop(), parserGw.stop()])
-  await Promise.all([internal.stop(), monitorInternal.stop(), parserInternal.stop()])
+const {
+  sink: internal,
+  gw, // attachments: defaults (reject); archives: defaults (quarantine)
+  variants: { monitorGw, parserGw },
+  startRefused,
+} = gatewayWithSink({
+  files: { 'inbound/config/plugins': `${PLUGINS}\n`, 'inbound/config/connection.ini': connectionIni(), ...contentIni(RULES) },
+  variants: {
+    monitorGw: { files: contentIni('[attachments]\naction=monitor\n[archives]\nunreadable_action=tempfail\n') },
+    // the repository's message size limit (25 MB): room for the parser-exhaustion repros
+    parserGw: { files: { 'inbound/config/connection.ini': shippedConnectionIni, ...contentIni('[archives]\nunreadable_action=reject\n') } },
+  },
 })
 
 async function send(g: TestGateway, text: string) {
@@ -119,13 +99,7 @@ function withAttachments(attachments: Attachment[], extra: { subject?: string; t
 }
 
 async function deliveredCopy(sink: MailSink, marker: string): Promise<string> {
-  const until = Date.now() + 20_000
-  for (;;) {
-    const found = sink.messages.find((m) => m.raw.includes(marker))
-    if (found) return found.raw
-    if (Date.now() > until) throw new Error(`message ${marker} was not delivered`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
+  return (await delivered(sink, marker)).raw
 }
 
 /**
@@ -136,8 +110,7 @@ async function expectNotDelivered(g: TestGateway, sink: MailSink, ...markers: st
   const probe = testMessage({ from: FROM, to: TO })
   expect((await send(g, probe.text)).end?.code).toBe(250)
   await deliveredCopy(sink, probe.marker)
-  const until = Date.now() + 10_000
-  while (g.queueFiles('inbound').length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100))
+  await g.waitForEmptyQueue('inbound')
   expect(g.queueFiles('inbound')).toEqual([])
   for (const marker of markers) expect(sink.messages.some((m) => m.raw.includes(marker))).toBe(false)
 }
@@ -280,7 +253,7 @@ describe('other actions: attachments in monitor mode, unreadable archives tempfa
     const exe = fakeWindowsProgram()
     const m = withAttachments([{ filename: 'tool.exe', contentType: 'application/octet-stream', data: exe }])
     expect((await send(monitorGw, m.text)).end!.code).toBe(250)
-    const raw = await deliveredCopy(monitorInternal, m.marker)
+    const raw = await deliveredCopy(internal, m.marker)
     expect(header(raw, 'X-Gateway-Checks')).toEqual(['attachment=blocked_extension (monitor)'])
     expect(attachmentBytes(raw, 'tool.exe').equals(exe)).toBe(true)
   })
@@ -289,7 +262,7 @@ describe('other actions: attachments in monitor mode, unreadable archives tempfa
     const m = withAttachments([{ filename: 'broken.zip', contentType: 'application/zip', data: Buffer.from('PK\x03\x04 this is no archive at all') }])
     const r = await send(monitorGw, m.text)
     expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual([451, '4.7.1', '4.7.1 Message contains an attachment that cannot be inspected'])
-    await expectNotDelivered(monitorGw, monitorInternal, m.marker)
+    await expectNotDelivered(monitorGw, internal, m.marker)
   })
 })
 
@@ -329,7 +302,7 @@ describe('MIME structure Haraka\'s parser misread, read as mail clients read it,
     const inner = fakeBoundary([evilExe]).text
     const m = withAttachments([{ filename: 'fwd.eml', contentType: 'message/rfc822', data: inner, encoding: 'raw' }])
     expect((await send(monitorGw, m.text)).end!.code).toBe(250)
-    const raw = await deliveredCopy(monitorInternal, m.marker)
+    const raw = await deliveredCopy(internal, m.marker)
     expect(header(raw, 'X-Gateway-Checks')).toEqual(['attachment=blocked_extension (monitor)'])
   })
 
@@ -349,7 +322,7 @@ describe('MIME structure Haraka\'s parser misread, read as mail clients read it,
     expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual(unreadableReply)
     await parserGw.waitForLog('inbound', /decision check=archive result=archive_limits action=reject detail="[^"\n]*more than 1000 MIME parts in attached messages/)
     expect(parserGw.isRunning('inbound')).toBe(true)
-    await expectNotDelivered(parserGw, parserInternal, m.marker)
+    await expectNotDelivered(parserGw, internal, m.marker)
   })
 
   it('refuses the 1 MB variant (200,000 boundary lines, as an attachment) the same way', async () => {
@@ -358,38 +331,22 @@ describe('MIME structure Haraka\'s parser misread, read as mail clients read it,
     const r = await send(parserGw, m.text)
     expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual(unreadableReply)
     expect(parserGw.isRunning('inbound')).toBe(true)
-    await expectNotDelivered(parserGw, parserInternal, m.marker)
+    await expectNotDelivered(parserGw, internal, m.marker)
   })
 })
 
 describe('configuration', () => {
   it('refuses to load in the outbound instance', async () => {
     const plugins = fs.readFileSync(path.join(GATEWAY_ROOT, 'outbound', 'config', 'plugins'), 'utf8')
-    const out = new TestGateway({
-      block: addressBlock(),
-      redisUrl: inject('redisUrl'),
-      internalHosts: [internal.address],
-      instances: ['outbound'],
-      files: { 'outbound/config/plugins': `${plugins}\ngateway-content\n` },
-    })
-    try {
-      const { code, stderr } = await out.startExpectingExit('outbound')
-      expect(code).toBe(78)
-      expect(stderr).toMatch(/configuration error: \S*outbound\/config\/plugins:\d+: gateway-content: runs in the inbound instance only: remove it from the outbound instance/)
-    } finally {
-      await out.stop()
-    }
+    const { code, stderr } = await startRefused('outbound', { files: { 'outbound/config/plugins': `${plugins}\ngateway-content\n` } })
+    expect(code).toBe(78)
+    expect(stderr).toMatch(/configuration error: \S*outbound\/config\/plugins:\d+: gateway-content: runs in the inbound instance only: remove it from the outbound instance/)
   })
 
   it('refuses to start on an invalid regular expression, naming file, line, section and key', async () => {
-    const bad = gateway(addressBlock(), internal, '[rule.broken]\nheader=Subject\npattern=(unclosed\naction=reject\n')
-    try {
-      const { code, stderr } = await bad.startExpectingExit('inbound')
-      expect(code).toBe(78)
-      expect(stderr).toMatch(/gateway: configuration error: \S*inbound\/config\/gateway-content\.ini:3: \[rule\.broken\] pattern: invalid regular expression/)
-    } finally {
-      await bad.stop()
-    }
+    const { code, stderr } = await startRefused('inbound', { files: contentIni('[rule.broken]\nheader=Subject\npattern=(unclosed\naction=reject\n') })
+    expect(code).toBe(78)
+    expect(stderr).toMatch(/gateway: configuration error: \S*inbound\/config\/gateway-content\.ini:3: \[rule\.broken\] pattern: invalid regular expression/)
   })
 })
 
@@ -429,7 +386,7 @@ describe('MIME read as mail clients read it, within explicit limits', () => {
       const r = await send(parserGw, text)
       expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual(blockedReply)
     }
-    await expectNotDelivered(parserGw, parserInternal, m.marker, quoted.marker)
+    await expectNotDelivered(parserGw, internal, m.marker, quoted.marker)
   })
 
   it('reads a Content-Type folded across lines or carrying a comment', async () => {
@@ -460,7 +417,7 @@ describe('MIME read as mail clients read it, within explicit limits', () => {
     const m = withAttachments([big, evilExe])
     const r = await send(parserGw, m.text)
     expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual(blockedReply)
-    await expectNotDelivered(parserGw, parserInternal, m.marker)
+    await expectNotDelivered(parserGw, internal, m.marker)
   })
 
   it('refuses a part header of more than 1000 lines ([mime] max_header_lines) as not inspectable', async () => {
@@ -469,7 +426,7 @@ describe('MIME read as mail clients read it, within explicit limits', () => {
     const r = await send(parserGw, m.text)
     expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual(unreadableReply)
     await parserGw.waitForLog('inbound', /decision check=archive result=archive_limits action=reject detail="\(message\): limits \(message not read to the end: a MIME header of 1002 lines \(more than 1000\)\)"/)
-    await expectNotDelivered(parserGw, parserInternal, m.marker)
+    await expectNotDelivered(parserGw, internal, m.marker)
   })
 
   it('quarantines a message nested deeper than [mime] max_depth (50); one nested 50 deep is inspected to the bottom', async () => {
@@ -490,7 +447,7 @@ describe('MIME read as mail clients read it, within explicit limits', () => {
     expect([r.end!.code, r.end!.enhanced, r.end!.text]).toEqual(unreadableReply)
     await parserGw.waitForLog('inbound', /decision check=archive result=archive_limits action=reject detail="\(message\): limits \(message not read to the end: more than 1000 MIME parts\)"/)
     expect(parserGw.isRunning('inbound')).toBe(true)
-    await expectNotDelivered(parserGw, parserInternal, m.marker)
+    await expectNotDelivered(parserGw, internal, m.marker)
   })
 
   it('gives the body rules the decoded text of quoted-printable parts', async () => {

@@ -1,25 +1,13 @@
 // The inbound (Internet-facing) instance, over real SMTP: accepted domains only,
 // never AUTH, STARTTLS offered, durable hand-off to the internal servers.
 
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
 import { base64 } from '../lib/smtp/client'
-import { sendMail, testMessage, TestGateway } from './helpers/gateway'
-import { MailSink } from './helpers/mail-sink'
-import { addressBlock } from './helpers/net'
+import { gatewayWithSink } from './helpers/fixtures'
+import { sendMail, testMessage } from './helpers/gateway'
 
-const block = addressBlock()
-const internal = new MailSink({ host: block.ip(3), port: 2526 })
-const gw = new TestGateway({ block, redisUrl: inject('redisUrl'), internalHosts: [internal.address], instances: ['inbound'] })
-
-beforeAll(async () => {
-  await internal.start()
-  await gw.start()
-})
-afterAll(async () => {
-  await gw.stop()
-  await internal.stop()
-})
+const { sink: internal, gw } = gatewayWithSink()
 
 describe('inbound: accepted domains', () => {
   it('accepts mail for an accepted domain and delivers the exact message to the internal server', async () => {
@@ -136,8 +124,7 @@ describe('inbound: delivery to the internal server is durable', () => {
     expect(arrived).toHaveLength(1)
     expect(arrived[0]!.to).toEqual(['dave@example.com'])
     // delivered once: wait for the queue to drain, then make sure no second copy arrives
-    const until = Date.now() + 10_000
-    while (gw.queueFiles('inbound').length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100))
+    await gw.waitForEmptyQueue('inbound')
     expect(gw.queueFiles('inbound')).toEqual([])
     await new Promise((r) => setTimeout(r, 500))
     expect(internal.messages.filter((m) => m.raw.includes(marker))).toHaveLength(1)

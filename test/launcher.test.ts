@@ -13,7 +13,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 
-import { afterAll, afterEach, describe, expect, inject, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, inject, it, vi } from 'vitest'
 
 import { GATEWAY_ROOT } from '../lib/config/paths'
 import { base64, SmtpClient } from '../lib/smtp/client'
@@ -22,6 +22,7 @@ import { makeDeploymentRoot, sendMail, testMessage } from './helpers/gateway'
 import { addressBlock } from './helpers/net'
 import { freePort } from './helpers/redis-server'
 import { seedRspamdCache } from './helpers/rspamd'
+import { lastReading, waitForMatch } from './helpers/wait'
 
 const GTUBE = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
 const FROM = 'a@sender.test'
@@ -87,26 +88,23 @@ function launch(root: string, env: Record<string, string>): { child: ChildProces
 }
 
 async function waitFor(output: () => string, pattern: RegExp, timeoutMs = 45_000): Promise<void> {
-  const until = Date.now() + timeoutMs
-  while (!pattern.test(output())) {
-    if (Date.now() > until) throw new Error(`no ${pattern} in launcher output:\n${output()}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
+  await waitForMatch(output, pattern, { timeoutMs, intervalMs: 100, where: 'launcher output' })
 }
 
 /** The .eml file in the demo mailbox holding `marker`. */
 async function stored(root: string, marker: string): Promise<string> {
   const mailbox = path.join(root, 'var', 'mailbox')
-  const until = Date.now() + 20_000
-  while (Date.now() < until) {
-    const files = fs.existsSync(mailbox) ? fs.readdirSync(mailbox).filter((f) => f.endsWith('.eml')) : []
-    for (const f of files) {
-      const raw = fs.readFileSync(path.join(mailbox, f), 'utf8')
-      if (raw.includes(marker)) return raw
-    }
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error(`nothing with ${marker} in ${mailbox}`)
+  return vi.waitFor(
+    () => {
+      const files = fs.existsSync(mailbox) ? fs.readdirSync(mailbox).filter((f) => f.endsWith('.eml')) : []
+      for (const f of files) {
+        const raw = fs.readFileSync(path.join(mailbox, f), 'utf8')
+        if (raw.includes(marker)) return raw
+      }
+      throw new Error(`nothing with ${marker} in ${mailbox} (${files.length} other message(s))`)
+    },
+    { timeout: 20_000, interval: 100 },
+  )
 }
 
 /** The header block of a stored message. */
@@ -140,14 +138,15 @@ function gatewayCli(root: string, args: string[], env: Record<string, string> = 
 
 /** `gateway stats 1` once its inbound row counts `messages` accepted (counters reach Redis once a second). */
 async function statsOnceCounted(root: string, messages: number): Promise<string[][]> {
-  const until = Date.now() + 20_000
-  for (;;) {
-    const r = gatewayCli(root, ['stats', '1'])
-    expect(r.status, r.stderr).toBe(0)
-    const rows = r.stdout.trim().split('\n').map((l) => l.split('\t'))
-    if (Number(rows[1]?.[3]) >= messages || Date.now() > until) return rows
-    await new Promise((res) => setTimeout(res, 200))
-  }
+  return lastReading(
+    () => {
+      const r = gatewayCli(root, ['stats', '1'])
+      expect(r.status, r.stderr).toBe(0)
+      return r.stdout.trim().split('\n').map((l) => l.split('\t'))
+    },
+    (rows) => Number(rows[1]?.[3]) >= messages,
+    { timeoutMs: 20_000, intervalMs: 200 },
+  )
 }
 
 /** Lines of the instances (and launcher) logged at ERROR or worse. */
@@ -313,9 +312,7 @@ describe('gateway start', () => {
       // nothing outlives the launcher: instances and the private Redis (killed with their
       // process groups when it exits; the kernel may take a moment to close the sockets)
       for (const [host, p] of [[block.ip(1), 2525], [block.ip(2), 2587], ['127.0.0.1', redisPort]] as const) {
-        const until = Date.now() + 10_000
-        while ((await listening(host, p)) && Date.now() < until) await new Promise((r) => setTimeout(r, 100))
-        expect([host, p, await listening(host, p)]).toEqual([host, p, false])
+        await expect.poll(async () => [host, p, await listening(host, p)], { timeout: 10_000, interval: 100 }).toEqual([host, p, false])
       }
     }
   }, 120_000)

@@ -12,14 +12,13 @@ import os from 'node:os'
 import path from 'node:path'
 
 import Redis from 'ioredis'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 
 import { GATEWAY_ROOT } from '../lib/config/paths'
 import { base64, type SmtpClient, type SmtpReply } from '../lib/smtp/client'
 import { CertSmtpSession, makeClientCert } from './helpers/client-cert'
-import { outboundWithPartnerMx } from './helpers/fixtures'
-import { sendMail, testMessage, TestGateway } from './helpers/gateway'
-import { MailSink, type ReceivedMessage } from './helpers/mail-sink'
+import { delivered, gatewayWithSink, outboundWithPartnerMx } from './helpers/fixtures'
+import { sendMail, testMessage, type TestGateway } from './helpers/gateway'
 import { addressBlock } from './helpers/net'
 import { TestRedis } from './helpers/redis-server'
 import { waitForCounters } from './helpers/stats-counters'
@@ -29,7 +28,7 @@ const certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'outbound-auth-certs-'))
 const pinned = makeClientCert(certDir, 'mx1.example.com')
 const stranger = makeClientCert(certDir, 'unknown.example.net')
 
-const { block, internal, remoteMx, gw } = outboundWithPartnerMx({
+const { block, remoteMx, gw, another } = outboundWithPartnerMx({
   prepare: ({ gw }) => {
     addUser(gw.root, 'app@example.com') // no scope configured: its own address only
     addUser(gw.root, 'server', 'example.com') // an internal mail server: the whole domain (and bounces)
@@ -127,23 +126,17 @@ async function tryOnce(g: TestGateway, from: string, user: string, password: str
 async function failedChecks(g: TestGateway, user: RegExp): Promise<number> {
   const count = () => [...g.log('outbound').matchAll(/authentication failed for "([^"]*)"/g)].filter((m) => user.test(m[1]!)).length
   let last = -1
-  while (count() !== last) {
-    last = count()
-    await new Promise((r) => setTimeout(r, 300))
-  }
-  return last
+  return vi.waitFor(
+    () => {
+      const now = count()
+      if (now === last) return now
+      last = now
+      throw new Error(`the count of failed password checks for ${user} is still changing (${now}) after 20000 ms`)
+    },
+    { timeout: 20_000, interval: 300 },
+  )
 }
 const codes = (r: SmtpReply | undefined) => [r?.code, r?.enhanced]
-
-async function delivered(sink: MailSink, marker: string): Promise<ReceivedMessage> {
-  const until = Date.now() + 20_000
-  for (;;) {
-    const m = sink.messages.find((x) => x.raw.includes(marker))
-    if (m) return m
-    if (Date.now() > until) throw new Error(`${marker} not delivered to ${sink.address}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 /** An outbound counter summed since this file began, once it reaches `atLeast` (counters are flushed every second). */
 async function statsField(g: TestGateway, field: string, atLeast: number): Promise<number> {
@@ -339,19 +332,13 @@ describe('lockout under concurrency: only wrong passwords count', () => {
 })
 
 describe('lockout shared by two gateway nodes (one Redis)', () => {
-  const blockB = addressBlock()
-  let nodeB: TestGateway
+  // a second outbound node with the same Redis and key prefix: what one node counts, the other sees
+  const nodeB = another({
+    env: { GATEWAY_REDIS_PREFIX: gw.redisPrefix },
+    files: { 'outbound/config/gateway-submission-auth.ini': '[main]\nfailure_delay_ms=0\nmax_failures=10\n[lockout]\nmax_failures_per_ip=3\nmax_failures_per_user=3\nwindow_seconds=600\n' },
+  })
 
   beforeAll(async () => {
-    // a second outbound node with the same Redis and key prefix: what one node counts, the other sees
-    nodeB = new TestGateway({
-      block: blockB,
-      redisUrl: inject('redisUrl'),
-      internalHosts: [internal.address],
-      instances: ['outbound'],
-      env: { GATEWAY_REDIS_PREFIX: gw.redisPrefix },
-      files: { 'outbound/config/gateway-submission-auth.ini': '[main]\nfailure_delay_ms=0\nmax_failures=10\n[lockout]\nmax_failures_per_ip=3\nmax_failures_per_user=3\nwindow_seconds=600\n' },
-    })
     addUser(nodeB.root, 'target@example.com')
     await nodeB.start()
   })
@@ -405,27 +392,16 @@ describe('client certificates (mutual TLS)', () => {
 
 describe('lockout window and Redis outage (own gateway and Redis)', () => {
   const block2 = addressBlock()
-  const sink2 = new MailSink({ host: block2.ip(3), port: 2526 })
-  const redis2 = new TestRedis()
-  let gw2: TestGateway
-
-  beforeAll(async () => {
-    await Promise.all([sink2.start(), redis2.start()])
-    gw2 = new TestGateway({
-      block: block2,
-      redisUrl: redis2.url,
-      internalHosts: [sink2.address],
-      instances: ['outbound'],
-      files: {
-        'outbound/config/gateway-submission-auth.ini': '[main]\nfailure_delay_ms=0\nmax_failures=3\n[sender]\naction=monitor\n[lockout]\nmax_failures_per_ip=2\nmax_failures_per_user=0\nwindow_seconds=3\n',
-      },
-    })
-    addUser(gw2.root, 'app@example.com')
-    await gw2.start()
-  })
-  afterAll(async () => {
-    await gw2.stop()
-    await Promise.all([sink2.stop(), redis2.stop()])
+  const redis2 = new TestRedis(block2.ip(6), 6379)
+  const { sink: sink2, gw: gw2 } = gatewayWithSink({
+    block: block2,
+    redisUrl: redis2.url,
+    services: [redis2],
+    instances: ['outbound'],
+    files: {
+      'outbound/config/gateway-submission-auth.ini': '[main]\nfailure_delay_ms=0\nmax_failures=3\n[sender]\naction=monitor\n[lockout]\nmax_failures_per_ip=2\nmax_failures_per_user=0\nwindow_seconds=3\n',
+    },
+    prepare: ({ gw }) => addUser(gw.root, 'app@example.com'),
   })
 
   it('lets the client in again once the window has passed', async () => {
@@ -438,11 +414,12 @@ describe('lockout window and Redis outage (own gateway and Redis)', () => {
 
     const r = redis2.client()
     const key = `${gw2.redisPrefix}:authfail:ip:${from}`
-    const until = Date.now() + 20_000
-    while ((await r.exists(key)) === 1) {
-      if (Date.now() > until) throw new Error(`${key} did not expire`)
-      await new Promise((res) => setTimeout(res, 200))
-    }
+    await vi.waitFor(
+      async () => {
+        if ((await r.exists(key)) === 1) throw new Error(`${key} did not expire`)
+      },
+      { timeout: 20_000, interval: 200 },
+    )
     r.disconnect()
     await (await login(gw2, 'app@example.com', from)).quit()
   })

@@ -5,19 +5,19 @@
 
 import path from 'node:path'
 
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
 import { listQueue } from '../lib/queue/qfile'
 import { FixtureDns } from './helpers/dns-server'
 import { parseDsn } from './helpers/dsn'
-import { testMessage, TestGateway } from './helpers/gateway'
+import { gatewayWithSink } from './helpers/fixtures'
+import { testMessage, type TestGateway } from './helpers/gateway'
 import { MailSink, type ReceivedMessage } from './helpers/mail-sink'
 import { addressBlock } from './helpers/net'
 import { addRelayUser, eventually, outboundPluginsWith, submit } from './helpers/outbound-queue'
 import { writeQueueFile } from './helpers/queue-file'
 
 const block = addressBlock()
-const internal = new MailSink({ host: block.ip(3), port: 2526 })
 
 // the Internet: one MX per behaviour
 const remotes = {
@@ -40,37 +40,29 @@ for (const [domain, sink] of [
 }
 
 const USER = 'app@example.com'
-const plugins = outboundPluginsWith('gateway-queue', 'gateway-bounce', 'gateway-tls-policy')
-
-function gateway(b = block, files: Record<string, string> = {}): TestGateway {
-  return new TestGateway({
-    block: b,
-    redisUrl: inject('redisUrl'),
-    internalHosts: [internal.address],
-    dnsServer: dns.address,
-    instances: ['outbound'],
-    files: {
-      'outbound/config/plugins': plugins,
-      'outbound/config/gateway-submission-auth.ini': '[main]\nfailure_delay_ms=0\n',
-      // two retries 5 s apart, then the message is given up: a lifetime of 10 s
-      'outbound/config/outbound.ini': '[main]\ntemp_fail_intervals=5s*2\nreceived_header=disabled\nlocal_mx_ok=true\n',
-      ...files,
-    },
-  })
-}
-const gw = gateway()
 // a message from outside the accepted domains, queued before the instance starts
 const foreign = testMessage({ from: 'someone@elsewhere.test', to: 'x@reject.test', subject: 'foreign' })
 
-beforeAll(async () => {
-  await Promise.all([internal.start(), dns.start(), ...Object.values(remotes).map((s) => s.start())])
-  addRelayUser(gw, USER)
-  writeQueueFile(path.join(gw.root, 'outbound', 'queue'), { from: 'someone@elsewhere.test', to: ['x@reject.test'], message: foreign.text })
-  await gw.start()
-})
-afterAll(async () => {
-  await gw.stop()
-  await Promise.all([internal.stop(), dns.stop(), ...Object.values(remotes).map((s) => s.stop())])
+const {
+  sink: internal,
+  gw,
+  another,
+  startRefused,
+} = gatewayWithSink({
+  block,
+  dns,
+  services: Object.values(remotes),
+  instances: ['outbound'],
+  files: {
+    'outbound/config/plugins': outboundPluginsWith('gateway-queue', 'gateway-bounce', 'gateway-tls-policy'),
+    'outbound/config/gateway-submission-auth.ini': '[main]\nfailure_delay_ms=0\n',
+    // two retries 5 s apart, then the message is given up: a lifetime of 10 s
+    'outbound/config/outbound.ini': '[main]\ntemp_fail_intervals=5s*2\nreceived_header=disabled\nlocal_mx_ok=true\n',
+  },
+  prepare: ({ gw }) => {
+    addRelayUser(gw, USER)
+    writeQueueFile(path.join(gw.root, 'outbound', 'queue'), { from: 'someone@elsewhere.test', to: ['x@reject.test'], message: foreign.text })
+  },
 })
 
 function queued(g: TestGateway, domain: string): number {
@@ -79,13 +71,7 @@ function queued(g: TestGateway, domain: string): number {
 
 /** The DSN the internal server received about the message with `marker`. */
 async function dsnAbout(marker: string, timeoutMs = 30_000): Promise<ReceivedMessage> {
-  const until = Date.now() + timeoutMs
-  for (;;) {
-    const m = internal.messages.find((x) => x.from === '' && x.raw.includes(marker))
-    if (m) return m
-    if (Date.now() > until) throw new Error(`no DSN about ${marker} reached the internal server`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
+  return internal.waitForMessage((m) => m.from === '' && m.raw.includes(marker), `a DSN about ${marker}`, { timeoutMs, intervalMs: 100 })
 }
 
 function noDsnToTheInternet(): void {
@@ -172,7 +158,7 @@ describe('outbound bounces: RFC 3464 DSN to the internal sender', () => {
 
 describe('outbound bounces: postmaster for senders outside the accepted domains', () => {
   it('sends their DSN to the configured postmaster through the internal server', async () => {
-    const other = gateway(addressBlock(), { 'outbound/config/gateway-bounce.ini': '[foreign_sender]\naction=postmaster\npostmaster=postmaster@example.com\n' })
+    const other = another({ files: { 'outbound/config/gateway-bounce.ini': '[foreign_sender]\naction=postmaster\npostmaster=postmaster@example.com\n' } })
     const m = testMessage({ from: 'robot@elsewhere.test', to: 'y@reject.test', subject: 'foreign 2' })
     writeQueueFile(path.join(other.root, 'outbound', 'queue'), { from: 'robot@elsewhere.test', to: ['y@reject.test'], message: m.text })
     await other.start()
@@ -188,13 +174,8 @@ describe('outbound bounces: postmaster for senders outside the accepted domains'
   })
 
   it('refuses to start with a postmaster outside the accepted domains', async () => {
-    const bad = gateway(addressBlock(), { 'outbound/config/gateway-bounce.ini': '[foreign_sender]\naction=postmaster\npostmaster=admin@elsewhere.test\n' })
-    try {
-      const r = await bad.startExpectingExit('outbound')
-      expect(r.code).toBe(78)
-      expect(r.stderr).toMatch(/gateway-bounce\.ini: \[foreign_sender\] postmaster: "admin@elsewhere\.test" must be an address in an accepted domain/)
-    } finally {
-      await bad.stop()
-    }
+    const r = await startRefused('outbound', { files: { 'outbound/config/gateway-bounce.ini': '[foreign_sender]\naction=postmaster\npostmaster=admin@elsewhere.test\n' } })
+    expect(r.code).toBe(78)
+    expect(r.stderr).toMatch(/gateway-bounce\.ini: \[foreign_sender\] postmaster: "admin@elsewhere\.test" must be an address in an accepted domain/)
   })
 })

@@ -9,27 +9,16 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
 import { GATEWAY_ROOT } from '../lib/config/paths'
-import { FixtureDns } from './helpers/dns-server'
-import { delivered } from './helpers/fixtures'
-import { sendMail, TestGateway } from './helpers/gateway'
-import { MailSink } from './helpers/mail-sink'
-import { addressBlock } from './helpers/net'
+import { delivered, outboundWithPartnerMx } from './helpers/fixtures'
+import { sendMail } from './helpers/gateway'
 import { addUser, fieldValues, outboundPlugins, relayOne } from './helpers/outbound-relay'
 
 const AUTHSERV = 'mx.receiver.test'
 const PASSWORD = 'correct horse battery'
 const SELECTOR = 'sel2026'
-
-const block = addressBlock()
-const internal = new MailSink({ host: block.ip(3), port: 2526 })
-const remoteMx = new MailSink({ host: block.ip(10), port: 25 })
-const dns = new FixtureDns(block.ip(53), 5353)
-  .add('partner.test', { type: 'MX', preference: 10, exchange: 'mx.partner.test' })
-  .add('mx.partner.test', { type: 'A', data: block.ip(10) })
-  .add('_dmarc.example.com', { type: 'TXT', data: 'v=DMARC1; p=reject' })
 
 // The shipped dkim.ini, also signing X-Internal-Route, a header the scrub removes:
 // signed before the scrub, the signature would name a field that is gone and fail.
@@ -37,11 +26,10 @@ const shippedDkimIni = fs.readFileSync(path.join(GATEWAY_ROOT, 'outbound', 'conf
 const dkimIni = shippedDkimIni.replace(/^headers=(.*)$/m, 'headers=$1, X-Internal-Route')
 if (dkimIni === shippedDkimIni) throw new Error('outbound/config/dkim.ini: no headers= line')
 
-const gw = new TestGateway({
-  block,
-  redisUrl: inject('redisUrl'),
-  internalHosts: [internal.address],
-  dnsServer: dns.address,
+let keygen: ReturnType<typeof dkimCli>
+
+const { internal, remoteMx, dns, gw } = outboundWithPartnerMx({
+  instances: ['inbound', 'outbound'],
   acceptedDomains: ['example.com', 'example.net'],
   files: {
     'outbound/config/plugins': outboundPlugins({ scrub: true, dkim: true, nodelay: true }),
@@ -52,7 +40,18 @@ const gw = new TestGateway({
     'inbound/config/me': `${AUTHSERV}\n`,
     'inbound/config/plugins': ['gateway-core', 'tls', 'gateway-stats', 'gateway-refuse-auth', 'gateway-accepted-domains', 'spf', 'dkim', 'gateway-dmarc', 'gateway-spool', 'gateway-routing', ''].join('\n'),
   },
+  prepare: ({ gw, dns }) => {
+    fs.rmSync(path.join(gw.root, 'outbound', 'config', 'dkim'), { recursive: true, force: true }) // keys of a developer's checkout are not copied in
+    keygen = dkimCli('keygen', 'example.com', '--selector', SELECTOR)
+    if (keygen.code === 0) {
+      const { name, value } = parseRecord(keygen.stdout)
+      dns.add(name, { type: 'TXT', data: value })
+    }
+    addUser(gw, 'app@example.com', PASSWORD)
+    addUser(gw, 'app@example.net', PASSWORD)
+  },
 })
+dns.add('_dmarc.example.com', { type: 'TXT', data: 'v=DMARC1; p=reject' })
 
 /** `gateway dkim ...` as an operator runs it, on the test's deployment root. */
 function dkimCli(...args: string[]) {
@@ -70,25 +69,6 @@ function parseRecord(line: string): { name: string; value: string } {
   if (!m) throw new Error(`not a TXT record line: ${line}`)
   return { name: m[1]!, value: [...m[2]!.matchAll(/"([^"]*)"/g)].map((x) => x[1]).join('') }
 }
-
-let keygen: ReturnType<typeof dkimCli>
-
-beforeAll(async () => {
-  await Promise.all([internal.start(), remoteMx.start(), dns.start()])
-  fs.rmSync(path.join(gw.root, 'outbound', 'config', 'dkim'), { recursive: true, force: true }) // keys of a developer's checkout are not copied in
-  keygen = dkimCli('keygen', 'example.com', '--selector', SELECTOR)
-  if (keygen.code === 0) {
-    const { name, value } = parseRecord(keygen.stdout)
-    dns.add(name, { type: 'TXT', data: value })
-  }
-  addUser(gw, 'app@example.com', PASSWORD)
-  addUser(gw, 'app@example.net', PASSWORD)
-  await gw.start()
-})
-afterAll(async () => {
-  await gw.stop()
-  await Promise.all([internal.stop(), remoteMx.stop(), dns.stop()])
-})
 
 describe('gateway dkim keygen', () => {
   const keyDir = () => path.join(gw.root, 'outbound', 'config', 'dkim', 'example.com')

@@ -13,6 +13,7 @@ import { sendMail, testMessage, TestGateway } from './helpers/gateway'
 import { addressBlock } from './helpers/net'
 import { addUser, outboundPlugins, relaySession } from './helpers/outbound-relay'
 import { tcpNoDelayOf } from './helpers/tcp-nodelay'
+import { waitForMatch } from './helpers/wait'
 
 const PASSWORD = 'correct horse battery'
 const block = addressBlock()
@@ -45,11 +46,7 @@ class StallingServer {
 
   /** Waits until a client sent EHLO: Haraka got the socket, after the plugin's callback ran. */
   async waitForEhlo(timeoutMs = 20_000): Promise<void> {
-    const until = Date.now() + timeoutMs
-    while (!/^EHLO /m.test(this.received)) {
-      if (Date.now() > until) throw new Error(`${this.host}:${this.port} got no EHLO in ${timeoutMs} ms`)
-      await new Promise((r) => setTimeout(r, 50))
-    }
+    await waitForMatch(() => this.received, /^EHLO /m, { timeoutMs, where: `what ${this.host}:${this.port} received` })
   }
 
   stop(): Promise<void> {

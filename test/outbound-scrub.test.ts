@@ -4,13 +4,12 @@
 
 import path from 'node:path'
 
-import { describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
 import { GATEWAY_ROOT } from '../lib/config/paths'
 import { mailDate } from './helpers/content-mail'
 import { delivered, outboundWithPartnerMx } from './helpers/fixtures'
-import { sendMail, TestGateway } from './helpers/gateway'
-import { addressBlock } from './helpers/net'
+import { sendMail } from './helpers/gateway'
 import { addUser, fieldValues, headerFields, outboundPlugins, relaySession } from './helpers/outbound-relay'
 
 const PASSWORD = 'correct horse battery'
@@ -35,7 +34,7 @@ const files = {
   'outbound/config/gateway-outbound-scrub.ini': '[main]\nstrip[]=X-Originating-IP\nstrip_prefix[]=X-Internal-\n',
   'outbound/config/gateway-submission-auth.ini': '[main]\nfailure_delay_ms=0\n',
 }
-const { block, internal, remoteMx, dns, gw } = outboundWithPartnerMx({ files, prepare: ({ gw }) => addUser(gw, 'app@example.com', PASSWORD) })
+const { block, internal, remoteMx, gw, startRefused } = outboundWithPartnerMx({ files, prepare: ({ gw }) => addUser(gw, 'app@example.com', PASSWORD) })
 
 let n = 0
 /** A message as an internal mail server relays it: its trace fields on top, then the rest. */
@@ -146,42 +145,19 @@ describe('outbound: scrub and DKIM configuration is checked at startup', () => {
       .split('\n')
       .flatMap((l) => (l.trim() === 'gateway-outbound-scrub' ? ['dkim', l] : [l]))
       .join('\n')
-    const bad = new TestGateway({ block, redisUrl: inject('redisUrl'), internalHosts: [internal.address], dnsServer: dns.address, instances: ['outbound'], files: { ...files, 'outbound/config/plugins': plugins } })
-    try {
-      const r = await bad.startExpectingExit('outbound')
-      expect(r.code).toBe(78)
-      expect(r.stderr).toMatch(/configuration error: \S*outbound\/config\/plugins:\d+: gateway-outbound-scrub: must come before dkim \(line \d+\): haraka-plugin-dkim must sign the header as scrubbed/)
-    } finally {
-      await bad.stop()
-    }
+    const r = await startRefused('outbound', { files: { 'outbound/config/plugins': plugins } })
+    expect(r.code).toBe(78)
+    expect(r.stderr).toMatch(/configuration error: \S*outbound\/config\/plugins:\d+: gateway-outbound-scrub: must come before dkim \(line \d+\): haraka-plugin-dkim must sign the header as scrubbed/)
   })
 
   it('refuses to load on the inbound instance, and refuses unknown strip_received values', async () => {
-    const inbound = new TestGateway({
-      block,
-      redisUrl: inject('redisUrl'),
-      internalHosts: [internal.address],
-      dnsServer: dns.address,
-      instances: ['inbound'],
-      files: { 'inbound/config/plugins': 'gateway-core\ngateway-outbound-scrub\ngateway-accepted-domains\ngateway-spool\n' },
-    })
-    const typo = new TestGateway({
-      // its own addresses: the fixture's outbound instance is listening on this file's block
-      block: addressBlock(),
-      redisUrl: inject('redisUrl'),
-      internalHosts: [internal.address],
-      dnsServer: dns.address,
-      instances: ['outbound'],
-      files: { ...files, 'outbound/config/gateway-outbound-scrub.ini': '[main]\nstrip_received=some\n' },
-    })
-    try {
-      const [a, b] = await Promise.all([inbound.startExpectingExit('inbound'), typo.startExpectingExit('outbound')])
-      expect(a.code).toBe(78)
-      expect(a.stderr).toMatch(/inbound\/config\/plugins:2: gateway-outbound-scrub: runs in the outbound instance only: remove it from the inbound instance/)
-      expect(b.code).toBe(78)
-      expect(b.stderr).toMatch(/gateway-outbound-scrub\.ini:2: \[main\] strip_received: "some" is not one of: internal, all, none/)
-    } finally {
-      await Promise.all([inbound.stop(), typo.stop()])
-    }
+    const [a, b] = await Promise.all([
+      startRefused('inbound', { files: { 'inbound/config/plugins': 'gateway-core\ngateway-outbound-scrub\ngateway-accepted-domains\ngateway-spool\n' } }),
+      startRefused('outbound', { files: { 'outbound/config/gateway-outbound-scrub.ini': '[main]\nstrip_received=some\n' } }),
+    ])
+    expect(a.code).toBe(78)
+    expect(a.stderr).toMatch(/inbound\/config\/plugins:2: gateway-outbound-scrub: runs in the outbound instance only: remove it from the inbound instance/)
+    expect(b.code).toBe(78)
+    expect(b.stderr).toMatch(/gateway-outbound-scrub\.ini:2: \[main\] strip_received: "some" is not one of: internal, all, none/)
   })
 })

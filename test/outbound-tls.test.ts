@@ -5,11 +5,11 @@
 
 import path from 'node:path'
 
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 
 import { listQueue } from '../lib/queue/qfile'
 import { FixtureDns } from './helpers/dns-server'
-import { TestGateway } from './helpers/gateway'
+import { gatewayWithSink } from './helpers/fixtures'
 import { MailSink } from './helpers/mail-sink'
 import { addressBlock } from './helpers/net'
 import { addRelayUser, outboundPluginsWith, submit } from './helpers/outbound-queue'
@@ -48,13 +48,13 @@ const sinks = {
   ordinary: new MailSink({ host: mx.ordinary.ip, port: 25, tls: rogueCa.issue(mx.ordinary.name) }),
   ordinaryClear: new MailSink({ host: mx.ordinaryClear.ip, port: 25 }),
 }
-const internal = new MailSink({ host: block.ip(3), port: 2526 })
+const USER = 'app@example.com'
 
-const gw = new TestGateway({
+const { gw, startRefused } = gatewayWithSink({
   block,
-  redisUrl: inject('redisUrl'),
-  internalHosts: [internal.address],
-  dnsServer: dns.address,
+  dns,
+  // the current sinks when stopping: a test replaces one
+  services: [{ start: () => Promise.all(Object.values(sinks).map((s) => s.start())), stop: () => Promise.all(Object.values(sinks).map((s) => s.stop())) }],
   instances: ['outbound'],
   files: {
     'outbound/config/plugins': outboundPluginsWith('gateway-queue', 'gateway-bounce', 'gateway-tls-policy'),
@@ -71,17 +71,9 @@ const gw = new TestGateway({
     ].join('\n'),
     'outbound/config/partner-ca.pem': ca.cert,
   },
+  prepare: ({ gw }) => addRelayUser(gw, USER),
 })
-const USER = 'app@example.com'
-
-beforeAll(async () => {
-  await Promise.all([internal.start(), dns.start(), ...Object.values(sinks).map((s) => s.start())])
-  addRelayUser(gw, USER)
-  await gw.start()
-})
-afterAll(async () => {
-  await gw.stop()
-  await Promise.all([internal.stop(), dns.stop(), ...Object.values(sinks).map((s) => s.stop())])
+afterAll(() => {
   ca.remove()
   rogueCa.remove()
 })
@@ -156,21 +148,9 @@ describe('outbound TLS: configuration errors stop the instance', () => {
     ['a domain that is not one', '[require]\ndomains[]=partner test\n', /gateway-tls-policy\.ini:2: \[require\] domains: "partner test" is not a domain name/],
   ] as const) {
     it(`refuses ${label} (exit 78, file and key named)`, async () => {
-      const bad = new TestGateway({
-        block: addressBlock(),
-        redisUrl: inject('redisUrl'),
-        internalHosts: [internal.address],
-        dnsServer: dns.address,
-        instances: ['outbound'],
-        files: { 'outbound/config/plugins': outboundPluginsWith('gateway-tls-policy'), 'outbound/config/gateway-tls-policy.ini': ini },
-      })
-      try {
-        const r = await bad.startExpectingExit('outbound')
-        expect(r.code).toBe(78)
-        expect(r.stderr).toMatch(problem)
-      } finally {
-        await bad.stop()
-      }
+      const r = await startRefused('outbound', { files: { 'outbound/config/plugins': outboundPluginsWith('gateway-tls-policy'), 'outbound/config/gateway-tls-policy.ini': ini } })
+      expect(r.code).toBe(78)
+      expect(r.stderr).toMatch(problem)
     })
   }
 })

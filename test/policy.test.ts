@@ -1,34 +1,23 @@
 // Smaller policies over real SMTP: the example plugin (recipient limit), the
 // outbound client allow-list, and failover between internal mail servers.
 
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
-import { sendMail, testMessage, TestGateway } from './helpers/gateway'
-import { MailSink } from './helpers/mail-sink'
+import { gatewayWithSink } from './helpers/fixtures'
+import { sendMail, testMessage } from './helpers/gateway'
 import { addressBlock } from './helpers/net'
 
 const block = addressBlock()
-// internal servers: the first is down for the whole file, the second answers
-const deadInternal = `${block.ip(5)}:2526`
-const liveInternal = new MailSink({ host: block.ip(6), port: 2526 })
 const ALLOWED_CLIENT = block.ip(100)
-const gw = new TestGateway({
+const { sink: liveInternal, gw } = gatewayWithSink({
   block,
-  redisUrl: inject('redisUrl'),
-  internalHosts: [deadInternal, liveInternal.address],
+  instances: ['inbound', 'outbound'],
+  // internal servers: the first is down for the whole file, the second (the sink) answers
+  internalHosts: (sink) => [`${block.ip(5)}:2526`, sink.address],
   files: {
     'inbound/config/gateway-recipient-limit.ini': '[main]\nmax_recipients=2\n',
     'outbound/config/gateway-client-networks.ini': `[main]\nallow[]=${ALLOWED_CLIENT}/32\n`,
   },
-})
-
-beforeAll(async () => {
-  await liveInternal.start()
-  await gw.start()
-})
-afterAll(async () => {
-  await gw.stop()
-  await liveInternal.stop()
 })
 
 describe('example plugin: gateway-recipient-limit', () => {

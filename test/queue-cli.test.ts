@@ -5,7 +5,7 @@
 
 import path from 'node:path'
 
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 
 import { listQueue } from '../lib/queue/qfile'
 import { FixtureDns } from './helpers/dns-server'
@@ -61,24 +61,19 @@ afterAll(async () => {
 })
 
 /** Waits until the queued message for `domain` has failed at least once (its file renamed). */
-async function deferred(domain: string): Promise<void> {
-  const until = Date.now() + 30_000
-  while (!outboundQueue().some((m) => m.todo?.domain === domain && m.name.attempts >= 1)) {
-    if (Date.now() > until) throw new Error(`no deferred message for ${domain}:\n${gw.log('outbound').slice(-2000)}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
+const deferred = (domain: string) => gw.waitForDeferred('outbound', domain)
 
 function count(pattern: RegExp): number {
   return gw.log('outbound').match(new RegExp(pattern.source, 'g'))?.length ?? 0
 }
 
 async function waitForMore(pattern: RegExp, before: number): Promise<void> {
-  const until = Date.now() + 20_000
-  while (count(pattern) <= before) {
-    if (Date.now() > until) throw new Error(`log has no new ${pattern}:\n${gw.log('outbound').slice(-2000)}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
+  await vi.waitFor(
+    () => {
+      if (count(pattern) <= before) throw new Error(`log has no new ${pattern}:\n${gw.log('outbound').slice(-2000)}`)
+    },
+    { timeout: 20_000, interval: 50 },
+  )
 }
 
 describe('gateway queue (outbound)', () => {
@@ -167,11 +162,7 @@ describe('gateway queue --instance inbound', () => {
     const r = await sendMail(client, { from: 'alice@sender.test', to: ['bob@example.com'] }, text)
     await client.quit()
     expect(r.end?.code).toBe(250)
-    const until = Date.now() + 30_000
-    while (!listQueue(path.join(gw.root, 'inbound', 'queue')).some((m) => m.name.attempts >= 1)) {
-      if (Date.now() > until) throw new Error(`inbound did not defer:\n${gw.log('inbound').slice(-2000)}`)
-      await new Promise((res) => setTimeout(res, 100))
-    }
+    await gw.waitForDeferred('inbound')
     const rows = queueRows(gw, 'inbound')
     expect(rows).toHaveLength(1)
     expect(rows[0]).toMatchObject({ domain: 'example.com', attempts: '1', from: 'alice@sender.test', to: 'bob@example.com' })

@@ -4,11 +4,10 @@
 // Redis down, in the process, still across sessions).
 
 import Redis from 'ioredis'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, describe, expect, inject, it } from 'vitest'
 
 import { gatewayWithSink, type Fixture } from './helpers/fixtures'
-import { sendMail, testMessage, TestGateway } from './helpers/gateway'
-import { MailSink } from './helpers/mail-sink'
+import { sendMail, testMessage, type TestGateway } from './helpers/gateway'
 import { addressBlock } from './helpers/net'
 import { TestRedis } from './helpers/redis-server'
 
@@ -154,24 +153,12 @@ async function expectUnaffected(gw: TestGateway, ip: string): Promise<void> {
 
 describe('directory-harvest defence with Redis down', () => {
   const block = addressBlock()
-  const sink = new MailSink({ host: block.ip(3), port: 2526 })
-  const redis = new TestRedis()
-  let gw: TestGateway
-
-  beforeAll(async () => {
-    await Promise.all([sink.start(), redis.start()])
-    gw = new TestGateway({
-      block,
-      redisUrl: redis.url,
-      internalHosts: [sink.address],
-      instances: ['inbound'],
-      files: { 'inbound/config/valid_recipients': `${VALID}\n`, 'inbound/config/gateway-recipients.ini': '[harvest]\nslow_after=2\nblock_after=4\ndelay_ms=50\nwindow_seconds=60\n' },
-    })
-    await gw.start()
-  })
-  afterAll(async () => {
-    await gw.stop()
-    await Promise.all([sink.stop(), redis.stop()])
+  const redis = new TestRedis(block.ip(6), 6379)
+  const { gw } = gatewayWithSink({
+    block,
+    redisUrl: redis.url,
+    services: [redis],
+    files: { 'inbound/config/valid_recipients': `${VALID}\n`, 'inbound/config/gateway-recipients.ini': '[harvest]\nslow_after=2\nblock_after=4\ndelay_ms=50\nwindow_seconds=60\n' },
   })
 
   it('counts in the process across sessions: a prober spreading probes over sessions is still cut off, and refused on connect', async () => {

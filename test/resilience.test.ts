@@ -5,15 +5,15 @@
 
 import path from 'node:path'
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
 import { GATEWAY_ROOT } from '../lib/config/paths'
 import { delivered, gatewayWithSink, sendOne } from './helpers/fixtures'
-import { shippedInboundPlugins, TestGateway } from './helpers/gateway'
-import { MailSink } from './helpers/mail-sink'
+import { shippedInboundPlugins, type TestGateway } from './helpers/gateway'
+import type { MailSink } from './helpers/mail-sink'
 import { addressBlock } from './helpers/net'
-import { freePort, TestRedis } from './helpers/redis-server'
-import { countersSince } from './helpers/stats-counters'
+import { TestRedis } from './helpers/redis-server'
+import { waitForCounters } from './helpers/stats-counters'
 
 async function deliverOne(gw: TestGateway, sink: MailSink, to = 'bob@example.com'): Promise<void> {
   const { end, marker } = await sendOne(gw, { from: 'alice@sender.test', to: [to] })
@@ -25,13 +25,9 @@ async function deliverOne(gw: TestGateway, sink: MailSink, to = 'bob@example.com
 async function waitForCounter(redis: TestRedis, prefix: string, since: Date, field: string, value: number): Promise<Map<string, number>> {
   const client = redis.client()
   try {
-    const until = Date.now() + 20_000
-    for (;;) {
-      const c = await countersSince(client, prefix, 'inbound', since)
-      if ((c.get(field) ?? 0) >= value) return c
-      if (Date.now() > until) throw new Error(`${prefix} inbound ${field} stayed at ${c.get(field) ?? 0}, expected ${value}`)
-      await new Promise((res) => setTimeout(res, 200))
-    }
+    const c = await waitForCounters(client, prefix, 'inbound', since, (c) => (c.get(field) ?? 0) >= value, 20_000)
+    if ((c.get(field) ?? 0) < value) throw new Error(`${prefix} inbound ${field} stayed at ${c.get(field) ?? 0}, expected ${value}`)
+    return c
   } finally {
     client.disconnect()
   }
@@ -39,21 +35,12 @@ async function waitForCounter(redis: TestRedis, prefix: string, since: Date, fie
 
 describe('Redis outage', () => {
   const block = addressBlock()
-  const sink = new MailSink({ host: block.ip(3), port: 2526 })
-  let redis: TestRedis
-  let gw: TestGateway
-
-  beforeAll(async () => {
-    await sink.start()
-    // Redis is DOWN when the gateway starts: the port is chosen, nothing listens yet
-    redis = new TestRedis('127.0.0.1', await freePort())
-    gw = new TestGateway({ block, redisUrl: redis.url, internalHosts: [sink.address], instances: ['inbound'] })
-    await gw.start()
-  })
-  afterAll(async () => {
-    await gw.stop()
-    await sink.stop()
-    await redis.stop()
+  // Redis is DOWN when the gateway starts: its address is set, nothing listens yet
+  const redis = new TestRedis(block.ip(6), 6379)
+  const { gw, sink } = gatewayWithSink({
+    block,
+    redisUrl: redis.url,
+    services: [{ start: async () => {}, stop: () => redis.stop() }], // the test starts it
   })
 
   it('keeps mail flowing while Redis is down, logs it, and writes the counters once Redis is back', async () => {

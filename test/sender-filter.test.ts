@@ -4,41 +4,37 @@
 // block list with exact and *.domain entries.
 
 
-import fs from 'node:fs'
-import path from 'node:path'
-
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-
-import { GATEWAY_ROOT } from '../lib/config/paths'
+import { describe, expect, it } from 'vitest'
 
 import { FixtureDns } from './helpers/dns-server'
-import { sendMail, testMessage, TestGateway } from './helpers/gateway'
-import { MailSink } from './helpers/mail-sink'
+import { delivered, gatewayWithSink } from './helpers/fixtures'
+import { sendMail, testMessage, type TestGateway } from './helpers/gateway'
 import { addressBlock } from './helpers/net'
-import { ProxyFront } from './helpers/proxy-front'
+import type { ProxyFront } from './helpers/proxy-front'
 
-const block = addressBlock()
-const sink = new MailSink({ host: block.ip(3), port: 2526 })
 // The SaaS newsletter service sends from its own (public) address, authorised by
 // our SPF record. SPF skips loopback clients, so those sessions come through a
 // PROXY-protocol front announcing public addresses, as behind a load balancer.
 const SAAS_IP = '198.18.0.40'
 const OTHER_IP = '198.18.0.41'
-const dns = new FixtureDns(block.ip(53), 5353).add('example.com', { type: 'TXT', data: `v=spf1 ip4:${SAAS_IP} -all` })
-const FRONT = block.ip(9)
-const connectionIni = fs.readFileSync(path.join(GATEWAY_ROOT, 'inbound', 'config', 'connection.ini'), 'utf8').replace(/^hosts\[\] =\s*$/m, `hosts[] = ${FRONT}`)
 
-function gatewayWith(ini: string): TestGateway {
-  return new TestGateway({
-    block,
-    redisUrl: inject('redisUrl'),
-    internalHosts: [sink.address],
-    dnsServer: dns.address,
-    instances: ['inbound'],
-    acceptedDomains: ['example.com', 'xn--bcher-kva.example'],
-    files: { 'inbound/config/gateway-sender-filter.ini': ini, 'inbound/config/connection.ini': connectionIni },
-  })
-}
+const block = addressBlock()
+const senderFilterIni = (ini: string) => ({ 'inbound/config/gateway-sender-filter.ini': ini })
+const {
+  sink,
+  gw,
+  front,
+  variants: { monitor },
+} = gatewayWithSink({
+  block,
+  dns: new FixtureDns(block.ip(53), 5353).add('example.com', { type: 'TXT', data: `v=spf1 ip4:${SAAS_IP} -all` }),
+  front: [20],
+  acceptedDomains: ['example.com', 'xn--bcher-kva.example'],
+  files: senderFilterIni(
+    ['[spoofing]', 'allow[]=news@example.com', '[protected]', 'addresses[]=ceo@example.com', '[blocklist]', 'senders[]=*.bad.test', 'senders[]=spammer@evil.test', ''].join('\n'),
+  ),
+  variants: { monitor: { files: senderFilterIni('[spoofing]\naction=monitor\n') } },
+})
 
 async function attempt(gw: TestGateway, opts: { from: string; headerFrom?: string; via?: { front: ProxyFront; ip: string } }) {
   const { client } = opts.via ? await opts.via.front.connect(opts.via.ip) : await gw.connect('inbound')
@@ -49,27 +45,7 @@ async function attempt(gw: TestGateway, opts: { from: string; headerFrom?: strin
   return { ...r, marker }
 }
 
-beforeAll(async () => {
-  await Promise.all([sink.start(), dns.start()])
-})
-afterAll(async () => {
-  await Promise.all([sink.stop(), dns.stop()])
-})
-
 describe('sender filter', () => {
-  const gw = gatewayWith(
-    ['[spoofing]', 'allow[]=news@example.com', '[protected]', 'addresses[]=ceo@example.com', '[blocklist]', 'senders[]=*.bad.test', 'senders[]=spammer@evil.test', ''].join('\n'),
-  )
-  const front = new ProxyFront(FRONT, 2525, gw.inbound, [block.ip(20)])
-  beforeAll(async () => {
-    await gw.start()
-    await front.start()
-  })
-  afterAll(async () => {
-    await front.stop()
-    await gw.stop()
-  })
-
   it('refuses MAIL FROM one of our domains with 550 5.7.1 before DATA', async () => {
     const r = await attempt(gw, { from: 'ceo@Example.COM' })
     expect([r.mail.code, r.mail.enhanced]).toEqual([550, '5.7.1'])
@@ -141,25 +117,11 @@ describe('sender filter', () => {
 })
 
 describe('sender filter in monitor mode', () => {
-  const gw = gatewayWith('[spoofing]\naction=monitor\n')
-  beforeAll(() => gw.start())
-  afterAll(() => gw.stop())
-
   it('delivers the spoofed message and records what it would have done', async () => {
-    const r = await attempt(gw, { from: 'ceo@example.com' })
+    const r = await attempt(monitor, { from: 'ceo@example.com' })
     expect(r.end!.code).toBe(250)
     const before = sink.messages.length
-    const msg = (await sink.waitFor(before)).find((m) => m.raw.includes(r.marker)) ?? (await waitForMarker(r.marker))
+    const msg = (await sink.waitFor(before)).find((m) => m.raw.includes(r.marker)) ?? (await delivered(sink, r.marker))
     expect(msg.raw).toMatch(/^X-Gateway-Checks: sender-spoofing=internal_domain_envelope \(monitor\); sender-spoofing=internal_domain_header \(monitor\)\r$/m)
   })
 })
-
-async function waitForMarker(marker: string) {
-  const until = Date.now() + 20_000
-  for (;;) {
-    const m = sink.messages.find((x) => x.raw.includes(marker))
-    if (m) return m
-    if (Date.now() > until) throw new Error('not delivered')
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}

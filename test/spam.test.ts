@@ -3,15 +3,15 @@
 // quarantined, monitor mode acting on nothing, and rspamd down or silent
 // handled by [main] on_error (tempfail, or accept marked "unscanned").
 
-import net from 'node:net'
 import path from 'node:path'
 
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 
 import { QuarantineStore } from '../lib/quarantine/store'
-import { sendMail, testMessage, TestGateway } from './helpers/gateway'
-import { MailSink, type ReceivedMessage } from './helpers/mail-sink'
-import { addressBlock } from './helpers/net'
+import { delivered as arrived, gatewayWithSink } from './helpers/fixtures'
+import { sendMail, testMessage, type TestGateway } from './helpers/gateway'
+import type { ReceivedMessage } from './helpers/mail-sink'
+import { addressBlock, SilentServer } from './helpers/net'
 import { TestRspamd } from './helpers/rspamd'
 
 const GTUBE = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
@@ -36,45 +36,33 @@ GATEWAY_TEST_HIGH_SPAM {
 // with gateway-spam where it belongs: after the envelope checks, before the spool.
 const PLUGINS = ['gateway-core', 'gateway-stats', 'gateway-refuse-auth', 'gateway-accepted-domains', 'gateway-spam', 'gateway-spool', 'gateway-routing'].join('\n')
 
-const rspamd = new TestRspamd({ localD: { 'regexp.conf': TEST_RULES } })
-const sinkBlock = addressBlock()
-const sink = new MailSink({ host: sinkBlock.ip(3), port: 2526 })
+const block = addressBlock()
+const rspamd = new TestRspamd({ host: block.ip(4), port: 11333, localD: { 'regexp.conf': TEST_RULES } })
 // accepts connections and never answers: rspamd hanging
-const silentSockets: net.Socket[] = []
-const silent = net.createServer((s) => silentSockets.push(s))
-let silentAddress = ''
+const silent = new SilentServer(block.ip(5), 11333)
+const spamIni = (ini: string) => ({ 'inbound/config/gateway-spam.ini': ini })
 
-function gateway(spamIni: string, files: Record<string, string> = {}): TestGateway {
-  return new TestGateway({
-    block: addressBlock(),
-    redisUrl: inject('redisUrl'),
-    internalHosts: [sink.address],
-    instances: ['inbound'],
-    files: { 'inbound/config/plugins': PLUGINS, 'inbound/config/gateway-spam.ini': spamIni, ...files },
-  })
-}
-
-let enforce: TestGateway // default thresholds, on_error=tempfail, subject prefix for tagged mail
-let monitor: TestGateway // monitor=true
-let acceptOnError: TestGateway // on_error=accept
-let slow: TestGateway // on_error=accept, rspamd that never answers
-
-beforeAll(async () => {
-  await Promise.all([sink.start(), rspamd.start(), new Promise<void>((r) => silent.listen(0, '127.0.0.1', r))])
-  silentAddress = `127.0.0.1:${(silent.address() as net.AddressInfo).port}`
-  enforce = gateway(`[main]\nserver=${rspamd.address}\non_error=tempfail\n[scl]\nreject=9\nquarantine=7\ntag=5\n`, {
-    'inbound/config/gateway-spool.ini': '[tag]\nsubject_prefix=[SPAM]\n',
-  })
-  monitor = gateway(`[main]\nserver=${rspamd.address}\nmonitor=true\n`)
-  acceptOnError = gateway(`[main]\nserver=${rspamd.address}\non_error=accept\n`)
-  slow = gateway(`[main]\nserver=${silentAddress}\ntimeout_ms=1000\non_error=accept\n`)
-  await Promise.all([enforce, monitor, acceptOnError, slow].map((g) => g.start()))
-}, 180_000)
-
-afterAll(async () => {
-  await Promise.all([enforce, monitor, acceptOnError, slow].map((g) => g?.stop()))
-  for (const s of silentSockets) s.destroy()
-  await Promise.all([sink.stop(), rspamd.destroy(), new Promise((r) => silent.close(r))])
+const {
+  sink,
+  gw: monitor, // monitor=true
+  variants: {
+    enforce, // default thresholds, on_error=tempfail, subject prefix for tagged mail
+    acceptOnError, // on_error=accept
+    slow, // on_error=accept, rspamd that never answers
+  },
+  startRefused,
+} = gatewayWithSink({
+  block,
+  files: { 'inbound/config/plugins': PLUGINS, ...spamIni(`[main]\nserver=${rspamd.address}\nmonitor=true\n`) },
+  services: [{ start: () => rspamd.start(), stop: () => rspamd.destroy() }, silent],
+  variants: {
+    enforce: {
+      files: { ...spamIni(`[main]\nserver=${rspamd.address}\non_error=tempfail\n[scl]\nreject=9\nquarantine=7\ntag=5\n`), 'inbound/config/gateway-spool.ini': '[tag]\nsubject_prefix=[SPAM]\n' },
+    },
+    acceptOnError: { files: spamIni(`[main]\nserver=${rspamd.address}\non_error=accept\n`) },
+    slow: { files: spamIni(`[main]\nserver=${silent.address}\ntimeout_ms=1000\non_error=accept\n`) },
+  },
+  startTimeoutMs: 180_000, // a cold rspamd start
 })
 
 async function send(gw: TestGateway, opts: { subject?: string; body?: string; headers?: string[] } = {}) {
@@ -86,15 +74,7 @@ async function send(gw: TestGateway, opts: { subject?: string; body?: string; he
   return { end: r.end!, marker }
 }
 
-async function delivered(marker: string): Promise<ReceivedMessage> {
-  const until = Date.now() + 20_000
-  for (;;) {
-    const m = sink.messages.find((x) => x.raw.includes(marker))
-    if (m) return m
-    if (Date.now() > until) throw new Error(`message ${marker} was not delivered`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
+const delivered = (marker: string): Promise<ReceivedMessage> => arrived(sink, marker)
 
 /** Proves a message was not delivered: a clean message sent after it through the same gateway arrives, and it did not. */
 async function expectNotDelivered(gw: TestGateway, marker: string): Promise<void> {
@@ -205,30 +185,14 @@ describe('gateway-spam: rspamd stopped', () => {
 
 describe('gateway-spam: configuration', () => {
   it('refuses to start when the SCL thresholds do not rise, naming file and key', async () => {
-    const gw = gateway('[scl]\nreject=9\nquarantine=5\ntag=6\n')
-    try {
-      const r = await gw.startExpectingExit('inbound')
-      expect(r.code).toBe(78)
-      expect(r.stderr).toMatch(/gateway-spam\.ini: \[scl\] quarantine: 5 must be above tag \(6\)/)
-    } finally {
-      await gw.stop()
-    }
+    const r = await startRefused('inbound', { files: spamIni('[scl]\nreject=9\nquarantine=5\ntag=6\n') })
+    expect(r.code).toBe(78)
+    expect(r.stderr).toMatch(/gateway-spam\.ini: \[scl\] quarantine: 5 must be above tag \(6\)/)
   })
 
   it('refuses to run in the outbound instance', async () => {
-    const gw = new TestGateway({
-      block: addressBlock(),
-      redisUrl: inject('redisUrl'),
-      internalHosts: [sink.address],
-      instances: ['outbound'],
-      files: { 'outbound/config/plugins': 'gateway-core\ngateway-submission-auth\ngateway-spam\ngateway-spool\ngateway-routing\n' },
-    })
-    try {
-      const r = await gw.startExpectingExit('outbound')
-      expect(r.code).toBe(78)
-      expect(r.stderr).toMatch(/outbound\/config\/plugins:3: gateway-spam: runs in the inbound instance only: remove it from the outbound instance/)
-    } finally {
-      await gw.stop()
-    }
+    const r = await startRefused('outbound', { files: { 'outbound/config/plugins': 'gateway-core\ngateway-submission-auth\ngateway-spam\ngateway-spool\ngateway-routing\n' } })
+    expect(r.code).toBe(78)
+    expect(r.stderr).toMatch(/outbound\/config\/plugins:3: gateway-spam: runs in the inbound instance only: remove it from the outbound instance/)
   })
 })

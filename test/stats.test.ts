@@ -5,34 +5,17 @@ import path from 'node:path'
 import { spawnSync } from 'node:child_process'
 
 import Redis from 'ioredis'
-import { afterAll, beforeAll, expect, inject, it } from 'vitest'
+import { afterAll, expect, inject, it } from 'vitest'
 
 import { GATEWAY_ROOT } from '../lib/config/paths'
 import { base64 } from '../lib/smtp/client'
-import { FixtureDns } from './helpers/dns-server'
-import { addUser } from './helpers/fixtures'
-import { sendMail, testMessage, TestGateway } from './helpers/gateway'
-import { MailSink } from './helpers/mail-sink'
+import { addUser, outboundWithPartnerMx } from './helpers/fixtures'
+import { sendMail, testMessage } from './helpers/gateway'
 import { daysSince, statsKey, waitForCounters } from './helpers/stats-counters'
-import { addressBlock } from './helpers/net'
 
-const block = addressBlock()
-const internal = new MailSink({ host: block.ip(3), port: 2526 })
-const remoteMx = new MailSink({ host: block.ip(10), port: 25 })
-const dns = new FixtureDns(block.ip(53), 5353).add('partner.test', { type: 'A', data: block.ip(10) })
-const gw = new TestGateway({ block, redisUrl: inject('redisUrl'), internalHosts: [internal.address], dnsServer: dns.address })
+const { gw } = outboundWithPartnerMx({ instances: ['inbound', 'outbound'], prepare: ({ gw }) => addUser(gw, 'relay', 'relay-password') })
 const redis = new Redis(inject('redisUrl'))
-
-beforeAll(async () => {
-  await Promise.all([internal.start(), remoteMx.start(), dns.start()])
-  addUser(gw, 'relay', 'relay-password')
-  await gw.start()
-})
-afterAll(async () => {
-  await gw.stop()
-  await Promise.all([internal.stop(), remoteMx.stop(), dns.stop()])
-  redis.disconnect()
-})
+afterAll(() => redis.disconnect())
 
 it('counts inbound and outbound traffic separately, exactly, with an expiry', async () => {
   const since = new Date()

@@ -15,6 +15,8 @@ export const CLAMD_BIN = process.env.CLAMD_BIN ?? '/usr/sbin/clamd'
 export interface TestClamdOptions {
   /** Loopback address for TCPAddr (default 127.0.0.1). */
   host?: string
+  /** TCPSocket (default: a free port, chosen at start; give one to know the address before). */
+  port?: number
   /** clamd.conf StreamMaxLength (default 1M: tests can exceed it cheaply). */
   streamMaxLength?: string
 }
@@ -25,6 +27,7 @@ export class TestClamd extends PrivateClamd {
       dir: fs.mkdtempSync(path.join(os.tmpdir(), 'gw-clamd-')),
       bin: CLAMD_BIN,
       host: opts.host,
+      ...(opts.port ? { port: opts.port } : {}),
       localSocket: true,
       streamMaxLength: opts.streamMaxLength ?? '1M',
     })

@@ -1,8 +1,10 @@
 // The usual test setup in one call: a MailSink as the internal server and a real
-// gateway delivering to it, started before the file's (or describe block's) tests
-// and stopped after them.
+// gateway delivering to it, with what else the file needs (fixture DNS, a PROXY
+// front, engines, fake MX hosts, more gateways on the same sink), started before
+// the file's (or describe block's) tests and stopped after them.
 
 import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
 import path from 'node:path'
 
 import { afterAll, beforeAll, inject } from 'vitest'
@@ -14,27 +16,122 @@ import { FixtureDns } from './dns-server'
 import { sendMail, testMessage, TestGateway, type GatewayOptions, type Instance } from './gateway'
 import { MailSink, type ReceivedMessage } from './mail-sink'
 import { addressBlock, type AddressBlock } from './net'
+import { ProxyFront } from './proxy-front'
 
-export interface Fixture {
+/** A server a test gateway needs beside it: fixture DNS, an engine, a fake MX, a Redis. */
+export interface Service {
+  start(): Promise<unknown>
+  stop(): Promise<unknown>
+}
+
+/** How another gateway of a fixture differs from its `gw`: `files` are merged over the fixture's. */
+export type GatewayOverrides = Partial<Omit<GatewayOptions, 'block' | 'internalHosts'>>
+
+export interface FixtureOptions<V extends string = never> extends Partial<Omit<GatewayOptions, 'internalHosts' | 'files'>> {
+  files?: Record<string, string> | ((block: AddressBlock) => Record<string, string>)
+  /** The internal servers the gateway delivers to (default: the sink only). */
+  internalHosts?: (sink: MailSink) => string[]
+  /** The gateway's DNS (dnsServer), started and stopped with it. */
+  dns?: FixtureDns
+  /**
+   * A PROXY-protocol front (HAProxy stand-in) at block.ip(9):2525 before the inbound
+   * instance, which connection.ini [haproxy] trusts; tests connect through it from
+   * these addresses of the block (last octets), announcing a public client address.
+   */
+  front?: readonly number[]
+  /** More servers, started with the sink before the gateway and stopped after it. */
+  services?: readonly Service[]
+  /** Runs once the servers are up, before the gateways start (users, keys, queue files). */
+  prepare?: (f: Fixture<V>) => void | Promise<void>
+  /** More gateways delivering to the same sink, each on its own address block, started and stopped with `gw`. */
+  variants?: Record<V, GatewayOverrides>
+  /** Time for starting it all (default: the configured hookTimeout); an engine's cold start may need more. */
+  startTimeoutMs?: number
+}
+
+export interface Fixture<V extends string = never> {
   block: AddressBlock
   sink: MailSink
   gw: TestGateway
+  variants: Record<V, TestGateway>
+  /** The PROXY front (only with the `front` option). */
+  readonly front: ProxyFront
+  /** A gateway like `gw` changed by `overrides`, on its own addresses; not started (the test starts and stops it). */
+  another(overrides?: GatewayOverrides): TestGateway
+  /** A gateway like `gw` changed by `overrides`, on its own addresses, that must refuse to start: its exit code and output. */
+  startRefused(instance: Instance, overrides?: GatewayOverrides): Promise<{ code: number | null; stdout: string; stderr: string }>
 }
 
-/** Registers beforeAll/afterAll in the current suite; defaults to the inbound instance only. */
-export function gatewayWithSink(opts: Partial<Omit<GatewayOptions, 'internalHosts'>> = {}): Fixture {
+const SHIPPED_CONNECTION_INI = path.join(GATEWAY_ROOT, 'inbound', 'config', 'connection.ini')
+
+/** The repository's inbound connection.ini, trusting PROXY lines from `front`. */
+function behindFront(front: string): string {
+  const text = fs.readFileSync(SHIPPED_CONNECTION_INI, 'utf8')
+  const changed = text.replace(/^hosts\[\] =\s*$/m, `hosts[] = ${front}`)
+  if (changed === text) throw new Error('inbound/config/connection.ini: [haproxy] hosts[] line not found')
+  return changed
+}
+
+/**
+ * Registers beforeAll/afterAll in the current suite; defaults to the inbound
+ * instance only. Starts the sink, DNS and services together, then `prepare`, then
+ * `gw` and its variants together, then the front; stops in the reverse order.
+ */
+export function gatewayWithSink<V extends string = never>(opts: FixtureOptions<V> = {}): Fixture<V> {
+  const { files: filesOpt, internalHosts, dns, front: frontSources, services = [], prepare, variants: variantOpts, startTimeoutMs, ...gatewayOpts } = opts
   const block = opts.block ?? addressBlock()
   const sink = new MailSink({ host: block.ip(3), port: 2526 })
-  const gw = new TestGateway({ instances: ['inbound'], ...opts, block, redisUrl: opts.redisUrl ?? inject('redisUrl'), internalHosts: [sink.address] })
+  const frontHost = block.ip(9)
+  const files = {
+    ...(frontSources ? { 'inbound/config/connection.ini': behindFront(frontHost) } : {}),
+    ...(typeof filesOpt === 'function' ? filesOpt(block) : filesOpt),
+  }
+  const base: GatewayOptions = {
+    instances: ['inbound'],
+    ...gatewayOpts,
+    block,
+    redisUrl: opts.redisUrl ?? inject('redisUrl'),
+    internalHosts: internalHosts ? internalHosts(sink) : [sink.address],
+    ...(dns ? { dnsServer: dns.address } : {}),
+    files,
+  }
+  const derived = (o: GatewayOverrides): TestGateway => new TestGateway({ ...base, ...o, block: addressBlock(), files: { ...files, ...o.files } })
+  const gw = new TestGateway(base)
+  const variants = Object.fromEntries(Object.entries<GatewayOverrides>(variantOpts ?? ({} as Record<V, GatewayOverrides>)).map(([name, o]) => [name, derived(o)])) as Record<V, TestGateway>
+  const front = frontSources ? new ProxyFront(frontHost, 2525, gw.inbound, frontSources.map((n) => block.ip(n))) : undefined
+  const servers = [sink, ...(dns ? [dns] : []), ...services]
+  const gateways = [gw, ...Object.values<TestGateway>(variants)]
+  const fixture: Fixture<V> = {
+    block,
+    sink,
+    gw,
+    variants,
+    get front(): ProxyFront {
+      if (!front) throw new Error('this fixture has no PROXY front: pass the front option')
+      return front
+    },
+    another: (overrides = {}) => derived(overrides),
+    async startRefused(instance, overrides = {}) {
+      const refused = derived({ instances: [instance], ...overrides })
+      try {
+        return await refused.startExpectingExit(instance)
+      } finally {
+        await refused.stop()
+      }
+    },
+  }
   beforeAll(async () => {
-    await sink.start()
-    await gw.start()
-  })
+    await Promise.all(servers.map((s) => s.start()))
+    await prepare?.(fixture)
+    await Promise.all(gateways.map((g) => g.start()))
+    await front?.start()
+  }, startTimeoutMs)
   afterAll(async () => {
-    await gw.stop()
-    await sink.stop()
+    await front?.stop()
+    await Promise.all(gateways.map((g) => g.stop()))
+    await Promise.all(servers.map((s) => s.stop()))
   })
-  return { block, sink, gw }
+  return fixture
 }
 
 export interface Sent {
@@ -59,13 +156,7 @@ export async function sendOne(
 
 /** Waits until `sink` received the message carrying `marker`. */
 export async function delivered(sink: MailSink, marker: string, timeoutMs = 20_000): Promise<ReceivedMessage> {
-  const until = Date.now() + timeoutMs
-  for (;;) {
-    const m = sink.messages.find((x) => x.raw.includes(marker))
-    if (m) return m
-    if (Date.now() > until) throw new Error(`${sink.address} did not receive the message ${marker} in ${timeoutMs} ms`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
+  return sink.waitForMessage((m) => m.raw.includes(marker), `the message ${marker}`, { timeoutMs })
 }
 
 /** Adds an outbound relay user with the real CLI (`gateway user add`), as an administrator would. */
@@ -86,42 +177,33 @@ export interface OutboundFixture {
   remoteMx: MailSink
   dns: FixtureDns
   gw: TestGateway
+  another: Fixture['another']
+  startRefused: Fixture['startRefused']
 }
 
 /**
- * The usual outbound setup, registered in the current suite: an internal server, a
- * remote MX for partner.test found through the fixture DNS, and the outbound
- * instance. `prepare` runs after the servers are up and before the instance
- * starts (users, keys, more DNS records).
+ * The usual outbound setup (gatewayWithSink with a remote MX): an internal server,
+ * a remote MX for partner.test found through the fixture DNS (more records may be
+ * added), and the outbound instance (or both, with `instances`). `prepare` runs
+ * after the servers are up and before the instance starts (users, keys, more DNS records).
  */
 export function outboundWithPartnerMx(
-  opts: { files?: Record<string, string> | ((block: AddressBlock) => Record<string, string>); env?: Record<string, string>; prepare?: (f: OutboundFixture) => void | Promise<void> } = {},
+  opts: Pick<FixtureOptions, 'files' | 'env' | 'instances' | 'acceptedDomains'> & { prepare?: (f: OutboundFixture) => void | Promise<void> } = {},
 ): OutboundFixture {
   const block = addressBlock()
-  const files = typeof opts.files === 'function' ? opts.files(block) : opts.files
-  const internal = new MailSink({ host: block.ip(3), port: 2526 })
   const remoteMx = new MailSink({ host: block.ip(10), port: 25 })
   const dns = new FixtureDns(block.ip(53), 5353)
     .add('partner.test', { type: 'MX', preference: 10, exchange: 'mx.partner.test' })
     .add('mx.partner.test', { type: 'A', data: block.ip(10) })
-  const gw = new TestGateway({
-    block,
-    redisUrl: inject('redisUrl'),
-    internalHosts: [internal.address],
-    dnsServer: dns.address,
+  const { prepare, ...rest } = opts
+  const f = gatewayWithSink({
     instances: ['outbound'],
-    ...(files ? { files } : {}),
-    ...(opts.env ? { env: opts.env } : {}),
+    ...rest,
+    block,
+    dns,
+    services: [remoteMx],
+    ...(prepare ? { prepare: () => prepare(fixture) } : {}),
   })
-  const fixture = { block, internal, remoteMx, dns, gw }
-  beforeAll(async () => {
-    await Promise.all([internal.start(), remoteMx.start(), dns.start()])
-    await opts.prepare?.(fixture)
-    await gw.start()
-  })
-  afterAll(async () => {
-    await gw.stop()
-    await Promise.all([internal.stop(), remoteMx.stop(), dns.stop()])
-  })
+  const fixture: OutboundFixture = { block, internal: f.sink, remoteMx, dns, gw: f.gw, another: f.another, startRefused: f.startRefused }
   return fixture
 }

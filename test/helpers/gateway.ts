@@ -9,11 +9,15 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
+import { vi } from 'vitest'
+
 import { GATEWAY_ROOT } from '../../lib/config/paths'
+import { listQueue } from '../../lib/queue/qfile'
 import { SmtpClient, type SmtpReply } from '../../lib/smtp/client'
 import { mailDate } from './content-mail'
 import { FixtureDns } from './dns-server'
 import type { AddressBlock } from './net'
+import { waitForMatch } from './wait'
 
 export type Instance = 'inbound' | 'outbound'
 
@@ -135,13 +139,8 @@ export class TestGateway {
   }
 
   async waitForLog(instance: Instance, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
-    const until = Date.now() + timeoutMs
-    for (;;) {
-      const m = pattern.exec(this.log(instance))
-      if (m) return m[0]
-      if (Date.now() > until) throw new Error(`${instance} log has no ${pattern} after ${timeoutMs} ms:\n${this.log(instance).slice(-3000)}`)
-      await new Promise((r) => setTimeout(r, 50))
-    }
+    const m = await waitForMatch(() => this.log(instance), pattern, { timeoutMs, where: `${instance} log`, tail: 3000 })
+    return m[0]
   }
 
   pid(instance: Instance): number {
@@ -163,6 +162,29 @@ export class TestGateway {
   queueFiles(instance: Instance): string[] {
     const dir = path.join(this.root, instance, 'queue')
     return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => !f.startsWith('.') && !f.startsWith('error.')) : []
+  }
+
+  /** Waits until the instance's queue is empty (every delivery done); the error lists what is left. */
+  async waitForEmptyQueue(instance: Instance, timeoutMs = 10_000): Promise<void> {
+    await vi.waitFor(
+      () => {
+        const left = this.queueFiles(instance)
+        if (left.length > 0) throw new Error(`the ${instance} queue still holds ${left.join(', ')} after ${timeoutMs} ms`)
+      },
+      { timeout: timeoutMs, interval: 100 },
+    )
+  }
+
+  /** Waits until a queued message (for `domain`, if given) has failed a delivery attempt: its file renamed with attempts >= 1. */
+  async waitForDeferred(instance: Instance, domain?: string, timeoutMs = 30_000): Promise<void> {
+    const dir = path.join(this.root, instance, 'queue')
+    await vi.waitFor(
+      () => {
+        if (listQueue(dir).some((m) => m.name.attempts >= 1 && (domain === undefined || m.todo?.domain === domain))) return
+        throw new Error(`no deferred message${domain ? ` for ${domain}` : ''} in the ${instance} queue after ${timeoutMs} ms:\n${this.log(instance).slice(-2000)}`)
+      },
+      { timeout: timeoutMs, interval: 100 },
+    )
   }
 
   async stopInstance(instance: Instance): Promise<number | null> {

@@ -3,6 +3,7 @@
 // envelope, raw bytes, the client's address and its EHLO name.
 
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server'
+import { vi } from 'vitest'
 
 export interface ReceivedMessage {
   from: string
@@ -91,11 +92,25 @@ export class MailSink {
 
   /** Waits until at least `count` messages arrived. */
   async waitFor(count: number, timeoutMs = 20_000): Promise<ReceivedMessage[]> {
-    const until = Date.now() + timeoutMs
-    while (this.messages.length < count) {
-      if (Date.now() > until) throw new Error(`${this.address} received ${this.messages.length} of ${count} messages in ${timeoutMs} ms`)
-      await new Promise((r) => setTimeout(r, 50))
-    }
-    return this.messages
+    return vi.waitFor(
+      () => {
+        if (this.messages.length >= count) return this.messages
+        throw new Error(`${this.address} received ${this.messages.length} of ${count} messages in ${timeoutMs} ms`)
+      },
+      { timeout: timeoutMs, interval: 50 },
+    )
+  }
+
+  /** Waits until a message matching `match` arrived and returns it; `what` names it in the timeout error. */
+  async waitForMessage(match: (m: ReceivedMessage) => boolean, what: string, opts: { timeoutMs?: number; intervalMs?: number } = {}): Promise<ReceivedMessage> {
+    const timeoutMs = opts.timeoutMs ?? 20_000
+    return vi.waitFor(
+      () => {
+        const m = this.messages.find(match)
+        if (m) return m
+        throw new Error(`${this.address} did not receive ${what} in ${timeoutMs} ms (${this.messages.length} other message(s) arrived)`)
+      },
+      { timeout: timeoutMs, interval: opts.intervalMs ?? 50 },
+    )
   }
 }

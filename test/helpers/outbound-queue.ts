@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 
-import { expect } from 'vitest'
+import { expect, vi } from 'vitest'
 
 import { GATEWAY_ROOT } from '../../lib/config/paths'
 import { base64 } from '../../lib/smtp/client'
@@ -65,9 +65,10 @@ export function queueRows(gw: TestGateway, instance: 'outbound' | 'inbound' = 'o
 
 /** Polls `check` until it holds (queue files disappear a moment after the remote's 250). */
 export async function eventually(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`still not true after ${timeoutMs} ms: ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
+  await vi.waitFor(
+    () => {
+      if (!check()) throw new Error(`still not true after ${timeoutMs} ms: ${what}`)
+    },
+    { timeout: timeoutMs, interval: 50 },
+  )
 }

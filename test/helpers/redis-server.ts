@@ -4,7 +4,6 @@ import { spawn, type ChildProcess } from 'node:child_process'
 
 import Redis from 'ioredis'
 
-import { ping } from '../../cli/redis-launcher'
 import { freePort } from '../../lib/engines/proc'
 
 export class TestRedis {
@@ -21,14 +20,30 @@ export class TestRedis {
 
   async start(): Promise<this> {
     if (!this.port) this.port = await freePort(this.host)
-    const child = spawn('redis-server', ['--bind', this.host, '--port', String(this.port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
-    child.once('error', () => {})
+    const child = spawn('redis-server', ['--bind', this.host, '--port', String(this.port), '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] })
     this.child = child
-    const until = Date.now() + 10_000
-    while (!(await this.ping())) {
-      if (child.exitCode !== null || Date.now() > until) throw new Error(`redis-server did not start on ${this.url} (is it installed? apt-get install redis-server)`)
-      await new Promise((r) => setTimeout(r, 50))
-    }
+    // Ready when redis-server says so (no polling: this also runs in vitest's global
+    // setup, outside any test worker); its exit or 10 s of silence is a failure.
+    await new Promise<void>((resolve, reject) => {
+      const failed = () => {
+        clearTimeout(timer)
+        reject(new Error(`redis-server did not start on ${this.url} (is it installed? apt-get install redis-server)`))
+      }
+      const timer = setTimeout(failed, 10_000)
+      let out = ''
+      let ready = false
+      child.on('error', () => ready || failed()) // not installed
+      child.once('exit', failed)
+      child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+        if (ready) return
+        out += d
+        if (!/Ready to accept connections/.test(out)) return
+        ready = true
+        clearTimeout(timer)
+        child.off('exit', failed)
+        resolve()
+      })
+    })
     return this
   }
 
@@ -43,10 +58,6 @@ export class TestRedis {
 
   client(): Redis {
     return new Redis(this.url, { maxRetriesPerRequest: 1 })
-  }
-
-  private ping(): Promise<boolean> {
-    return ping(this.url)
   }
 }
 

@@ -16,6 +16,8 @@ export const RSPAMD_CACHE_DIR = path.join(os.tmpdir(), 'gateway-rspamd-cache')
 
 export interface RspamdOptions {
   host?: string
+  /** The scan worker's port (default: a free one, chosen at start; give one to know the address before). */
+  port?: number
   /** Extra local.d files (name -> content), e.g. a regexp.conf with test rules. */
   localD?: Record<string, string>
 }
@@ -26,6 +28,7 @@ export class TestRspamd extends PrivateRspamd {
       dir: fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-rspamd-')),
       bin: RSPAMD_BIN,
       host: opts.host,
+      ...(opts.port ? { port: opts.port } : {}),
       localD: opts.localD,
       sharedCache: RSPAMD_CACHE_DIR,
     })

@@ -5,6 +5,7 @@
 import type Redis from 'ioredis'
 
 import { dayOf } from '../../lib/redis/keys'
+import { lastReading } from './wait'
 
 const DAY_MS = 86_400_000
 
@@ -38,10 +39,5 @@ export async function waitForCounters(
   until: (c: Map<string, number>) => boolean,
   timeoutMs = 15_000,
 ): Promise<Map<string, number>> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const c = await countersSince(redis, prefix, direction, since)
-    if (until(c) || Date.now() > deadline) return c
-    await new Promise((r) => setTimeout(r, 100))
-  }
+  return lastReading(() => countersSince(redis, prefix, direction, since), until, { timeoutMs, intervalMs: 100 })
 }
