@@ -1,5 +1,5 @@
 // Haraka members used by the delivery-queue plugins (gateway-queue, gateway-bounce,
-// gateway-tls-policy), checked against haraka 3.3.4 outbound/hmail.js and
+// gateway-tls-policy, lib/haraka), checked against haraka 3.3.4 outbound/hmail.js and
 // outbound/tls.js. Kept apart from haraka.d.ts, which other work owns.
 
 declare namespace Haraka {
@@ -43,12 +43,7 @@ declare namespace Haraka {
     from_dns?: string
   }
 
-  /** outbound/hmail.js, the class: the TLS policy extends its get_force_tls(). */
-  interface HMailItemClass {
-    prototype: { get_force_tls(this: QueuedMail, mx: DeliveryMx): boolean; [key: symbol]: unknown }
-  }
-
-  /** outbound/tls.js (a singleton): options for every outgoing STARTTLS. */
+  /** outbound/tls.js (a singleton): options for every outgoing STARTTLS (lib/haraka/outbound-tls.ts extends it). */
   interface OutboundTls {
     get_tls_options(mx: DeliveryMx): Record<string, unknown>
     [key: symbol]: unknown

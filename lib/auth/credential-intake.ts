@@ -1,8 +1,8 @@
 // Keeps SMTP AUTH credentials out of Haraka: out of its log at every level and
 // out of every hook's parameters.
 //
-// Why per-connection overrides (checked against haraka 3.3.4 connection.js and
-// plugins.js): Haraka logs each command line ("C: ..." at PROTOCOL) before any hook
+// Why per-connection overrides (lib/haraka/connection.ts has the Haraka lines):
+// Haraka logs each command line ("C: ..." at PROTOCOL) before any hook
 // runs, lines pipelined behind an unanswered command at DEBUG ("pipeline: ...",
 // "[early_talker]"), and the first parameter of every hook at INFO (a verdict) or
 // DEBUG (every plugin, also those that continue). A SASL response (AUTH LOGIN's user
@@ -19,6 +19,8 @@
 
 import { connection as haraka } from 'haraka-constants'
 
+import { lineText, overrideCommandLine, overrideDebugLog } from '../haraka'
+
 /** What Haraka sees, logs and passes to hooks instead of a SASL response. */
 export const RESPONSE_PLACEHOLDER = '[sasl-response]'
 
@@ -29,14 +31,8 @@ interface Intake {
   response: string | undefined
 }
 
-/** The Connection internals replaced here (haraka 3.3.4). */
-interface LineInternals {
-  state: number
-  encoding?: BufferEncoding
-  process_line(line: Buffer): void
-  logdebug(...args: unknown[]): void
-}
-type Conn = Haraka.Connection & LineInternals
+/** connection.state (docs/Connection.md): the constants of haraka-constants. */
+type Conn = Haraka.Connection & { state: number }
 
 const intakes = new WeakMap<Haraka.Connection, Intake>()
 
@@ -47,17 +43,14 @@ export function installCredentialIntake(c: Haraka.Connection): void {
   const conn = c as Conn
   if (intakes.has(c)) return
   const intake: Intake = { awaiting: false, response: undefined }
-  intakes.set(c, intake)
-  const harakaProcessLine = conn.process_line
-  const harakaLogDebug = conn.logdebug
 
-  conn.process_line = function (line) {
+  overrideCommandLine(conn, (line, harakaProcessLine) => {
     // Only command lines: DATA lines are the message, and a line in any other state is not parsed.
-    if (this.state !== haraka.state.CMD && this.state !== haraka.state.LOOP) return harakaProcessLine.call(this, line)
-    const text = line.toString(this.encoding ?? 'utf8').replace(/\r?\n$/, '')
+    if (conn.state !== haraka.state.CMD && conn.state !== haraka.state.LOOP) return harakaProcessLine(line)
+    const text = lineText(conn, line)
     intake.response = undefined // a response nobody took (e.g. AUTH refused) is forgotten with its line
     let seen: string | undefined
-    if (intake.awaiting && this.state === haraka.state.CMD) {
+    if (intake.awaiting && conn.state === haraka.state.CMD) {
       // RFC 4954: after a 334 the client's next line is the response, whatever it looks like
       intake.awaiting = false
       intake.response = text
@@ -69,15 +62,10 @@ export function installCredentialIntake(c: Haraka.Connection): void {
         seen = `${m[1]!} ${RESPONSE_PLACEHOLDER}`
       }
     }
-    return harakaProcessLine.call(this, seen === undefined ? line : Buffer.from(`${seen}\r\n`))
-  }
-
-  conn.logdebug = function (...args) {
-    return harakaLogDebug.apply(
-      this,
-      args.map((a) => hideEarlyLine(a)),
-    )
-  }
+    return harakaProcessLine(seen === undefined ? line : Buffer.from(`${seen}\r\n`))
+  })
+  overrideDebugLog(conn, (args) => args.map((a) => hideEarlyLine(a)))
+  intakes.set(c, intake)
 }
 
 /** The AUTH plugin sent a 334: the next command line is the client's response. */

@@ -19,6 +19,7 @@ import { ConfigError, UnavailableError } from '../config/errors'
 import { gatewayConfig, type GatewayConfig } from '../config/gateway'
 import { displayPath, instanceConfigDir, instanceFromEnv, type InstanceName } from '../config/paths'
 import { loadPluginConfig, pluginConfigFile, type ConfigOf, type ConfigSpec } from '../config/plugin-config'
+import { HarakaIncompatibleError } from '../haraka/internal'
 import { REPLIES } from '../smtp/reply'
 import { listPlugins } from './catalog'
 import { attachDeclaration, checkDeclaration, instanceProblem, type PluginDeclaration } from './declaration'
@@ -250,8 +251,16 @@ function recordError(target: Logger, plugin: { readonly name: string }, hook: st
   }
 }
 
-/** Bad configuration (78) or an unavailable resource it names (69) stops startup with one line. */
+/**
+ * Bad configuration (78), a Haraka other than the one the gateway was checked
+ * against (78: an administrator must act, a restart cannot help) or an
+ * unavailable resource it names (69) stops startup with one line.
+ */
 function failStartup(name: string, err: unknown): never {
+  if (err instanceof HarakaIncompatibleError) {
+    process.stderr.write(`gateway: ${err.message}\n`)
+    process.exit(78) // EX_CONFIG
+  }
   if (err instanceof ConfigError) {
     process.stderr.write(`gateway: configuration error: ${err.message}\n`)
     process.exit(78) // EX_CONFIG

@@ -18,6 +18,7 @@ import { Writable } from 'node:stream'
 
 import * as constants from 'haraka-constants'
 
+import { outboundModule, transactionModule, type BuiltTransaction, type TransactionModule } from '../haraka'
 import { listQueue } from '../queue/qfile'
 import { freeBytes, roomFor } from '../spool/free-space'
 import { ReleaseRequests, releaseRequestDir, type ReleaseAnswer, type ReleaseRequest } from './release-requests'
@@ -28,15 +29,8 @@ import { dataLines, releasedHeader } from './wire'
 // the package is an ES module to TypeScript; Haraka itself require()s its CommonJS build
 const { Address } = require('@haraka/email-address') as { Address: new (text: string) => Haraka.Address }
 
-/** Haraka's transaction.js, as used here. */
-export interface TransactionModule {
-  createTransaction(uuid: string, cfg: object): ReleaseTransaction
-}
-
-export type ReleaseTransaction = Haraka.Transaction & {
-  add_data(line: Buffer): void
-  end_data(cb: () => void): void
-}
+export type { TransactionModule } from '../haraka'
+export type ReleaseTransaction = BuiltTransaction
 
 export interface ReleaseService {
   stop(): void
@@ -51,8 +45,8 @@ export function serveQuarantineReleases(plugin: Haraka.Plugin, instanceDir: stri
   const store = new QuarantineStore(quarantineDir(instanceDir))
   const releaser = new Releaser({
     store,
-    outbound: plugin.haraka_require('./outbound') as Haraka.Outbound,
-    transactions: plugin.haraka_require('./transaction') as TransactionModule,
+    outbound: outboundModule(plugin),
+    transactions: transactionModule(plugin),
     queueDir,
     reserveBytes: spoolSettings(instanceDir).queue.min_free_mb * 1024 * 1024,
     log: plugin,

@@ -12,6 +12,7 @@ import { gatewayConfig } from '../../lib/config/gateway'
 import { readIni } from '../../lib/config/ini'
 import { displayPath } from '../../lib/config/paths'
 import { field, validate } from '../../lib/config/schema'
+import { rewriteBounceMessages } from '../../lib/haraka'
 import { definePlugin } from '../../lib/plugin/define'
 import { CONT, DROP } from '../../lib/plugin/verdict'
 import { completeFailedRecipient, routeDsn, withoutFalseEnvelopeId, type DsnPolicy } from '../../lib/queue/dsn'
@@ -27,9 +28,6 @@ const schema = {
 
 // Haraka's own address class (the package is ESM-first; its CommonJS build is what Haraka uses)
 const { Address } = require('@haraka/email-address') as { Address: new (text: string) => Haraka.Address }
-
-type BounceGenerator = (from: unknown, to: unknown, reason: unknown, header: unknown, cb: (err: unknown, lines?: string[]) => void) => void
-const PATCHED = Symbol.for('gateway-bounce.rfc3464')
 
 /** The settings; a postmaster must be an address in an accepted domain (config/accepted_domains). */
 function loadSettings(file: string) {
@@ -59,19 +57,13 @@ export = definePlugin({
     const policy: DsnPolicy = { acceptedDomains: gateway.acceptedDomains, foreignSender: cfg.action, postmaster: cfg.postmaster }
     const postmaster = cfg.postmasterAddress
 
-    // Haraka writes the Message-ID as Original-Envelope-Id, a field RFC 3464 reserves for an ESMTP ENVID.
+    // Haraka writes the Message-ID as Original-Envelope-Id, a field RFC 3464 reserves for an ESMTP ENVID,
+    // and hands the reason over as an Error: the text part would read "Reason: Error: 550 ...".
     // (Installed once per process, on the class: every bounce passes through it.)
-    const hmailProto = (plugin.haraka_require('./outbound/hmail') as { prototype: Record<string | symbol, unknown> }).prototype
-    if (!hmailProto[PATCHED]) {
-      const generate = hmailProto.populate_bounce_message_with_headers as BounceGenerator
-      if (typeof generate !== 'function') throw new Error('haraka outbound/hmail.js has no populate_bounce_message_with_headers (Haraka version changed?)')
-      hmailProto.populate_bounce_message_with_headers = function (this: unknown, from, to, reason, header, cb) {
-        // Haraka hands the reason over as an Error: the text part would read "Reason: Error: 550 ..."
-        const why = reason instanceof Error ? reason.message : reason
-        generate.call(this, from, to, why, header, (err, lines) => cb(err, err || !lines ? lines : withoutFalseEnvelopeId(lines)))
-      } satisfies BounceGenerator
-      hmailProto[PATCHED] = true
-    }
+    rewriteBounceMessages(plugin, {
+      reason: (reason) => (reason instanceof Error ? reason.message : reason),
+      lines: withoutFalseEnvelopeId,
+    })
 
     return {
       hooks: {

@@ -14,6 +14,7 @@ import path from 'node:path'
 
 import { instanceConfigDir } from '../../lib/config/paths'
 import { field } from '../../lib/config/schema'
+import { queueDir as harakaQueueDir } from '../../lib/haraka'
 import { definePlugin } from '../../lib/plugin/define'
 import { acceptAndStop, CONT, delay, DROP } from '../../lib/plugin/verdict'
 import { serveQuarantineReleases } from '../../lib/quarantine/release-service'
@@ -36,7 +37,7 @@ export = definePlugin({
   setup({ plugin, instance, config: { hold } }) {
     const instanceDir = path.dirname(instanceConfigDir())
     const control = new QueueControl(instanceDir)
-    const queueDir = (plugin.haraka_require('./outbound/queue') as { queue_dir: string }).queue_dir
+    const queueDir = harakaQueueDir(plugin)
     // queue items whose file was deleted by an administrator: dropped, never sent
     const withdrawn = new WeakSet<Haraka.QueuedMail>()
     const idOf = (hmail: Haraka.QueuedMail): string | null => {

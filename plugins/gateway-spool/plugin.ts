@@ -15,6 +15,7 @@ import * as constants from 'haraka-constants'
 
 import { instanceConfigDir } from '../../lib/config/paths'
 import { DKIM_PLUGIN } from '../../lib/dkim/unsigned'
+import { outboundModule, queueDir as harakaQueueDir } from '../../lib/haraka'
 import { definePlugin } from '../../lib/plugin/define'
 import { acceptAndStop, deny, type Verdict } from '../../lib/plugin/verdict'
 import { applyMarks, quarantineOf } from '../../lib/policy/marks'
@@ -41,7 +42,7 @@ export = definePlugin({
     },
   },
   setup({ plugin, config: cfg }) {
-    const outbound = plugin.haraka_require('./outbound') as Haraka.Outbound
+    const outbound = outboundModule(plugin)
     const quarantine = new QuarantineStore(quarantineDir(path.dirname(instanceConfigDir())))
 
     const toQueue = (c: Haraka.Connection, txn: Haraka.Transaction) =>
@@ -74,7 +75,7 @@ export = definePlugin({
     }
 
     const reserve = cfg.queue.min_free_mb * 1024 * 1024
-    const queueDir = (plugin.haraka_require('./outbound/queue') as { queue_dir: string }).queue_dir
+    const queueDir = harakaQueueDir(plugin)
 
     const spool = async (c: Haraka.Connection, txn: Haraka.Transaction): Promise<Verdict> => {
       applyMarks(c, { subjectPrefix: cfg.tag.subject_prefix })

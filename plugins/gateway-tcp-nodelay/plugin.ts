@@ -11,8 +11,7 @@ export = definePlugin({
   instances: ['inbound', 'outbound'],
   hooks: [],
   setup({ plugin }) {
-    const pool = plugin.haraka_require('./outbound/client_pool') as Haraka.ClientPool
-    setNoDelayOnClients(pool, (why) => plugin.logwarn(why))
+    setNoDelayOnClients(plugin, (why) => plugin.logwarn(why))
     plugin.loginfo('TCP_NODELAY on for outgoing SMTP connections')
     return { hooks: {} }
   },

@@ -13,6 +13,7 @@ import { ConfigError } from '../../lib/config/errors'
 import { readIni } from '../../lib/config/ini'
 import { displayPath } from '../../lib/config/paths'
 import { field, validate } from '../../lib/config/schema'
+import { requireTlsWhen, trustForOutboundTls } from '../../lib/haraka'
 import { normalizeDomain } from '../../lib/net/domain'
 import { definePlugin } from '../../lib/plugin/define'
 import { parsePemBundle, TlsPolicy, trustStore } from '../../lib/tls/outbound-policy'
@@ -25,8 +26,6 @@ const schema = {
     ca_file: field.string({ default: '' }),
   },
 }
-
-const PATCHED = Symbol.for('gateway-tls-policy')
 
 /** The settings, with the CA bundle read (relative to the config folder) and checked. */
 function loadSettings(file: string) {
@@ -54,28 +53,13 @@ export = definePlugin({
     const ca = cfg.ca
     if (policy.domains.length === 0) return { hooks: {} } // nothing required: Haraka's opportunistic TLS as is
 
-    const HMailItem = plugin.haraka_require('./outbound/hmail') as Haraka.HMailItemClass
-    const obtls = plugin.haraka_require('./outbound/tls') as Haraka.OutboundTls
-    const proto = HMailItem.prototype
-    if (typeof proto.get_force_tls !== 'function' || typeof obtls.get_tls_options !== 'function') {
-      throw new Error('haraka outbound/hmail.js or outbound/tls.js changed: get_force_tls / get_tls_options not found')
-    }
-    if (!proto[PATCHED]) {
-      const haraka = proto.get_force_tls
-      proto.get_force_tls = function (mx) {
-        if (policy.requiresTls(this.todo.domain)) {
-          this.loginfo(plugin, `TLS required for ${this.todo.domain}: STARTTLS with a verified certificate or no delivery`)
-          return true
-        }
-        return haraka.call(this, mx)
-      }
-      proto[PATCHED] = true
-    }
-    if (ca && !obtls[PATCHED]) {
-      const options = obtls.get_tls_options.bind(obtls)
-      obtls.get_tls_options = (mx) => ({ ...options(mx), ca })
-      obtls[PATCHED] = true
-    }
+    // Haraka's forced-TLS path, switched on by this list (lib/haraka/hmail.ts: no hook or config can)
+    requireTlsWhen(plugin, (hmail) => {
+      if (!policy.requiresTls(hmail.todo.domain)) return false
+      hmail.loginfo(plugin, `TLS required for ${hmail.todo.domain}: STARTTLS with a verified certificate or no delivery`)
+      return true
+    })
+    if (ca) trustForOutboundTls(plugin, ca)
     plugin.loginfo(`TLS required (verified) for: ${policy.domains.join(' ')}${cfg.ca_file ? `; extra CAs from ${cfg.ca_file}` : ''}`)
     return { hooks: {} }
   },

@@ -1,0 +1,34 @@
+// Haraka's own DNS resolver: haraka-net-utils (pinned with Haraka, 1.9.3) makes
+// every MX lookup of the delivery queue through one node:dns Resolver object of
+// its own (lib/dns_config.js getDnsResolver, line 18, taken once by index.js
+// line 3 and lib/get_mx.js line 3), which dns.setServers does not reach and no
+// config of Haraka's sets (net-utils.ini has timeout and tries only). Not part of
+// its documented API.
+//
+// It must be the copy Haraka loads: a second copy of haraka-net-utils (a nested
+// node_modules) would have its own resolver. Loaded from Haraka's folder to be sure.
+
+import { CHECKLIST, HarakaIncompatibleError, loaderOf, type HarakaInternal, type HarakaSource } from './internal'
+
+/** A package, not one of Haraka's files: resolved from Haraka's folder (loaderOf). */
+export const DNS_RESOLVER: HarakaInternal = {
+  module: 'haraka-net-utils/lib/dns_config',
+  member: ['getDnsResolver'],
+  kind: 'function',
+  usedBy: 'gateway-core ([dns] servers)',
+}
+
+/** The Resolver every MX lookup of Haraka's delivery queue goes through. */
+export function harakaDnsResolver(source: HarakaSource): Pick<import('node:dns').promises.Resolver, 'setServers'> {
+  let resolver: unknown
+  try {
+    resolver = (loaderOf(source)(DNS_RESOLVER.module) as { getDnsResolver?: unknown }).getDnsResolver
+    resolver = typeof resolver === 'function' ? (resolver as () => unknown)() : undefined
+  } catch {
+    resolver = undefined
+  }
+  if (typeof (resolver as { setServers?: unknown } | undefined)?.setServers !== 'function') {
+    throw new HarakaIncompatibleError(`haraka-net-utils has no getDnsResolver().setServers() (used by ${DNS_RESOLVER.usedBy}); see ${CHECKLIST}`)
+  }
+  return resolver as Pick<import('node:dns').promises.Resolver, 'setServers'>
+}
