@@ -2,6 +2,7 @@
 
 import { checkConfigCommand } from './check-config'
 import { dkimCommand } from './dkim'
+import { pluginCommand } from './plugin-new'
 import { queueCommand } from './queue'
 import { quarantineCommand } from './quarantine'
 import { sendCommand } from './send'
@@ -20,7 +21,9 @@ const USAGE = `usage: gateway <command>
   quarantine list       messages held by a check (show ID | release ID | delete ID)
   queue list            the delivery queue (flush [DOMAIN] | delete ID | hold DOMAIN | release DOMAIN | held; --instance inbound)
   dkim keygen DOMAIN    create a sender domain's DKIM key, print its DNS record (dkim show DOMAIN)
-  send --to ADDRESS     send a test message (see "gateway send --help")`
+  send --to ADDRESS     send a test message (see "gateway send --help")
+  plugin new NAME       start your own policy check: plugins/NAME/ with its unit test, <instance>/config/NAME.ini
+                        [--instance inbound|outbound|both] [--hook rcpt|mail|data_post]`
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv
@@ -41,6 +44,8 @@ async function main(argv: string[]): Promise<number> {
       return dkimCommand(args)
     case 'queue':
       return queueCommand(args)
+    case 'plugin':
+      return pluginCommand(args)
     default:
       console.error(USAGE)
       return command === undefined || command === 'help' || command === '--help' ? 0 : 64
