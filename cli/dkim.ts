@@ -4,7 +4,7 @@
 // standard output alone (so it can be piped into a zone file); notes go to stderr.
 
 import { displayPath, instanceDir } from '../lib/config/paths'
-import { checkDomain, checkSelector, DEFAULT_BITS, defaultSelector, generateKey, KEY_BITS, KeyExistsError, keyFiles, readKey, txtRecord, writeKey } from '../lib/dkim/keys'
+import { checkDomain, checkSelector, DEFAULT_BITS, defaultSelector, generateKey, KEY_BITS, KeyExistsError, keyFiles, readKey, txtRecord, writeKey } from '../lib/sender-auth/dkim-keys'
 
 const USAGE = `usage: gateway dkim keygen DOMAIN [--selector S] [--bits 2048] [--force]
        gateway dkim show DOMAIN      print the DNS record of the existing key`

@@ -115,8 +115,8 @@ function pluginTs(spec: PluginSpec): string {
     `import { field } from '../../lib/config/schema'`,
     `import { definePlugin } from '../../lib/plugin/define'`,
     `import { actionField, decide } from '../../lib/policy/actions'`,
-    ...(hook === 'data_post' ? [`import { authorCandidates } from '../../lib/sender/authors'`] : []),
-    `import { SenderPatterns } from '../../lib/sender/patterns'`,
+    ...(hook === 'data_post' ? [`import { authorCandidates } from '../../lib/address/authors'`] : []),
+    `import { SenderPatterns } from '../../lib/address/patterns'`,
     `import { findListed } from './check'`,
   ]
   return `// ${name} (${instances.join(' and ')}): a policy check at ${hook}. It reports a
@@ -174,7 +174,7 @@ function checkTs({ name, hook }: PluginSpec): string {
 // without Haraka. What happens to a finding is the operator's action (decide()).
 
 import type { Finding } from '../../lib/policy/actions'
-import type { SenderPatterns } from '../../lib/sender/patterns'
+import type { SenderPatterns } from '../../lib/address/patterns'
 import { reply } from '../../lib/smtp/reply'
 
 /** The check's name in the log (decision check=...), the counters and X-Gateway-Checks. */

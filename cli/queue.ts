@@ -9,7 +9,7 @@ import path from 'node:path'
 
 import { readList } from '../lib/config/ini'
 import { instanceDir, type InstanceName } from '../lib/config/paths'
-import { normalizeDomain } from '../lib/net/domain'
+import { parseDomainName } from '../lib/address/domain'
 import { QueueControl, queueDir } from '../lib/queue/control'
 import { findInstanceProcesses } from '../lib/queue/process'
 import { listQueue } from '../lib/queue/qfile'
@@ -159,7 +159,7 @@ class Queue {
 
 function parseDomain(text: string): string | null {
   try {
-    return normalizeDomain(text)
+    return parseDomainName(text)
   } catch (err) {
     console.error(`gateway queue: ${(err as Error).message}`)
     return null

@@ -12,7 +12,7 @@ import { loadGatewayConfig, type GatewayConfig } from '../lib/config/gateway'
 import { deploymentRoot, displayPath } from '../lib/config/paths'
 import { parseHostPort, type HostPort } from '../lib/net/address'
 import { redact } from '../lib/redis/client'
-import { readRuntimeState, type RuntimeLookup, type RuntimeState } from '../lib/runtime/state'
+import { readRuntimeState, type RuntimeLookup, type RuntimeState } from '../lib/config/run-state'
 
 export interface RunningGateway {
   readonly cfg: GatewayConfig

@@ -4,11 +4,11 @@
 // and clamd, else private ones under var/rspamd and var/clamd, else scanning OFF
 // with mail marked unscanned), starts the demo mailbox if configured, starts
 // both Haraka instances, waits until they listen and prints what runs where.
-// With no Redis anywhere it runs standalone (see redis-launcher.ts), saying so.
+// With no Redis anywhere it runs standalone (see launcher/redis.ts), saying so.
 // Ctrl-C (or SIGTERM from systemd) stops everything cleanly, during startup too;
 // if an instance dies, the launcher says so, stops the rest and exits non-zero.
 // While it runs, var/run/gateway.json tells the other `gateway` commands which
-// Redis and addresses it uses (lib/runtime/state.ts); every exit removes it.
+// Redis and addresses it uses (lib/config/run-state.ts); every exit removes it.
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
@@ -19,14 +19,14 @@ import { ConfigError } from '../lib/config/errors'
 import { listenSetting, loadGatewayConfig, type GatewayConfig } from '../lib/config/gateway'
 import { checkInstance } from '../lib/config/instance'
 import { deploymentRoot, displayPath, instanceDir, type InstanceName } from '../lib/config/paths'
-import { startMailbox, type Mailbox } from '../lib/demo/mailbox'
-import { ensureEngine, planSpamEngine, planVirusEngine, type EngineHandle, type EnginePlan } from '../lib/engines/scanners'
+import { startMailbox, type Mailbox } from './launcher/demo-mailbox'
+import { ensureEngine, planSpamEngine, planVirusEngine, type EngineHandle, type EnginePlan } from './launcher/scanners'
 import { formatHostPort, type HostPort } from '../lib/net/address'
-import { killGroup } from '../lib/engines/proc'
+import { killGroup } from './launcher/proc'
 import { listenProblem } from '../lib/net/listen-check'
 import { redact, REDIS_MODE_ENV } from '../lib/redis/client'
-import { processStart, readRuntimeState, removeRuntimeState, runtimeFile, writeRuntimeState, type RuntimeState } from '../lib/runtime/state'
-import { ensureRedis, type RedisHandle } from './redis-launcher'
+import { processStart, readRuntimeState, removeRuntimeState, runtimeFile, writeRuntimeState, type RuntimeState } from '../lib/config/run-state'
+import { ensureRedis, type RedisHandle } from './launcher/redis'
 
 const INSTANCES: readonly InstanceName[] = ['inbound', 'outbound']
 const STARTUP_TIMEOUT_MS = 60_000

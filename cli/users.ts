@@ -6,9 +6,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
-import { formatUsers, hashPassword, parseUsers, USER_NAME } from '../lib/auth/credentials'
-import { formatScopes, parseScopes } from '../lib/auth/scope-file'
-import { namesAnAddress, SenderScope, splitScope } from '../lib/auth/sender-scope'
+import { formatUsers, hashPassword, parseUsers, USER_NAME } from '../lib/submission/credentials'
+import { formatScopes, parseScopes } from '../lib/submission/scope-file'
+import { namesAnAddress, SenderScope, splitScope } from '../lib/submission/sender-scope'
 import { instanceDir } from '../lib/config/paths'
 
 const USAGE = `usage: gateway user add NAME [--may-send LIST]   (password on stdin)

@@ -11,8 +11,8 @@ import { Readable } from 'node:stream'
 
 import { describe, expect, it } from 'vitest'
 
-import { scanStream } from '../lib/antivirus/clamd-client'
-import { ClamdError } from '../lib/antivirus/clamd-protocol'
+import { scanStream } from '../lib/scanners/clamd-client'
+import { ClamdError } from '../lib/scanners/clamd-protocol'
 import { EICAR_SIGNATURE, eicar, TestClamd } from './helpers/clamd'
 import { delivered as arrived, gatewayWithSink } from './helpers/fixtures'
 import { sendMail, testMessage, type TestGateway } from './helpers/gateway'

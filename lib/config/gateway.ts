@@ -8,6 +8,7 @@ import { ConfigError } from './errors'
 import { readIni, readList } from './ini'
 import { displayPath, sharedConfigDir } from './paths'
 import { field, validate, type Infer } from './schema'
+import { hostDomain } from '../address/domain'
 import { formatHostPort, type HostPort } from '../net/address'
 
 const DEMO_MAILBOX_ENV = 'GATEWAY_DEMO_MAILBOX'
@@ -58,8 +59,6 @@ export interface GatewayConfig {
   readonly acceptedDomains: ReadonlySet<string>
 }
 
-const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/
-
 export function loadGatewayConfig(dir = sharedConfigDir()): GatewayConfig {
   const iniFile = path.join(dir, 'gateway.ini')
   const ini = readIni(iniFile)
@@ -70,8 +69,9 @@ export function loadGatewayConfig(dir = sharedConfigDir()): GatewayConfig {
   const domainsFile = path.join(dir, 'accepted_domains')
   const acceptedDomains = new Set<string>()
   for (const { value, line } of readList(domainsFile)) {
-    const domain = value.toLowerCase()
-    if (!DOMAIN.test(domain)) throw new ConfigError(`${displayPath(domainsFile)}:${line}`, value, 'is not a domain name')
+    // written as mail carries it: "example.com." is refused, not silently corrected
+    const domain = value.endsWith('.') ? undefined : hostDomain(value)
+    if (domain === undefined) throw new ConfigError(`${displayPath(domainsFile)}:${line}`, value, 'is not a domain name')
     acceptedDomains.add(domain)
   }
   if (acceptedDomains.size === 0) {

@@ -16,7 +16,7 @@ export const AUTH_RESULTS: HarakaInternal = {
 
 /**
  * haraka-email-message Header.decode_header (used by header.parse): rebuilding the
- * decoded view after fields are removed from header_list (lib/outbound/scrub.ts).
+ * decoded view after fields are removed from header_list (lib/header-scrub/scrub.ts).
  */
 export const DECODE_HEADER: HarakaInternal = {
   module: 'haraka-email-message',

@@ -20,7 +20,7 @@ import * as constants from 'haraka-constants'
 
 import { outboundModule, transactionModule, type BuiltTransaction, type TransactionModule } from '../haraka'
 import { listQueue } from '../queue/qfile'
-import { freeBytes, roomFor } from '../spool/free-space'
+import { freeBytes, roomFor } from '../queue/free-space'
 import { ReleaseRequests, releaseRequestDir, type ReleaseAnswer, type ReleaseRequest } from './release-requests'
 import { quarantineDir, spoolSettings } from './settings'
 import { QuarantineStore, type Held } from './store'

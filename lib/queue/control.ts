@@ -9,7 +9,7 @@ import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 
-import { normalizeDomain } from '../net/domain'
+import { parseDomainName } from '../address/domain'
 
 /** Haraka's queue folder: the file config/queue_dir if present, else <instance>/queue (outbound/queue.js). */
 export function queueDir(instanceDir: string): string {
@@ -80,7 +80,7 @@ export class QueueControl {
 
   /** Adds (true) or removes (false) a domain; returns whether the list changed. */
   setHeld(domain: string, held: boolean): boolean {
-    const d = normalizeDomain(domain)
+    const d = parseDomainName(domain)
     const all = this.heldDomains()
     if (all.has(d) === held) return false
     if (held) all.add(d)
@@ -93,7 +93,7 @@ export class QueueControl {
   // ---- single-domain flush ----
 
   requestScopedFlush(domain: string, now = Date.now()): void {
-    const scope: FlushScope = { domain: normalizeDomain(domain), at: now }
+    const scope: FlushScope = { domain: parseDomainName(domain), at: now }
     writeAtomic(this.scopeFile, JSON.stringify(scope))
   }
 

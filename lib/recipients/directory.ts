@@ -3,7 +3,7 @@
 // callout to the internal server) without touching the plugin.
 
 import { ChangedFile } from '../config/changed-file'
-import { canonicalAddress, canonicalDomain } from '../mail/canonical'
+import { canonicalAddress, canonicalDomain } from '../address/canonical'
 
 export type Lookup =
   /** The address exists. */
@@ -19,7 +19,7 @@ export interface RecipientDirectory {
 
 /**
  * The mailbox a recipient means: canonical (unquoted, lower-case, IDNA domain;
- * lib/mail/canonical.ts) with a "+detail" sub-address removed: alice+news@x is alice@x.
+ * lib/address/canonical.ts) with a "+detail" sub-address removed: alice+news@x is alice@x.
  */
 export function canonical(address: string, separator: string): string {
   const canon = canonicalAddress(address)

@@ -7,7 +7,7 @@
 
 import type Redis from 'ioredis'
 
-import { WindowedCounter } from '../memory/windowed-counter'
+import { WindowedCounter } from '../redis/windowed-counter'
 import { RedisOrMemory } from '../redis/fallback'
 
 export interface HarvestPolicy {

@@ -4,7 +4,7 @@
 // accepted recipient is final), so every other rcpt check (recipient validation,
 // limits) must be listed before it: declared below, checked at startup.
 
-import { canonicalDomain } from '../../lib/mail/canonical'
+import { canonicalDomain } from '../../lib/address/canonical'
 import { definePlugin } from '../../lib/plugin/define'
 import { acceptAndStop, deny } from '../../lib/plugin/verdict'
 import { REPLIES } from '../../lib/smtp/reply'

@@ -9,15 +9,15 @@
 // OFF (GATEWAY_VIRUS_ENGINE=off) is said once at start. Outgoing mail
 // is not scanned (the outbound instance stays fast): declared inbound only.
 
-import { scanStream, type ClamdOptions } from '../../lib/antivirus/clamd-client'
-import { ClamdError, formatClamdAddress, type ScanResult } from '../../lib/antivirus/clamd-protocol'
+import { scanStream, type ClamdOptions } from '../../lib/scanners/clamd-client'
+import { ClamdError, formatClamdAddress, type ScanResult } from '../../lib/scanners/clamd-protocol'
 import { ConfigError } from '../../lib/config/errors'
 import { displayPath } from '../../lib/config/paths'
 import { readStoredMessage } from '../../lib/content/stored-message'
 import { readIni } from '../../lib/config/ini'
 import { field, validate } from '../../lib/config/schema'
-import { Availability } from '../../lib/engines/availability'
-import { engineOff, VIRUS_ENGINE_ENV, virusEngineFields } from '../../lib/engines/settings'
+import { Availability } from '../../lib/scanners/availability'
+import { engineOff, VIRUS_ENGINE_ENV, virusEngineFields } from '../../lib/scanners/engine-settings'
 import { definePlugin } from '../../lib/plugin/define'
 import { deny } from '../../lib/plugin/verdict'
 import { actionField, decide, type Finding } from '../../lib/policy/actions'

@@ -5,12 +5,12 @@
 // header: it deletes forged ones claiming our authserv-id and adds the dmarc
 // entry to the one header Haraka writes. Outbound mail is never checked here.
 
-import { authorDomains } from '../../lib/auth/author-domains'
-import { rawFields } from '../../lib/sender/authors'
-import { dmarcEntry, normalizeDkimEntry, stripClaims } from '../../lib/auth/auth-results-header'
-import { evaluateAuthors, type DmarcOutcome } from '../../lib/auth/dmarc'
-import { authSummary, type AuthSummary } from '../../lib/auth/results'
-import { txtResolver } from '../../lib/auth/txt-resolver'
+import { authorDomains } from '../../lib/sender-auth/author-domains'
+import { rawFields } from '../../lib/address/authors'
+import { dmarcEntry, normalizeDkimEntry, stripClaims } from '../../lib/sender-auth/auth-results-header'
+import { evaluateAuthors, type DmarcOutcome } from '../../lib/sender-auth/dmarc'
+import { authSummary, type AuthSummary } from '../../lib/sender-auth/results'
+import { txtResolver } from '../../lib/sender-auth/txt-resolver'
 import { field } from '../../lib/config/schema'
 import { definePlugin } from '../../lib/plugin/define'
 import { AUTHENTICATION_RESULTS } from '../../lib/plugin/haraka-notes'

@@ -5,7 +5,7 @@
 // (they name internal hosts, addresses and the relay's own client). Mail whose
 // recipients are all in accepted domains stays inside and is left alone.
 //
-// It works twice, with the same idempotent rules (lib/outbound/scrub.ts):
+// It works twice, with the same idempotent rules (lib/header-scrub/scrub.ts):
 // - queue_outbound, before gateway-spool: if scrubbing fails the sender gets a
 //   451 and nothing leaves with internal headers;
 // - pre_send_trans_email, which Haraka runs (in plugin order) after gateway-spool
@@ -18,7 +18,7 @@
 //
 // Being the last step before signing, it also lets a message whose domains have
 // no DKIM key skip haraka-plugin-dkim, which would log an ERROR for each such
-// message (lib/dkim/unsigned.ts): unsigned is the documented outcome, said once
+// message (lib/sender-auth/dkim-unsigned.ts): unsigned is the documented outcome, said once
 // at start and at INFO per message.
 
 import path from 'node:path'
@@ -27,8 +27,8 @@ import { readList } from '../../lib/config/ini'
 import { instanceConfigDir } from '../../lib/config/paths'
 import { field } from '../../lib/config/schema'
 import { NetworkList } from '../../lib/net/address'
-import { applyScrub, planScrub, PRIVATE_NETWORKS, RECEIVED_MODES, type ScrubRules } from '../../lib/outbound/scrub'
-import { DKIM_PLUGIN, hasDefaultKey, keyDomains, unsignedReason } from '../../lib/dkim/unsigned'
+import { applyScrub, planScrub, PRIVATE_NETWORKS, RECEIVED_MODES, type ScrubRules } from '../../lib/header-scrub/scrub'
+import { DKIM_PLUGIN, hasDefaultKey, keyDomains, unsignedReason } from '../../lib/sender-auth/dkim-unsigned'
 import { pluginName } from '../../lib/plugin/catalog'
 import { definePlugin } from '../../lib/plugin/define'
 import { SKIP_PLUGINS } from '../../lib/plugin/haraka-notes'

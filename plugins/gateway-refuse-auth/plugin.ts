@@ -5,7 +5,7 @@
 // A client that sends credentials anyway (`AUTH PLAIN <initial response>`) does
 // not get them logged: the credential intake takes them out of the line first.
 
-import { installCredentialIntake, takeResponse } from '../../lib/auth/credential-intake'
+import { installCredentialIntake, takeResponse } from '../../lib/submission/credential-intake'
 import { definePlugin } from '../../lib/plugin/define'
 import { reject } from '../../lib/plugin/verdict'
 

@@ -15,7 +15,7 @@ import { readIni } from '../../lib/config/ini'
 import { displayPath } from '../../lib/config/paths'
 import { field, validate } from '../../lib/config/schema'
 import { isLocalAddress } from '../../lib/net/address'
-import { canonicalDomain } from '../../lib/mail/canonical'
+import { canonicalDomain } from '../../lib/address/canonical'
 import { definePlugin } from '../../lib/plugin/define'
 import { acceptAndStop, reject, tempfail, type Verdict } from '../../lib/plugin/verdict'
 

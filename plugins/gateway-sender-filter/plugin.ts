@@ -13,9 +13,9 @@ import { definePlugin } from '../../lib/plugin/define'
 import { transactionState } from '../../lib/plugin/state'
 import type { Verdict } from '../../lib/plugin/verdict'
 import { actionField, decide, type Action, type Finding } from '../../lib/policy/actions'
-import { alignedPass, authSummary } from '../../lib/auth/results'
-import { authorCandidates } from '../../lib/sender/authors'
-import { domainOf, SenderPatterns } from '../../lib/sender/patterns'
+import { alignedPass, authSummary } from '../../lib/sender-auth/results'
+import { authorCandidates } from '../../lib/address/authors'
+import { domainOf, SenderPatterns } from '../../lib/address/patterns'
 import { reply } from '../../lib/smtp/reply'
 
 const patterns = (items: string[]) => new SenderPatterns(items)

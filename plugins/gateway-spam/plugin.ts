@@ -1,6 +1,6 @@
 // gateway-spam (INBOUND ONLY): every message from the Internet is scanned by
 // rspamd at the end of DATA; its verdict becomes a spam confidence level (SCL
-// 0-9, see lib/spam/scl.ts) written into X-Gateway-SCL, and the operator's SCL
+// 0-9, see lib/scanners/scl.ts) written into X-Gateway-SCL, and the operator's SCL
 // thresholds choose reject / quarantine / tag / accept through the policy
 // framework (decide()). When rspamd cannot answer, [main] on_error decides:
 // tempfail (the sender retries) or accept with "X-Gateway-Spam: unscanned".
@@ -11,14 +11,14 @@ import { ConfigError } from '../../lib/config/errors'
 import { readIni } from '../../lib/config/ini'
 import { displayPath } from '../../lib/config/paths'
 import { field, validate } from '../../lib/config/schema'
-import { engineOff, SPAM_ENGINE_ENV, spamEngineFields } from '../../lib/engines/settings'
+import { engineOff, SPAM_ENGINE_ENV, spamEngineFields } from '../../lib/scanners/engine-settings'
 import { formatHostPort } from '../../lib/net/address'
 import { definePlugin } from '../../lib/plugin/define'
 import { decide, type Action, type Finding } from '../../lib/policy/actions'
 import { reply, REPLIES } from '../../lib/smtp/reply'
-import { scanMessage, RspamdError, type MessageSource, type ScanEnvelope } from '../../lib/spam/rspamd-client'
-import type { CheckResult } from '../../lib/spam/rspamd-result'
-import { outcomeFor, sclOf, thresholdProblem } from '../../lib/spam/scl'
+import { scanMessage, RspamdError, type MessageSource, type ScanEnvelope } from '../../lib/scanners/rspamd-client'
+import type { CheckResult } from '../../lib/scanners/rspamd-result'
+import { outcomeFor, sclOf, thresholdProblem } from '../../lib/scanners/scl'
 
 const NAME = 'gateway-spam'
 const CHECK = 'spam'

@@ -14,7 +14,7 @@ import { PassThrough } from 'node:stream'
 import * as constants from 'haraka-constants'
 
 import { instanceConfigDir } from '../../lib/config/paths'
-import { DKIM_PLUGIN } from '../../lib/dkim/unsigned'
+import { DKIM_PLUGIN } from '../../lib/sender-auth/dkim-unsigned'
 import { outboundModule, queueDir as harakaQueueDir } from '../../lib/haraka'
 import { definePlugin } from '../../lib/plugin/define'
 import { acceptAndStop, deny, type Verdict } from '../../lib/plugin/verdict'
@@ -22,7 +22,7 @@ import { applyMarks, quarantineOf } from '../../lib/policy/marks'
 import { quarantineDir, spoolSchema } from '../../lib/quarantine/settings'
 import { QuarantineStore } from '../../lib/quarantine/store'
 import { reply, REPLIES } from '../../lib/smtp/reply'
-import { freeBytes, roomFor } from '../../lib/spool/free-space'
+import { freeBytes, roomFor } from '../../lib/queue/free-space'
 
 // Haraka appends " (<transaction id>)". Quarantined mail gets the same answer:
 // the sender must not learn which of its messages were held.

@@ -4,21 +4,21 @@
 // ones too: Haraka's stock flat_file plugin offers it in clear to those);
 // credentials are scrypt hashes managed by `gateway user`. Wrong passwords are
 // counted per client IP and user name in Redis (shared by all outbound nodes;
-// without Redis, per process) and lock AUTH out for a window (lib/auth/lockout.ts).
+// without Redis, per process) and lock AUTH out for a window (lib/submission/lockout.ts).
 // Internal servers may instead present a pinned client certificate. MAIL FROM and
 // the header From must lie in the sender's scope.
 // Without authentication, every RCPT gets 530 5.7.0.
 
 import path from 'node:path'
 
-import { awaitResponse, installCredentialIntake, takeResponse } from '../../lib/auth/credential-intake'
-import { CredentialStore } from '../../lib/auth/credentials'
-import { AuthLockout, WAIT_BUDGET_MS, type AttemptOutcome, type LockScope } from '../../lib/auth/lockout'
-import { displayFingerprint } from '../../lib/auth/peers'
-import { ScopeStore, type ScopeSource } from '../../lib/auth/scope-file'
-import { continueAuth, MECHANISMS, startAuth, type SaslState, type SaslStep } from '../../lib/auth/sasl'
-import type { SenderScope } from '../../lib/auth/sender-scope'
-import { checkTlsForPeers, loadSubmissionConfig } from '../../lib/auth/submission-config'
+import { awaitResponse, installCredentialIntake, takeResponse } from '../../lib/submission/credential-intake'
+import { CredentialStore } from '../../lib/submission/credentials'
+import { AuthLockout, WAIT_BUDGET_MS, type AttemptOutcome, type LockScope } from '../../lib/submission/lockout'
+import { displayFingerprint } from '../../lib/submission/peers'
+import { ScopeStore, type ScopeSource } from '../../lib/submission/scope-file'
+import { continueAuth, MECHANISMS, startAuth, type SaslState, type SaslStep } from '../../lib/submission/sasl'
+import type { SenderScope } from '../../lib/submission/sender-scope'
+import { checkTlsForPeers, loadSubmissionConfig } from '../../lib/submission/config'
 import { instanceConfigDir } from '../../lib/config/paths'
 import { definePlugin } from '../../lib/plugin/define'
 import { AUTH_USER } from '../../lib/plugin/haraka-notes'
@@ -27,7 +27,7 @@ import { acceptAndStop, deny, type Verdict } from '../../lib/plugin/verdict'
 import { decide } from '../../lib/policy/actions'
 import { record } from '../../lib/policy/record'
 import { acquireGatewayRedis } from '../../lib/redis/gateway-redis'
-import { parseMailboxes, rawFields } from '../../lib/sender/authors'
+import { parseMailboxes, rawFields } from '../../lib/address/authors'
 import { REPLIES, reply } from '../../lib/smtp/reply'
 
 /** Who the session is authenticated as. */

@@ -14,14 +14,14 @@ import { readIni } from '../../lib/config/ini'
 import { displayPath } from '../../lib/config/paths'
 import { field, validate } from '../../lib/config/schema'
 import { requireTlsWhen, trustForOutboundTls } from '../../lib/haraka'
-import { normalizeDomain } from '../../lib/net/domain'
+import { parseDomainName } from '../../lib/address/domain'
 import { definePlugin } from '../../lib/plugin/define'
 import { parsePemBundle, TlsPolicy, trustStore } from '../../lib/tls/outbound-policy'
 
 const schema = {
   require: {
     /** Recipient domains that get mail only over TLS with a verified certificate. */
-    domains: field.listOf((items) => items.map(normalizeDomain)),
+    domains: field.listOf((items) => items.map(parseDomainName)),
     /** PEM bundle of CAs trusted for those domains besides the system's (relative to this config folder). */
     ca_file: field.string({ default: '' }),
   },

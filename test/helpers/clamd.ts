@@ -1,4 +1,4 @@
-// A private, real clamd for tests: lib/engines/clamd.ts in a temporary folder
+// A private, real clamd for tests: cli/launcher/clamd.ts in a temporary folder
 // (short path: the unix socket's limit is 107 bytes) with the demo signature for
 // the EICAR test string, a unix socket and a free loopback TCP port.
 
@@ -6,9 +6,9 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import { PrivateClamd, type WaitOptions } from '../../lib/engines/clamd'
+import { PrivateClamd, type WaitOptions } from '../../cli/launcher/clamd'
 
-export { EICAR_SIGNATURE, eicar } from '../../lib/engines/clamd'
+export { EICAR_SIGNATURE, eicar } from '../../cli/launcher/clamd'
 
 export const CLAMD_BIN = process.env.CLAMD_BIN ?? '/usr/sbin/clamd'
 

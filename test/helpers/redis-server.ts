@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 
 import Redis from 'ioredis'
 
-import { freePort } from '../../lib/engines/proc'
+import { freePort } from '../../cli/launcher/proc'
 
 export class TestRedis {
   private child: ChildProcess | undefined

@@ -1,4 +1,4 @@
-// A private, offline rspamd for tests: lib/engines/rspamd.ts in a temporary
+// A private, offline rspamd for tests: cli/launcher/rspamd.ts in a temporary
 // folder. Start it once per test file: a cold start takes 12-25 s, so the
 // compiled hyperscan files are kept in os.tmpdir()/gateway-rspamd-cache and
 // copied in on the next start (1-2 s). A clean machine without that cache works,
@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import { PrivateRspamd, type WaitOptions } from '../../lib/engines/rspamd'
+import { PrivateRspamd, type WaitOptions } from '../../cli/launcher/rspamd'
 
 export const RSPAMD_BIN = process.env.RSPAMD_BIN ?? '/usr/bin/rspamd'
 /** Compiled files shared by every test rspamd (and seeded into the launcher tests' var/rspamd/db). */
