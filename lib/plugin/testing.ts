@@ -151,6 +151,20 @@ export function fakeTransaction(c: Haraka.Connection, opts: TransactionOptions =
         dest.end(header.header_list.join('').replace(/\n/g, '\r\n') + '\r\n' + body.replace(/\r?\n/g, '\r\n'))
         return dest
       },
+      // haraka-message-stream is an EventEmitter; this one never fails to read
+      on() {
+        return this
+      },
+      once() {
+        return this
+      },
+      removeListener() {
+        return this
+      },
+    },
+    // the header lines Haraka parsed (transaction.js), as gateway-content's header-limit check reads them
+    get header_lines() {
+      return header.header_list
     },
     parse_body: false,
     add_header: (name: string, value: string) => header.add(name, value),
