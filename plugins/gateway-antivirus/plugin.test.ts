@@ -6,27 +6,18 @@
 // "X-Gateway-Virus: unscanned"; an outage is one ERROR, then INFO lines. The
 // engine variables of the environment are cleared, so the .ini given here counts.
 
-import net from 'node:net'
 
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 
 import { declarationOf, instanceProblem } from '../../lib/plugin/declaration'
 import { fakeConnection, fakeTransaction, pluginHarness } from '../../lib/plugin/testing'
 import { decisionsOf } from '../../lib/policy/marks'
+import { freePort } from '../../cli/launcher/proc'
 import plugin from './plugin'
-
-/** A local port nothing listens on: bound by us, then closed. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 let port = 0
 beforeAll(async () => {
-  port = await closedPort()
+  port = await freePort() // bound by us, then closed: nothing listens there
 })
 beforeEach(() => {
   for (const v of ['GATEWAY_CLAMD_SERVER', 'GATEWAY_VIRUS_ON_ERROR', 'GATEWAY_VIRUS_ENGINE']) vi.stubEnv(v, undefined)

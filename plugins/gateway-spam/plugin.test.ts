@@ -6,27 +6,18 @@
 // the message marked "X-Gateway-Spam: unscanned". The engine variables of the
 // environment are cleared, so the .ini given here is what counts.
 
-import net from 'node:net'
 
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 
 import { declarationOf, instanceProblem } from '../../lib/plugin/declaration'
 import { fakeConnection, fakeTransaction, pluginHarness } from '../../lib/plugin/testing'
 import { decisionsOf } from '../../lib/policy/marks'
+import { freePort } from '../../cli/launcher/proc'
 import plugin from './plugin'
-
-/** A local port nothing listens on: bound by us, then closed. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 let port = 0
 beforeAll(async () => {
-  port = await closedPort()
+  port = await freePort() // bound by us, then closed: nothing listens there
 })
 beforeEach(() => {
   for (const v of ['GATEWAY_RSPAMD_SERVER', 'GATEWAY_SPAM_ON_ERROR', 'GATEWAY_SPAM_ENGINE']) vi.stubEnv(v, undefined)
