@@ -161,7 +161,3 @@ declare module 'haraka-net-utils' {
   export function get_mx(domain: string): Promise<Haraka.Mx[]>
   export function ip_in_list(list: string[], ip: string): boolean
 }
-
-declare module 'haraka-net-utils/lib/dns_config' {
-  export function getDnsResolver(): import('node:dns').promises.Resolver
-}
