@@ -2,12 +2,15 @@
 
 import { checkConfigCommand } from './check-config'
 import { dkimCommand } from './dkim'
+import { linksCommand } from './links'
+import { orgKeyCommand } from './org-key'
 import { pluginCommand } from './plugin-new'
 import { queueCommand } from './queue'
 import { quarantineCommand } from './quarantine'
 import { sendCommand } from './send'
 import { start } from './start'
 import { statsCommand } from './stats'
+import { trackCommand } from './track'
 import { userCommand } from './users'
 
 const USAGE = `usage: gateway <command>
@@ -18,6 +21,10 @@ const USAGE = `usage: gateway <command>
   user remove NAME      remove a user (and its scope)
   user list             list users and what each may send as
   stats [DAYS]          inbound vs outbound counters per day (default 7 days)
+  track [--message-id ID] [--from ADDR] [--to ADDR] [--client-ip IP] [--since T] [--until T] [--json]
+                        each matching message's path through both instances, as a timeline
+  links [--instance inbound|outbound] [--json]  delivery state per destination, failing first
+  org-key rotate [--grace DURATION]  new signing key for X-Gateway-Org (list: the keys and their state)
   quarantine list       messages held by a check (show ID | release ID | delete ID)
   queue list            the delivery queue (flush [DOMAIN] | delete ID | hold DOMAIN | release DOMAIN | held; --instance inbound)
   dkim keygen DOMAIN    create a sender domain's DKIM key, print its DNS record (dkim show DOMAIN)
@@ -44,6 +51,12 @@ async function main(argv: string[]): Promise<number> {
       return dkimCommand(args)
     case 'queue':
       return queueCommand(args)
+    case 'track':
+      return trackCommand(args)
+    case 'links':
+      return linksCommand(args)
+    case 'org-key':
+      return orgKeyCommand(args)
     case 'plugin':
       return pluginCommand(args)
     default:

@@ -2,6 +2,7 @@
 // read once per process and validated against one schema. Both instances and the
 // CLI use this module, so they can never disagree about what the settings mean.
 
+import os from 'node:os'
 import path from 'node:path'
 
 import { ConfigError } from './errors'
@@ -16,6 +17,10 @@ const INTERNAL_HOSTS_ENV = 'GATEWAY_INTERNAL_HOSTS'
 const LISTEN_ENV = { inbound: 'GATEWAY_INBOUND_LISTEN', outbound: 'GATEWAY_OUTBOUND_LISTEN' } as const
 
 const gatewaySchema = {
+  node: {
+    /** This gateway node's name in records, events and link state; nodes sharing one Redis need different names. */
+    name: field.string({ default: os.hostname(), env: 'GATEWAY_NODE_NAME', pattern: /^[A-Za-z0-9_.-]{1,64}$/, patternText: 'letters, digits, _ . - (at most 64)' }),
+  },
   inbound: {
     /** Addresses the inbound (Internet-facing) instance listens on. */
     listen: field.hostPortList({ default: [{ host: '127.0.0.1', port: 2525 }], env: LISTEN_ENV.inbound, defaultPort: 25 }),
@@ -35,6 +40,30 @@ const gatewaySchema = {
     connect_timeout_ms: field.int({ default: 2000, min: 100, max: 60_000 }),
     /** How long daily counters are kept. */
     stats_ttl_days: field.int({ default: 400, min: 1, max: 3650 }),
+  },
+  tracking: {
+    /** How long a message's record (and its search indexes) stays in Redis. */
+    record_ttl: field.duration({ default: 30 * 86_400, min: 1, max: 3650 * 86_400 }),
+    /** Events kept in the tracking stream at most (older ones are trimmed first). */
+    stream_max_events: field.int({ default: 1_000_000, min: 1, max: 1_000_000_000 }),
+    /** Age after which events leave the tracking stream. */
+    stream_max_age: field.duration({ default: 30 * 86_400, min: 1, max: 3650 * 86_400 }),
+    /** Where each event is also written as one JSON line: a file path, "stdout", or "off". */
+    event_log: field.string({ default: 'var/log/gateway-events.jsonl', env: 'GATEWAY_EVENT_LOG' }),
+    /** Records, events and link updates kept in memory while Redis does not answer; beyond, the oldest are dropped and counted. */
+    buffer_max_units: field.int({ default: 100_000, min: 0, max: 10_000_000 }),
+  },
+  org: {
+    /** The signing keys of the X-Gateway-Org header (created owner-only on first start; copy it to every node). */
+    key_file: field.string({ default: 'var/org-keys.json', env: 'GATEWAY_ORG_KEY_FILE' }),
+    /** How long a key replaced by `gateway org-key rotate` still verifies. */
+    key_grace: field.duration({ default: 7 * 86_400, min: 0, max: 365 * 86_400 }),
+    /** Oldest X-Gateway-Org header outbound still trusts (a message forwarded later carries no trusted history). */
+    max_age: field.duration({ default: 3 * 86_400, min: 1, max: 365 * 86_400 }),
+  },
+  links: {
+    /** Seconds between checks that each internal mail server answers (inbound); 0 = only deliveries update its state. */
+    probe_interval: field.duration({ default: 30, min: 0, max: 86_400 }),
   },
   dns: {
     /** Resolvers for MX lookups; empty means the system's (/etc/resolv.conf). */

@@ -28,6 +28,11 @@ export function deploymentRoot(): string {
   return path.resolve(process.env.GATEWAY_ROOT || GATEWAY_ROOT)
 }
 
+/** A path from config (e.g. "var/org-keys.json"): relative ones are taken from the deployment root. */
+export function deploymentPath(configured: string): string {
+  return path.resolve(deploymentRoot(), configured)
+}
+
 export function instanceDir(instance: InstanceName): string {
   return path.join(deploymentRoot(), instance)
 }

@@ -46,6 +46,8 @@ function list(raw: string | string[]): string[] {
   return items.map((s) => s.trim()).filter(Boolean)
 }
 
+const DURATION_UNITS = { s: 1, m: 60, h: 3600, d: 86_400 } as const
+
 export const field = {
   string: (opts: FieldOptions<string> & { pattern?: RegExp; patternText?: string } = {}) =>
     make((raw) => {
@@ -100,6 +102,18 @@ export const field = {
 
   /** CIDR networks; unset means an empty list. */
   networks: (opts: { env?: string } = {}) => make((raw) => new NetworkList(list(raw)), { default: new NetworkList([]), ...opts }),
+
+  /** A duration written as a number and a unit (s, m, h, d), e.g. "30d"; the value is in seconds. */
+  duration: (opts: FieldOptions<number> & { min?: number; max?: number } = {}) =>
+    make((raw) => {
+      const s = scalar(raw).trim()
+      const m = /^(\d+)\s*(s|m|h|d)$/.exec(s)
+      if (!m) throw new Error(`"${s}" is not a duration (a number and s, m, h or d, e.g. 30d)`)
+      const n = Number(m[1]) * DURATION_UNITS[m[2] as keyof typeof DURATION_UNITS]
+      if (opts.min !== undefined && n < opts.min) throw new Error(`${s} is shorter than the minimum ${opts.min} s`)
+      if (opts.max !== undefined && n > opts.max) throw new Error(`${s} is longer than the maximum ${opts.max} s`)
+      return n
+    }, opts),
 
   stringList: (opts: FieldOptions<readonly string[]> = {}) => make<readonly string[]>(list, opts),
 

@@ -96,6 +96,8 @@ export class TestGateway {
       GATEWAY_REDIS_PREFIX: this.redisPrefix,
       REDIS_URL: this.opts.redisUrl,
       GATEWAY_INSTANCE: instance,
+      // var/ (org keys, event log) inside this gateway's own root, not the repository's
+      GATEWAY_ROOT: this.root,
       ...this.opts.env,
     }
   }

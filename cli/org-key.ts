@@ -1,0 +1,5 @@
+// placeholder: filled in by the issue 9 work
+export async function orgKeyCommand(_args: string[]): Promise<number> {
+  console.error('not implemented yet')
+  return 70
+}

@@ -1,0 +1,122 @@
+// Everything the gateway writes to Redis about its traffic, buffered in memory and
+// written in one MULTI per interval: counters (hash increments) and "units" of
+// commands (a message record with its indexes, a tracking event, a link-state
+// update). Why buffer: a Redis round trip per SMTP event would sit on the mail
+// path; batching costs none, and a message costs at most one round trip per
+// instance, together with the counters. Why it matters for outages: when Redis is
+// down, counters and units stay here and are written once it is back, so an
+// outage delays the numbers and the history instead of losing them (and never
+// delays mail). The buffer of units is bounded: past `maxUnits` the oldest unit is
+// dropped and its `missed` counter incremented, so a long outage is visible in the
+// counters, never silent. Each flush sets every counter with its TTL in the same
+// MULTI: no key is left without an expiry.
+
+import type Redis from 'ioredis'
+
+/** One Redis command: name and arguments, e.g. ['hset', key, 'field', 'value']. */
+export type RedisCommand = readonly [name: string, ...args: (string | number)[]]
+
+/** Commands that belong together (written in the same MULTI or not at all). */
+export interface WriteUnit {
+  readonly commands: readonly RedisCommand[]
+  /** The counter incremented if this unit is dropped (buffer full): hash key and field. */
+  readonly missed: { readonly key: string; readonly field: string }
+}
+
+export interface WriteBatchOptions {
+  redis: () => Redis
+  /** TTL set on every counter hash written. */
+  counterTtlSeconds: number
+  flushIntervalMs: number
+  /** Most units kept while Redis does not answer; older ones are dropped (and counted). */
+  maxUnits: number
+  /** Counter (hash key, field) incremented each time a flush fails, so outages are counted too. */
+  errorCounter: () => { key: string; field: string }
+  onError: (err: Error) => void
+}
+
+/** Units written per MULTI at most: after an outage the backlog goes out in slices. */
+const UNITS_PER_FLUSH = 2000
+
+export class WriteBatch {
+  private counters = new Map<string, Map<string, number>>()
+  private units: WriteUnit[] = []
+  private timer: NodeJS.Timeout | undefined
+  private flushing: Promise<void> | undefined
+
+  constructor(private readonly opts: WriteBatchOptions) {}
+
+  incr(key: string, field: string, by = 1): void {
+    if (by === 0) return
+    let fields = this.counters.get(key)
+    if (!fields) this.counters.set(key, (fields = new Map()))
+    fields.set(field, (fields.get(field) ?? 0) + by)
+  }
+
+  push(unit: WriteUnit): void {
+    this.units.push(unit)
+    this.dropOverflow()
+  }
+
+  /** Units waiting to be written (for logs and tests). */
+  get pendingUnits(): number {
+    return this.units.length
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.flush(), this.opts.flushIntervalMs)
+    this.timer.unref()
+  }
+
+  /** Stops the timer and writes what is pending (best effort: Redis may be down). */
+  async stop(): Promise<void> {
+    clearInterval(this.timer)
+    this.timer = undefined
+    for (let i = 0; i < 50 && (this.counters.size > 0 || this.units.length > 0); i++) {
+      const before = this.units.length
+      await this.flush()
+      if (this.units.length >= before && this.units.length > 0) break // Redis not answering: give up
+    }
+  }
+
+  /** Writes what is pending; on failure keeps it (plus one error count) for the next flush. */
+  flush(): Promise<void> {
+    this.flushing ??= this.write().finally(() => (this.flushing = undefined))
+    return this.flushing
+  }
+
+  private dropOverflow(): void {
+    while (this.units.length > this.opts.maxUnits) {
+      const dropped = this.units.shift()!
+      this.incr(dropped.missed.key, dropped.missed.field)
+    }
+  }
+
+  private async write(): Promise<void> {
+    do {
+      if (this.counters.size === 0 && this.units.length === 0) return
+      const counters = this.counters
+      const units = this.units.slice(0, UNITS_PER_FLUSH)
+      this.counters = new Map()
+      this.units = this.units.slice(units.length)
+      try {
+        const multi = this.opts.redis().multi()
+        for (const [key, fields] of counters) {
+          for (const [field, by] of fields) multi.hincrby(key, field, by)
+          multi.expire(key, this.opts.counterTtlSeconds)
+        }
+        for (const unit of units) for (const [name, ...args] of unit.commands) multi.call(name, ...args)
+        const replies = await multi.exec()
+        if (!replies) throw new Error('MULTI aborted')
+      } catch (err) {
+        for (const [key, fields] of counters) for (const [field, by] of fields) this.incr(key, field, by)
+        const failure = this.opts.errorCounter()
+        this.incr(failure.key, failure.field)
+        this.units = [...units, ...this.units]
+        this.dropOverflow()
+        this.opts.onError(err as Error)
+        return
+      }
+    } while (this.units.length > 0)
+  }
+}

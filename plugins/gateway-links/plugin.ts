@@ -1,0 +1,12 @@
+// gateway-links: placeholder (issue 9 work in progress).
+
+import { definePlugin } from '../../lib/plugin/define'
+
+export = definePlugin({
+  name: 'gateway-links',
+  instances: ['inbound', 'outbound'],
+  hooks: [],
+  setup() {
+    return { hooks: {} }
+  },
+})
