@@ -37,6 +37,56 @@ export class RedisKeys {
     return `${this.prefix}:authlease:user:${user}`
   }
 
+  /** One message's record at one instance (message tracking): a JSON document with a schema version. */
+  record(recordId: string): string {
+    return `${this.prefix}:msg:${recordId}`
+  }
+
+  /** The ids, in the events stream, of one message's events at one instance (a list). */
+  recordEvents(recordId: string): string {
+    return `${this.prefix}:msg:${recordId}:events`
+  }
+
+  /** Every tracking event of every node and instance (a stream, trimmed by length and age). */
+  events(): string {
+    return `${this.prefix}:events`
+  }
+
+  /** Search index: records by Message-ID (a sorted set of record id -> time); `digest` is a hash of the canonical Message-ID. */
+  recordsByMessageId(digest: string): string {
+    return `${this.prefix}:idx:mid:${digest}`
+  }
+
+  /** Search index: records by envelope address, sender or recipient (sorted set of record id -> time). */
+  recordsByAddress(address: string): string {
+    return `${this.prefix}:idx:addr:${address}`
+  }
+
+  /** Search index: records by client IP (sorted set of record id -> time). */
+  recordsByClientIp(ip: string): string {
+    return `${this.prefix}:idx:ip:${ip}`
+  }
+
+  /** Search index: every record by time (sorted set of record id -> time), for --since/--until alone. */
+  recordsByTime(): string {
+    return `${this.prefix}:idx:time`
+  }
+
+  /** Link state of one destination of an instance (remote domain, or internal host:port): a hash. */
+  link(direction: Direction, destination: string): string {
+    return `${this.prefix}:link:${direction}:${destination}`
+  }
+
+  /** The destinations an instance has link state for (a set), so listing them needs no SCAN. */
+  links(direction: Direction): string {
+    return `${this.prefix}:links:${direction}`
+  }
+
+  /** Messages waiting in the delivery queues of all nodes for one destination: sorted set of queue id -> queued at (ms). */
+  linkWaiting(direction: Direction, destination: string): string {
+    return `${this.prefix}:linkq:${direction}:${destination}`
+  }
+
   /** Pattern matching every stats key of a direction (for the CLI). */
   statsPattern(direction: Direction): string {
     return `${this.prefix}:stats:${direction}:*`
