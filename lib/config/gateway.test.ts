@@ -18,6 +18,9 @@ const ENV_VARS = [
   'GATEWAY_DNS_SERVERS',
   'GATEWAY_REDIS_PREFIX',
   'GATEWAY_DEMO_MAILBOX',
+  'GATEWAY_NODE_NAME',
+  'GATEWAY_EVENT_LOG',
+  'GATEWAY_ORG_KEY_FILE',
 ]
 
 let dir: string
@@ -61,6 +64,24 @@ describe('loadGatewayConfig', () => {
     expect([...cfg.acceptedDomains]).toEqual(['example.com', 'example.org'])
     expect(Object.isFrozen(cfg)).toBe(true)
     expect(Object.isFrozen(cfg.settings)).toBe(true)
+  })
+
+  it('reads node, tracking, org and links settings, durations in seconds, with defaults', () => {
+    write('gateway.ini', '[internal]\nhosts[]=10.0.0.2\n[node]\nname=gw-2.dc1\n[tracking]\nrecord_ttl=2d\nevent_log=off\n[org]\nmax_age=12h\n[links]\nprobe_interval=0s\n')
+    write('accepted_domains', 'example.com\n')
+    const { settings } = loadGatewayConfig(dir)
+    expect(settings.node.name).toBe('gw-2.dc1')
+    expect(settings.tracking).toEqual({ record_ttl: 172_800, stream_max_events: 1_000_000, stream_max_age: 2_592_000, event_log: 'off', buffer_max_units: 100_000 })
+    expect(settings.org).toEqual({ key_file: 'var/org-keys.json', key_grace: 604_800, max_age: 43_200 })
+    expect(settings.links.probe_interval).toBe(0)
+  })
+
+  it('names file, line and key for a bad duration or node name', () => {
+    write('accepted_domains', 'example.com\n')
+    write('gateway.ini', '[internal]\nhosts[]=10.0.0.2\n[tracking]\nrecord_ttl=30\n')
+    expect(configError(() => loadGatewayConfig(dir)).message).toMatch(/gateway\.ini:4.*\[tracking\] record_ttl.*"30" is not a duration/)
+    write('gateway.ini', '[internal]\nhosts[]=10.0.0.2\n[node]\nname=gw 1\n')
+    expect(configError(() => loadGatewayConfig(dir)).message).toMatch(/\[node\] name.*"gw 1" is not letters, digits/)
   })
 
   it('uses default ports per listener', () => {

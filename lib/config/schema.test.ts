@@ -87,6 +87,20 @@ describe('field parsers', () => {
     expect(() => f.parse('10.0.0.0/99')).toThrow('has an invalid prefix length')
   })
 
+  it('duration reads a number and a unit (s, m, h, d) as seconds, within min/max', () => {
+    const f = field.duration({ min: 1, max: 7 * 86_400 })
+    expect(f.parse('30s')).toBe(30)
+    expect(f.parse('5m')).toBe(300)
+    expect(f.parse('72h')).toBe(259_200)
+    expect(f.parse('7d')).toBe(604_800)
+    expect(f.parse(' 2 h ')).toBe(7200)
+    expect(() => f.parse('30')).toThrow('"30" is not a duration (a number and s, m, h or d, e.g. 30d)')
+    expect(() => f.parse('1w')).toThrow('is not a duration')
+    expect(() => f.parse('-1d')).toThrow('is not a duration')
+    expect(() => f.parse('0s')).toThrow('0s is shorter than the minimum 1 s')
+    expect(() => f.parse('8d')).toThrow('8d is longer than the maximum 604800 s')
+  })
+
   it('stringList splits, trims and drops empty items', () => {
     expect(field.stringList().parse(' a, ,b ')).toEqual(['a', 'b'])
     expect(field.stringList().parse(['x', ' ', 'y '])).toEqual(['x', 'y'])

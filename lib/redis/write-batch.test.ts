@@ -1,0 +1,137 @@
+// Tests of the write batch against the suite's real Redis (test/global-setup.ts)
+// and a closed port (Redis down): counters and command units leave together in
+// one MULTI with their TTLs; while Redis does not answer nothing is lost up to
+// the bound, and what overflows is counted, never silently dropped.
+
+import net from 'node:net'
+
+import Redis from 'ioredis'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+
+import { WriteBatch, type WriteUnit } from './write-batch'
+
+const P = `wbtest${process.pid}`
+let redis: Redis
+let down: Redis
+
+/** A port nothing listens on: commands to it fail at once, as with Redis stopped. */
+async function closedPort(): Promise<number> {
+  const srv = net.createServer()
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
+  const { port } = srv.address() as net.AddressInfo
+  await new Promise((r) => srv.close(r))
+  return port
+}
+
+beforeAll(async () => {
+  redis = new Redis(inject('redisUrl'))
+  down = new Redis({ port: await closedPort(), host: '127.0.0.1', enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: true })
+  down.on('error', () => {})
+})
+
+afterAll(async () => {
+  const keys = await redis.keys(`${P}:*`)
+  if (keys.length) await redis.del(...keys)
+  redis.disconnect()
+  down.disconnect()
+})
+
+const unit = (n: number): WriteUnit => ({
+  commands: [
+    ['rpush', `${P}:list`, `item${n}`],
+    ['expire', `${P}:list`, 600],
+  ],
+  missed: { key: `${P}:stats`, field: 'missed' },
+})
+
+function batch(client: Redis, maxUnits = 100, errors: Error[] = []) {
+  return new WriteBatch({
+    redis: () => client,
+    counterTtlSeconds: 3600,
+    flushIntervalMs: 60_000,
+    maxUnits,
+    errorCounter: () => ({ key: `${P}:stats`, field: 'write_failures' }),
+    onError: (e) => errors.push(e),
+  })
+}
+
+describe('WriteBatch', () => {
+  it('writes counters with their TTL and command units in one flush, in order', async () => {
+    const b = batch(redis)
+    b.incr(`${P}:stats`, 'messages', 2)
+    b.incr(`${P}:stats`, 'messages')
+    b.incr(`${P}:stats`, 'bytes', 0) // nothing to write
+    b.push(unit(1))
+    b.push(unit(2))
+    await b.flush()
+    expect(await redis.hgetall(`${P}:stats`)).toEqual({ messages: '3' })
+    expect(await redis.ttl(`${P}:stats`)).toBeGreaterThan(3500)
+    expect(await redis.lrange(`${P}:list`, 0, -1)).toEqual(['item1', 'item2'])
+    expect(b.pendingUnits).toBe(0)
+    await redis.del(`${P}:stats`, `${P}:list`)
+  })
+
+  it('keeps everything while Redis is down, counts the failed flush, and writes it all once a Redis answers', async () => {
+    let client = down
+    const errors: Error[] = []
+    const b = new WriteBatch({
+      redis: () => client,
+      counterTtlSeconds: 3600,
+      flushIntervalMs: 60_000,
+      maxUnits: 100,
+      errorCounter: () => ({ key: `${P}:stats`, field: 'write_failures' }),
+      onError: (e) => errors.push(e),
+    })
+    b.incr(`${P}:stats`, 'messages')
+    b.push(unit(1))
+    await b.flush()
+    expect(errors.length).toBe(1)
+    expect(b.pendingUnits).toBe(1)
+    b.push(unit(2))
+    await b.flush()
+    expect(errors.length).toBe(2)
+    client = redis // Redis is back
+    await b.flush()
+    expect(await redis.hgetall(`${P}:stats`)).toEqual({ messages: '1', write_failures: '2' })
+    expect(await redis.lrange(`${P}:list`, 0, -1)).toEqual(['item1', 'item2'])
+    await redis.del(`${P}:stats`, `${P}:list`)
+  })
+
+  it('drops the oldest units beyond the bound and counts each one as missed', async () => {
+    let client = down
+    const b = new WriteBatch({
+      redis: () => client,
+      counterTtlSeconds: 3600,
+      flushIntervalMs: 60_000,
+      maxUnits: 3,
+      errorCounter: () => ({ key: `${P}:stats`, field: 'write_failures' }),
+      onError: () => {},
+    })
+    for (let i = 1; i <= 5; i++) b.push(unit(i))
+    expect(b.pendingUnits).toBe(3)
+    await b.flush() // fails: the three stay
+    b.push(unit(6)) // pushes out item3
+    client = redis
+    await b.flush()
+    expect(await redis.lrange(`${P}:list`, 0, -1)).toEqual(['item4', 'item5', 'item6'])
+    expect(await redis.hgetall(`${P}:stats`)).toEqual({ missed: '3', write_failures: '1' })
+    await redis.del(`${P}:stats`, `${P}:list`)
+  })
+
+  it('writes a backlog larger than one slice completely, and stop() writes what is pending', async () => {
+    const b = batch(redis, 10_000)
+    for (let i = 0; i < 4500; i++) b.push(unit(i))
+    b.incr(`${P}:stats`, 'messages', 7)
+    await b.stop()
+    expect(await redis.llen(`${P}:list`)).toBe(4500)
+    expect(await redis.hget(`${P}:stats`, 'messages')).toBe('7')
+    await redis.del(`${P}:stats`, `${P}:list`)
+  })
+
+  it('gives up at stop() when Redis does not answer, keeping the count of what is left', async () => {
+    const b = batch(down)
+    b.push(unit(1))
+    await b.stop()
+    expect(b.pendingUnits).toBe(1)
+  })
+})
