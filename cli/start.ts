@@ -24,6 +24,7 @@ import { ensureEngine, planSpamEngine, planVirusEngine, type EngineHandle, type 
 import { formatHostPort, type HostPort } from '../lib/net/address'
 import { killGroup } from './launcher/proc'
 import { listenProblem } from '../lib/net/listen-check'
+import { probeInternalHosts, unreachableLines } from '../lib/links/banner'
 import { redact, REDIS_MODE_ENV } from '../lib/redis/client'
 import { processStart, readRuntimeState, removeRuntimeState, runtimeFile, writeRuntimeState, type RuntimeState } from '../lib/config/run-state'
 import { ensureRedis, type RedisHandle } from './launcher/redis'
@@ -163,6 +164,9 @@ export async function start(): Promise<number> {
     started.push(() => box.close())
   }
 
+  // Checked while the instances start (after the demo mailbox, which may be one of them): costs no startup time when hosts answer.
+  const internalProbes = probeInternalHosts(cfg.settings.internal.hosts)
+
   // The scanner settings reach the inbound instance only (outbound loads no scanner).
   const scannerEnv = Object.assign({}, ...scanners.map((s) => s.env)) as Record<string, string>
   const redisEnv = { REDIS_URL: redis.url, [REDIS_MODE_ENV]: redis.mode === 'standalone' ? 'standalone' : '' }
@@ -182,7 +186,8 @@ export async function start(): Promise<number> {
   }
 
   publish({ status: 'running' })
-  printBanner(cfg, redis, engines.map((plan, i) => ({ plan, handle: scanners[i]! })), mailboxAt ? { at: mailboxAt, dir: mailboxDir } : undefined)
+  const unreachable = unreachableLines(await internalProbes)
+  printBanner(cfg, redis, engines.map((plan, i) => ({ plan, handle: scanners[i]! })), mailboxAt ? { at: mailboxAt, dir: mailboxDir } : undefined, unreachable)
 
   const outcome = await Promise.race([signalled, firstExit])
   if (outcome === 'signal') return stoppedBySignal()
@@ -273,7 +278,13 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
-function printBanner(cfg: GatewayConfig, redis: RedisHandle, scanners: { plan: EnginePlan; handle: EngineHandle }[], demo?: { at: HostPort; dir: string }): void {
+function printBanner(
+  cfg: GatewayConfig,
+  redis: RedisHandle,
+  scanners: { plan: EnginePlan; handle: EngineHandle }[],
+  demo: { at: HostPort; dir: string } | undefined,
+  unreachableInternal: readonly string[],
+): void {
   const { settings } = cfg
   const list = (a: readonly HostPort[]) => a.map(formatHostPort).join(', ')
   const internal = settings.internal.hosts
@@ -286,6 +297,7 @@ function printBanner(cfg: GatewayConfig, redis: RedisHandle, scanners: { plan: E
     `  inbound   ${list(settings.inbound.listen)}`,
     `            accepts anonymous Internet mail for: ${[...cfg.acceptedDomains].join(', ')} (no AUTH, STARTTLS offered)`,
     `            delivers it through its disk queue to: ${internal}`,
+    ...unreachableInternal,
     `  outbound  ${list(settings.outbound.listen)}`,
     `            relays for authenticated senders only (AUTH after STARTTLS) to the Internet by MX`,
     `            users: ${fs.existsSync(usersFile) ? usersFile : 'none yet: add one with "node bin/gateway user add NAME"'}`,
