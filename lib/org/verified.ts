@@ -16,8 +16,16 @@ export interface VerifiedOrgHistory {
   readonly keyId: string
   /** Spam confidence level inbound gave it (0-9), or null when it was not scanned. */
   readonly scl: number | null
-  /** The checks' decisions as inbound recorded them: check -> "result:action". */
+  /**
+   * The checks' decisions as inbound recorded them: check -> "result:action"
+   * (a check that decided twice: both, in order, joined by ","). A null-prototype
+   * object: a check named "__proto__" or "constructor" is just a key.
+   */
   readonly checks: Readonly<Record<string, string>>
+  /** The same decisions as a list, in the order inbound made them. */
+  readonly decisions: readonly { readonly check: string; readonly result: string; readonly action: string }[]
+  /** SPF, DKIM and DMARC results inbound found (absent: that check did not run): method -> result. */
+  readonly auth: Readonly<Partial<Record<'spf' | 'dkim' | 'dmarc', string>>>
 }
 
 const HISTORY = transactionState<VerifiedOrgHistory>('gateway_org_history')
