@@ -99,6 +99,21 @@ describe('configuration errors refuse to start', () => {
     await expectRefusal(gw, 'outbound', `${path.join(gw.root, 'outbound', 'config', 'gateway-routing.ini')}: [internet] source_ip: 192.0.2.1 is not an address of this host`)
   })
 
+  it('check-config refuses an X-Gateway-Org key file others can read, naming it', () => {
+    const gw = gateway({})
+    const file = path.join(gw.root, 'var', 'org-keys.json')
+    fs.mkdirSync(path.dirname(file), { recursive: true })
+    fs.writeFileSync(file, JSON.stringify({ version: 1, keys: [{ id: 'kTestKey1', secret: Buffer.alloc(32, 7).toString('base64'), created: 1, retires: null }] }))
+    fs.chmodSync(file, 0o644)
+    const r = checkConfig(gw)
+    expect(r.status).toBe(78)
+    expect(r.stderr).toMatch(/^gateway: configuration error: .*org-keys\.json.*mode 0644/)
+    expect(r.stderr).not.toContain(Buffer.alloc(32, 7).toString('base64'))
+    fs.chmodSync(file, 0o600)
+    const fixed = checkConfig(gw)
+    expect(fixed.status, fixed.stderr).toBe(0)
+  })
+
   it('a good configuration passes check-config', () => {
     const gw = gateway({})
     const r = checkConfig(gw)
