@@ -21,7 +21,7 @@ const USAGE = `usage: gateway <command>
   user remove NAME      remove a user (and its scope)
   user list             list users and what each may send as
   stats [DAYS]          inbound vs outbound counters per day (default 7 days)
-  track [--message-id ID] [--from ADDR] [--to ADDR] [--client-ip IP] [--since T] [--until T] [--json]
+  track [--message-id ID] [--from ADDR] [--to ADDR] [--client-ip IP] [--since T] [--until T] [--limit N] [--json]
                         each matching message's path through both instances, as a timeline
   links [--instance inbound|outbound] [--json]  delivery state per destination, failing first
   org-key rotate [--grace DURATION]  new signing key for X-Gateway-Org (list: the keys and their state)

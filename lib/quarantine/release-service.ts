@@ -25,6 +25,7 @@ import { ReleaseRequests, releaseRequestDir, type ReleaseAnswer, type ReleaseReq
 import { quarantineDir, spoolSettings } from './settings'
 import { QuarantineStore, type Held } from './store'
 import { dataLines, releasedHeader } from './wire'
+import { trackRelease, trackReleasing } from '../tracking/emit'
 
 // the package is an ES module to TypeScript; Haraka itself require()s its CommonJS build
 const { Address } = require('@haraka/email-address') as { Address: new (text: string) => Haraka.Address }
@@ -181,10 +182,14 @@ export class Releaser {
       throw new ReleaseRefused(`Haraka would not queue it byte for byte (${difference(readBack, expected)}); see it with "gateway quarantine show ${entry.id}"`)
     }
     await this.d.store.markReleasing(entry.id, { uuid, at: new Date().toISOString(), by: request.by })
+    const tracked = { entry, by: request.by, txn }
+    trackReleasing(tracked) // delivery events of the queued copy belong to the quarantined message's record
     await new Promise<void>((resolve, reject) => {
       this.d.outbound.send_trans_email(txn, (code, msg) => {
-        if (code === constants.ok) resolve()
-        else reject(new ReleaseRefused(`the delivery queue did not take it: ${String(msg ?? constants.translate(code))} (details in the inbound log)`))
+        if (code === constants.ok) {
+          trackRelease(tracked)
+          resolve()
+        } else reject(new ReleaseRefused(`the delivery queue did not take it: ${String(msg ?? constants.translate(code))} (details in the inbound log)`))
       })
     })
   }

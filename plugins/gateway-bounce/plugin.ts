@@ -15,6 +15,7 @@ import { field, validate } from '../../lib/config/schema'
 import { rewriteBounceMessages } from '../../lib/haraka'
 import { definePlugin } from '../../lib/plugin/define'
 import { CONT, DROP } from '../../lib/plugin/verdict'
+import { trackDsnSent } from '../../lib/tracking/emit'
 import { completeFailedRecipient, routeDsn, withoutFalseEnvelopeId, type DsnPolicy } from '../../lib/queue/dsn'
 
 const schema = {
@@ -82,8 +83,10 @@ export = definePlugin({
               case 'postmaster':
                 hmail.lognotice(plugin, `DSN for ${hmail.todo.mail_from.address} (outside the accepted domains) goes to ${route.address} (failed: ${rcpts})`)
                 hmail.todo.mail_from = postmaster!
+                trackDsnSent(hmail, route.address)
                 break
               case 'sender':
+                trackDsnSent(hmail, hmail.todo.mail_from.address)
                 break
             }
             for (const r of hmail.todo.rcpt_to) completeFailedRecipient(r)

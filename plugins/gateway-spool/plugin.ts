@@ -22,6 +22,7 @@ import { applyMarks, quarantineOf } from '../../lib/policy/marks'
 import { quarantineDir, spoolSchema } from '../../lib/quarantine/settings'
 import { QuarantineStore } from '../../lib/quarantine/store'
 import { reply, REPLIES } from '../../lib/smtp/reply'
+import { quarantineMeta, trackQuarantine } from '../../lib/tracking/emit'
 import { freeBytes, roomFor } from '../../lib/queue/free-space'
 
 // Haraka appends " (<transaction id>)". Quarantined mail gets the same answer:
@@ -67,10 +68,12 @@ export = definePlugin({
           helo: c.hello.host ?? '',
           messageId: txn.header.get('Message-ID').trim(),
           subject: txn.header.get_decoded('Subject').trim(),
+          ...quarantineMeta(txn), // the tracking record id, so a release is tracked on the same record
         },
         stream,
       )
       c.lognotice(plugin, `quarantined as ${entry.id} (${why.check}: ${why.result})`)
+      trackQuarantine(c, txn, { quarantineId: entry.id, check: why.check, result: why.result })
       return acceptAndStop(QUEUED)
     }
 
