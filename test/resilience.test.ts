@@ -48,7 +48,7 @@ describe('Redis outage', () => {
     await deliverOne(gw, sink)
     await gw.waitForLog('inbound', /\[gateway-stats\] redis unavailable/)
     // wait until a flush holding this message's counts has failed, so the outage is really exercised
-    await gw.waitForLog('inbound', /\[gateway-stats\] counters kept in memory until Redis is back/)
+    await gw.waitForLog('inbound', /counters and tracking kept in memory until Redis is back/)
     expect(gw.isRunning('inbound')).toBe(true)
 
     await redis.start()
