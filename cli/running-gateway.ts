@@ -12,6 +12,7 @@ import { loadGatewayConfig, type GatewayConfig } from '../lib/config/gateway'
 import { deploymentRoot, displayPath } from '../lib/config/paths'
 import { parseHostPort, type HostPort } from '../lib/net/address'
 import { redact } from '../lib/redis/client'
+import { RedisKeys } from '../lib/redis/keys'
 import { readRuntimeState, type RuntimeLookup, type RuntimeState } from '../lib/config/run-state'
 
 export interface RunningGateway {
@@ -88,4 +89,30 @@ function unreachable(g: RunningGateway, target: RedisTarget, error: string): str
   if (s) return `the running gateway (pid ${s.pid}, since ${s.startedAt}) uses Redis at ${redact(target.url)}, which does not answer: ${error}`
   const none = g.lookup.kind === 'stale' ? `${displayPath(g.lookup.file)} ${g.lookup.why}` : `no gateway is running here (no ${displayPath(g.lookup.file)})`
   return `${none}, and Redis is not reachable at ${at}: ${error}; start the gateway with "npm start" (or "node bin/gateway start"), or set REDIS_URL`
+}
+
+/**
+ * How the reporting commands (stats, track, links) read the running gateway's
+ * Redis: connect (or say in one line why not, exit 69), note a stale runtime
+ * file, run `read`, and turn a failing Redis call into one line naming `what`
+ * and exit 69. The client is closed in every case.
+ */
+export async function withGatewayRedis(what: string, read: (redis: Redis, keys: RedisKeys) => Promise<number>): Promise<number> {
+  const gateway = runningGateway()
+  const connected = await connectGatewayRedis(gateway)
+  if ('problem' in connected) {
+    console.error(`gateway: ${connected.problem}`)
+    return 69 // EX_UNAVAILABLE
+  }
+  const note = staleNote(gateway)
+  if (note) console.error(`gateway: note: ${note}`)
+  const { redis, target } = connected
+  try {
+    return await read(redis, new RedisKeys(target.prefix))
+  } catch (err) {
+    console.error(`gateway: cannot read ${what} from Redis at ${redact(target.url)} (${target.source}): ${(err as Error).message}`)
+    return 69
+  } finally {
+    redis.disconnect()
+  }
 }

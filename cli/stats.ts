@@ -2,10 +2,9 @@
 // counters both instances write to Redis (summed over every gateway node): the
 // Redis the running gateway uses (see running-gateway.ts).
 
-import { redact } from '../lib/redis/client'
-import { dayOf, RedisKeys, type Direction } from '../lib/redis/keys'
+import { dayOf, type Direction } from '../lib/redis/keys'
 import { STAT } from '../lib/stats/fields'
-import { connectGatewayRedis, runningGateway, staleNote } from './running-gateway'
+import { withGatewayRedis } from './running-gateway'
 
 const COLUMNS = [STAT.connections, STAT.messagesAccepted, STAT.messagesRejected, STAT.recipientsAccepted, STAT.recipientsRejected, STAT.bytesAccepted]
 
@@ -15,17 +14,7 @@ export async function statsCommand(args: string[]): Promise<number> {
     console.error('usage: gateway stats [DAYS]   (default 7)')
     return 64
   }
-  const gateway = runningGateway()
-  const connected = await connectGatewayRedis(gateway)
-  if ('problem' in connected) {
-    console.error(`gateway: ${connected.problem}`)
-    return 69 // EX_UNAVAILABLE
-  }
-  const note = staleNote(gateway)
-  if (note) console.error(`gateway: note: ${note}`)
-  const { redis, target } = connected
-  const keys = new RedisKeys(target.prefix)
-  try {
+  return withGatewayRedis('counters', async (redis, keys) => {
     console.log(['day', 'direction', ...COLUMNS].join('\t'))
     for (let i = days - 1; i >= 0; i--) {
       const day = dayOf(new Date(Date.now() - i * 86_400_000))
@@ -35,10 +24,5 @@ export async function statsCommand(args: string[]): Promise<number> {
       }
     }
     return 0
-  } catch (err) {
-    console.error(`gateway: cannot read counters from Redis at ${redact(target.url)} (${target.source}): ${(err as Error).message}`)
-    return 69
-  } finally {
-    redis.disconnect()
-  }
+  })
 }

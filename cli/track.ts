@@ -4,12 +4,10 @@
 // schema). Finds the running gateway's Redis like `gateway stats`.
 // Exit codes: 0 found, 1 nothing found, 64 usage, 69 no Redis.
 
-import { redact } from '../lib/redis/client'
-import { RedisKeys } from '../lib/redis/keys'
 import { findRecordIds, loadRecords, matchesRoles, relatedIds, type LoadedRecord } from '../lib/tracking/query'
 import { parseTrackArgs } from '../lib/tracking/track-args'
 import { formatGroup, groupMessages, jsonDocument } from '../lib/tracking/timeline'
-import { connectGatewayRedis, runningGateway, staleNote } from './running-gateway'
+import { withGatewayRedis } from './running-gateway'
 
 const USAGE = `usage: gateway track [--message-id ID] [--from ADDR] [--to ADDR] [--client-ip IP]
                      [--since T] [--until T] [--limit N] [--json]
@@ -28,17 +26,7 @@ export async function trackCommand(args: string[]): Promise<number> {
     return 64
   }
   const { filters, json } = parsed
-  const gateway = runningGateway()
-  const connected = await connectGatewayRedis(gateway)
-  if ('problem' in connected) {
-    console.error(`gateway: ${connected.problem}`)
-    return 69
-  }
-  const note = staleNote(gateway)
-  if (note) console.error(`gateway: note: ${note}`)
-  const { redis, target } = connected
-  const keys = new RedisKeys(target.prefix)
-  try {
+  return withGatewayRedis('tracking records', async (redis, keys) => {
     // most recent first, loaded in slices until --limit records match the sender/recipient roles asked for
     const found = await findRecordIds(redis, keys, filters)
     const loaded = new Map<string, LoadedRecord>()
@@ -58,10 +46,5 @@ export async function trackCommand(args: string[]): Promise<number> {
     else if (groups.length === 0) console.error('gateway: no tracked message matches')
     else console.log(groups.map((g) => formatGroup(g).join('\n')).join('\n\n'))
     return groups.length > 0 ? 0 : 1
-  } catch (err) {
-    console.error(`gateway: cannot read tracking records from Redis at ${redact(target.url)} (${target.source}): ${(err as Error).message}`)
-    return 69
-  } finally {
-    redis.disconnect()
-  }
+  })
 }
