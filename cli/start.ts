@@ -306,6 +306,7 @@ function printBanner(
     `  runtime   ${runtimeFile(deploymentRoot())} (how the other gateway commands find this gateway)`,
     '',
     `  Try it:   node bin/gateway send --to someone@${[...cfg.acceptedDomains][0]}`,
+    '  Follow:   node bin/gateway track --since 10m   (each message through both instances); gateway links, gateway stats',
     '  Stop:     Ctrl-C',
     '',
   ]
