@@ -7,6 +7,7 @@ import { orgKeyCommand } from './org-key'
 import { pluginCommand } from './plugin-new'
 import { queueCommand } from './queue'
 import { quarantineCommand } from './quarantine'
+import { reportCommand } from './report'
 import { sendCommand } from './send'
 import { start } from './start'
 import { statsCommand } from './stats'
@@ -21,6 +22,8 @@ const USAGE = `usage: gateway <command>
   user remove NAME      remove a user (and its scope)
   user list             list users and what each may send as
   stats [DAYS]          inbound vs outbound counters per day (default 7 days)
+  report [--since 1h|24h|7d|30d|DATE] [--until T] [--node NAME] [--json|--csv]
+                        capacity and filter ROI over a time range, summed over the gateway nodes
   track [--message-id ID] [--from ADDR] [--to ADDR] [--client-ip IP] [--since T] [--until T] [--limit N] [--json]
                         each matching message's path through both instances, as a timeline
   links [--instance inbound|outbound] [--json]  delivery state per destination, failing first
@@ -43,6 +46,8 @@ async function main(argv: string[]): Promise<number> {
       return userCommand(args)
     case 'stats':
       return statsCommand(args)
+    case 'report':
+      return reportCommand(args)
     case 'send':
       return sendCommand(args)
     case 'quarantine':

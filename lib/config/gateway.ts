@@ -41,6 +41,14 @@ const gatewaySchema = {
     /** How long daily counters are kept. */
     stats_ttl_days: field.int({ default: 400, min: 1, max: 3650 }),
   },
+  stats: {
+    /** How long per-minute counters (`gateway report`, ranges up to this long) are kept. */
+    minute_ttl: field.duration({ default: 48 * 3600, min: 3600, max: 3650 * 86_400 }),
+    /** How long per-hour counters are kept. */
+    hour_ttl: field.duration({ default: 90 * 86_400, min: 86_400, max: 3650 * 86_400 }),
+    /** How long per-day counters of each node are kept. */
+    day_ttl: field.duration({ default: 730 * 86_400, min: 86_400, max: 3650 * 86_400 }),
+  },
   tracking: {
     /** How long a message's record (and its search indexes) stays in Redis. */
     record_ttl: field.duration({ default: 30 * 86_400, min: 1, max: 3650 * 86_400 }),

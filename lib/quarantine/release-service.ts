@@ -26,6 +26,7 @@ import { quarantineDir, spoolSettings } from './settings'
 import { QuarantineStore, type Held } from './store'
 import { dataLines, releasedHeader } from './wire'
 import { trackRelease, trackReleasing } from '../tracking/emit'
+import { countReleased } from '../stats/decisions'
 
 // the package is an ES module to TypeScript; Haraka itself require()s its CommonJS build
 const { Address } = require('@haraka/email-address') as { Address: new (text: string) => Haraka.Address }
@@ -188,6 +189,7 @@ export class Releaser {
       this.d.outbound.send_trans_email(txn, (code, msg) => {
         if (code === constants.ok) {
           trackRelease(tracked)
+          countReleased()
           resolve()
         } else reject(new ReleaseRefused(`the delivery queue did not take it: ${String(msg ?? constants.translate(code))} (details in the inbound log)`))
       })

@@ -87,6 +87,20 @@ export class RedisKeys {
     return `${this.prefix}:linkq:${direction}:${destination}`
   }
 
+  /**
+   * Counters of one node and instance in one time bucket (`gateway report`): a hash of
+   * counter -> number. Granularity m (bucket "YYYY-MM-DDTHH:MM"), h ("YYYY-MM-DDTHH") or
+   * d ("YYYY-MM-DD"), UTC. Per node, so the sum over nodes is exact however they flush.
+   */
+  bucket(granularity: 'm' | 'h' | 'd', direction: Direction, node: string, bucket: string): string {
+    return `${this.prefix}:c:${granularity}:${direction}:${node}:${bucket}`
+  }
+
+  /** The names of the nodes that wrote bucket counters (a set), so a report needs no SCAN. */
+  nodes(): string {
+    return `${this.prefix}:nodes`
+  }
+
   /** Pattern matching every stats key of a direction (for the CLI). */
   statsPattern(direction: Direction): string {
     return `${this.prefix}:stats:${direction}:*`

@@ -8,6 +8,7 @@ import { acquireGatewayRedis, type GatewayRedis } from './gateway-redis'
 import { dayOf, type Direction } from './keys'
 import { WriteBatch } from './write-batch'
 import { gatewayConfig } from '../config/gateway'
+import { BucketWriter } from '../stats/buckets'
 import { STAT } from '../stats/fields'
 
 const FLUSH_INTERVAL_MS = 1000
@@ -15,7 +16,10 @@ const FLUSH_INTERVAL_MS = 1000
 export interface SharedBatch {
   readonly batch: WriteBatch
   readonly redis: GatewayRedis
-  /** Increments a counter of this instance's current daily hash. */
+  /**
+   * Increments a counter of this instance's current daily hash (shared by all nodes)
+   * and of this node's minute, hour and day hashes (`gateway report`), all in the next flush.
+   */
   count(field: string, by?: number): void
   release(): Promise<void>
 }
@@ -51,10 +55,22 @@ export function acquireWriteBatch(instance: Direction, log: Log): SharedBatch {
   const s = shared
   s.users++
   let released = false
+  const { settings } = gatewayConfig()
+  const buckets = new BucketWriter(s.batch, {
+    keys: s.redis.keys,
+    direction: instance,
+    node: settings.node.name,
+    ttls: { m: settings.stats.minute_ttl, h: settings.stats.hour_ttl, d: settings.stats.day_ttl },
+    missed: () => ({ key: s.redis.keys.stats(instance, dayOf(new Date())), field: STAT.nodeListMissed }),
+  })
   return {
     batch: s.batch,
     redis: s.redis,
-    count: (field, by = 1) => s.batch.incr(s.redis.keys.stats(instance, dayOf(new Date())), field, by),
+    count: (field, by = 1) => {
+      const now = new Date()
+      s.batch.incr(s.redis.keys.stats(instance, dayOf(now)), field, by)
+      buckets.count(field, by, now)
+    },
     async release() {
       if (released) return
       released = true

@@ -71,6 +71,29 @@ describe('WriteBatch', () => {
     await redis.del(`${P}:stats`, `${P}:list`)
   })
 
+  it('gives a counter hash its own TTL when asked, the default otherwise, also after a failed flush', async () => {
+    let client = down
+    const b = new WriteBatch({
+      redis: () => client,
+      counterTtlSeconds: 3600,
+      flushIntervalMs: 60_000,
+      maxUnits: 100,
+      errorCounter: () => ({ key: `${P}:errors`, field: 'write_failures' }),
+      onError: () => {},
+    })
+    b.incr(`${P}:minute`, 'messages', 1, 120)
+    b.incr(`${P}:day`, 'messages')
+    await b.flush() // Redis down: kept with their TTLs
+    client = redis
+    await b.flush()
+    const minuteTtl = await redis.ttl(`${P}:minute`)
+    expect(minuteTtl).toBeGreaterThan(100)
+    expect(minuteTtl).toBeLessThanOrEqual(120)
+    expect(await redis.ttl(`${P}:day`)).toBeGreaterThan(3500)
+    expect(await redis.hget(`${P}:minute`, 'messages')).toBe('1')
+    await redis.del(`${P}:minute`, `${P}:day`, `${P}:errors`)
+  })
+
   it('keeps everything while Redis is down, counts the failed flush, and writes it all once a Redis answers', async () => {
     let client = down
     const errors: Error[] = []

@@ -25,7 +25,7 @@ export interface WriteUnit {
 
 export interface WriteBatchOptions {
   redis: () => Redis
-  /** TTL set on every counter hash written. */
+  /** TTL set on a counter hash written without its own. */
   counterTtlSeconds: number
   flushIntervalMs: number
   /** Most units kept while Redis does not answer; older ones are dropped (and counted). */
@@ -39,18 +39,19 @@ export interface WriteBatchOptions {
 const UNITS_PER_FLUSH = 2000
 
 export class WriteBatch {
-  private counters = new Map<string, Map<string, number>>()
+  private counters = new Map<string, { ttl: number; fields: Map<string, number> }>()
   private units: WriteUnit[] = []
   private timer: NodeJS.Timeout | undefined
   private flushing: Promise<void> | undefined
 
   constructor(private readonly opts: WriteBatchOptions) {}
 
-  incr(key: string, field: string, by = 1): void {
+  /** Adds `by` to a counter; its hash gets `ttlSeconds` (default: the batch's) in the same MULTI. */
+  incr(key: string, field: string, by = 1, ttlSeconds = this.opts.counterTtlSeconds): void {
     if (by === 0) return
-    let fields = this.counters.get(key)
-    if (!fields) this.counters.set(key, (fields = new Map()))
-    fields.set(field, (fields.get(field) ?? 0) + by)
+    let entry = this.counters.get(key)
+    if (!entry) this.counters.set(key, (entry = { ttl: ttlSeconds, fields: new Map() }))
+    entry.fields.set(field, (entry.fields.get(field) ?? 0) + by)
   }
 
   push(unit: WriteUnit): void {
@@ -101,15 +102,15 @@ export class WriteBatch {
       this.units = this.units.slice(units.length)
       try {
         const multi = this.opts.redis().multi()
-        for (const [key, fields] of counters) {
+        for (const [key, { ttl, fields }] of counters) {
           for (const [field, by] of fields) multi.hincrby(key, field, by)
-          multi.expire(key, this.opts.counterTtlSeconds)
+          multi.expire(key, ttl)
         }
         for (const unit of units) for (const [name, ...args] of unit.commands) multi.call(name, ...args)
         const replies = await multi.exec()
         if (!replies) throw new Error('MULTI aborted')
       } catch (err) {
-        for (const [key, fields] of counters) for (const [field, by] of fields) this.incr(key, field, by)
+        for (const [key, { ttl, fields }] of counters) for (const [field, by] of fields) this.incr(key, field, by, ttl)
         const failure = this.opts.errorCounter()
         this.incr(failure.key, failure.field)
         this.units = [...units, ...this.units]

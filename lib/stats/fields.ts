@@ -14,7 +14,44 @@ export const STAT = Object.freeze({
   bytesAccepted: 'bytes_accepted',
   sessionsRejected: 'sessions_rejected',
   redisWriteFailures: 'redis_write_failures',
+  /** Queue items handed to the next hop (one per destination domain and message). */
+  deliveries: 'deliveries',
+  /** Message bytes of those deliveries. */
+  bytesDelivered: 'bytes_delivered',
+  /** Failed delivery attempts that will be retried. */
+  deferrals: 'deferrals',
+  /** Queue items given up on (a DSN may follow). */
+  bounces: 'bounces',
+  /** Messages accepted into the quarantine (also counted in messages_accepted). */
+  quarantined: 'quarantined',
+  /** Messages released from the quarantine into the delivery queue. */
+  released: 'released',
+  /** Successful AUTH (password or pinned client certificate). */
+  authSuccesses: 'auth_successes',
+  /** Messages the virus scanner found infected. */
+  viruses: 'viruses',
+  /** Refused or quarantined messages no recorded check decided (see roi.ts). */
+  roiUnattributed: 'roi_unattributed',
+  /** Refreshes of the node list (<prefix>:nodes) dropped after a long Redis outage. */
+  nodeListMissed: 'node_list_missed',
 })
+
+/** Decision counters (lib/stats/decisions.ts) that mean AUTH outcomes. */
+export const AUTH_FAILURES = 'check:auth:reject'
+export const AUTH_LOCKOUTS = 'check:auth-lockout:tempfail'
+
+/** Spam score bands counted per scanned message as "spam_scl:<band>". */
+export const SCL_BANDS = ['0-1', '2-4', '5-6', '7-9'] as const
+export type SclBand = (typeof SCL_BANDS)[number]
+
+export function sclBandOf(scl: number): SclBand {
+  return scl <= 1 ? '0-1' : scl <= 4 ? '2-4' : scl <= 6 ? '5-6' : '7-9'
+}
+
+export const sclBandField = (band: SclBand) => `spam_scl:${band}`
+
+/** Filter ROI counters: which check decided a refused or quarantined message, and which would also have. */
+export const roiField = (kind: 'first' | 'only' | 'also', check: string) => `roi:${kind}:${check}`
 
 const MESSAGE_HOOKS: ReadonlySet<string> = new Set(['data', 'data_post', 'queue', 'queue_outbound', 'max_data_exceeded'])
 const SESSION_HOOKS: ReadonlySet<string> = new Set(['connect', 'helo', 'ehlo', 'mail', 'unrecognized_command'])

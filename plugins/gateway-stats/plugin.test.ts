@@ -11,16 +11,19 @@ import path from 'node:path'
 
 import * as constants from 'haraka-constants'
 import Redis from 'ioredis'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 
-import { fakeConnection, fakeTransaction, pluginHarness, type Harness } from '../../lib/plugin/testing'
+import { fakeConnection, fakeQueuedMail, fakeTransaction, pluginHarness, type Harness } from '../../lib/plugin/testing'
+import { noteDecision } from '../../lib/policy/marks'
+import { bucketOf, bucketsBetween } from '../../lib/stats/buckets'
 import { countDecision } from '../../lib/stats/decisions'
 import { waitForCounters } from '../../test/helpers/stats-counters'
 import plugin from './plugin'
 
-const PREFIX = `statsunit${process.pid}`
+const PREFIX = `statsunit${process.pid}x${Math.floor(Math.random() * 1e9)}`
+const FILE_START = Date.now()
 const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'stats-test-'))
-fs.writeFileSync(path.join(shared, 'gateway.ini'), `[internal]\nhosts[]=127.0.0.1:2526\n[redis]\nprefix=${PREFIX}\n`)
+fs.writeFileSync(path.join(shared, 'gateway.ini'), `[internal]\nhosts[]=127.0.0.1:2526\n[redis]\nprefix=${PREFIX}\n[node]\nname=unit-node\n[stats]\nminute_ttl=2h\nhour_ttl=3d\nday_ttl=10d\n`)
 fs.writeFileSync(path.join(shared, 'accepted_domains'), 'example.com\n')
 const saved = { dir: process.env.GATEWAY_CONFIG_DIR, url: process.env.REDIS_URL, prefix: process.env.GATEWAY_REDIS_PREFIX }
 
@@ -48,7 +51,7 @@ afterAll(async () => {
 
 describe('gateway-stats', () => {
   it('registers its observers on both instances', () => {
-    expect([...h.hooks].sort()).toEqual(['connect_init', 'deny', 'queue_ok', 'rcpt_ok'])
+    expect([...h.hooks].sort()).toEqual(['bounce', 'connect_init', 'deferred', 'delivered', 'deny', 'disconnect', 'queue_ok', 'rcpt_ok'])
   })
 
   it('counts what the hooks saw, per direction, exactly, and the checks decisions', async () => {
@@ -79,7 +82,73 @@ describe('gateway-stats', () => {
       messages_rejected: 1,
       sessions_rejected: 1,
       'check:sender-scope:reject': 1,
+      roi_unattributed: 1, // the data_post refusal: no recorded check decided it
     })
     expect(await redis.exists(`${PREFIX}:stats:inbound:${since.toISOString().slice(0, 10)}`)).toBe(0)
+  })
+
+  it("writes the same counters into this node's minute, hour and day buckets, each with its TTL, and lists the node", async () => {
+    // the 3 connections of the test above and 2 more, since this file began
+    const since = FILE_START
+    const c = fakeConnection()
+    await h.run('connect_init', c)
+    await h.run('connect_init', c)
+    const key = (g: 'm' | 'h' | 'd', t: number) => `${PREFIX}:c:${g}:outbound:unit-node:${bucketOf(g, t)}`
+    const summed = async (g: 'm' | 'h' | 'd') => {
+      let total = 0
+      for (const b of bucketsBetween(g, since, Date.now())) total += Number((await redis.hget(`${PREFIX}:c:${g}:outbound:unit-node:${b}`, 'connections')) ?? 0)
+      return total
+    }
+    await vi.waitFor(async () => expect(await summed('m')).toBe(5), { timeout: 15_000, interval: 100 })
+    expect(await summed('h')).toBe(5)
+    expect(await summed('d')).toBe(5)
+    const now = Date.now()
+    const ttl = async (g: 'm' | 'h' | 'd') => redis.ttl(key(g, now))
+    expect(await ttl('m')).toBeGreaterThan(7000)
+    expect(await ttl('m')).toBeLessThanOrEqual(7200)
+    expect(await ttl('h')).toBeGreaterThan(3 * 86_400 - 200)
+    expect(await ttl('h')).toBeLessThanOrEqual(3 * 86_400)
+    expect(await ttl('d')).toBeGreaterThan(10 * 86_400 - 200)
+    expect(await redis.smembers(`${PREFIX}:nodes`)).toEqual(['unit-node'])
+    expect(await redis.ttl(`${PREFIX}:nodes`)).toBeGreaterThan(10 * 86_400 - 200)
+  })
+
+  it('counts deliveries with their bytes, deferrals, bounces, AUTH successes, quarantine, and the ROI of a refused message', async () => {
+    const since = new Date()
+    const hmail = Object.assign(fakeQueuedMail({ domain: 'partner.test' }), { file_size: 1500, data_start: 300 })
+    await h.run('delivered', hmail, [])
+    expect(await h.run('deferred', hmail, { delay: 60, err: new Error('451 later') })).toEqual({ result: 'CONT' })
+    expect(await h.run('bounce', hmail, new Error('550 no'))).toEqual({ result: 'CONT' })
+
+    const authed = fakeConnection()
+    authed.results.add({ name: 'auth' }, { pass: 'gateway-submission-auth', method: 'PLAIN', user: 'relay' })
+    await h.run('disconnect', authed)
+
+    const held = fakeConnection()
+    fakeTransaction(held, { from: 'a@sender.test', to: ['b@example.com'] })
+    noteDecision(held, { check: 'spam', result: 'scl_8', action: 'quarantine' })
+    noteDecision(held, { check: 'dmarc', result: 'fail', action: 'monitor' })
+    await h.run('queue_ok', held, 'queued')
+
+    const refused = fakeConnection()
+    fakeTransaction(refused, { from: 'x@example.com', to: ['b@example.com'] })
+    noteDecision(refused, { check: 'sender-spoofing', result: 'internal_domain_envelope', action: 'reject' })
+    await h.run('deny', refused, [constants.deny, 'no', 'x', 'hook_mail', [], 'mail'])
+
+    const counted = await waitForCounters(redis, PREFIX, 'outbound', since, (m) => m.get('roi:first:sender-spoofing') === 1)
+    expect(Object.fromEntries(counted)).toMatchObject({
+      deliveries: 1,
+      bytes_delivered: 1200,
+      deferrals: 1,
+      bounces: 1,
+      auth_successes: 1,
+      quarantined: 1,
+      'spam_scl:7-9': 1,
+      'roi:first:spam': 1,
+      'roi:also:dmarc': 1,
+      'roi:first:sender-spoofing': 1,
+      'roi:only:sender-spoofing': 1,
+    })
+    expect(counted.has('roi:only:spam')).toBe(false)
   })
 })
