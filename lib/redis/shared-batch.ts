@@ -8,6 +8,7 @@ import { acquireGatewayRedis, type GatewayRedis } from './gateway-redis'
 import { dayOf, type Direction } from './keys'
 import { WriteBatch } from './write-batch'
 import { gatewayConfig } from '../config/gateway'
+import { notifyCount } from '../metrics/observe'
 import { BucketWriter } from '../stats/buckets'
 import { STAT } from '../stats/fields'
 
@@ -39,6 +40,7 @@ export function acquireWriteBatch(instance: Direction, log: Log): SharedBatch {
       flushIntervalMs: FLUSH_INTERVAL_MS,
       maxUnits: settings.tracking.buffer_max_units,
       errorCounter: () => ({ key: redis.keys.stats(instance, dayOf(new Date())), field: STAT.redisWriteFailures }),
+      onCounted: notifyCount, // outage counters (failures, dropped units) reach the Prometheus endpoint too
       onError: (err) => {
         // standalone mode: keeping counters in memory is the plan, said once at start
         if (redisExpectedDown()) return
@@ -70,6 +72,7 @@ export function acquireWriteBatch(instance: Direction, log: Log): SharedBatch {
       const now = new Date()
       s.batch.incr(s.redis.keys.stats(instance, dayOf(now)), field, by)
       buckets.count(field, by, now)
+      notifyCount(field, by) // the instance's Prometheus endpoint (gateway-metrics), if loaded
     },
     async release() {
       if (released) return

@@ -33,6 +33,8 @@ export interface WriteBatchOptions {
   /** Counter (hash key, field) incremented each time a flush fails, so outages are counted too. */
   errorCounter: () => { key: string; field: string }
   onError: (err: Error) => void
+  /** Told of the counters the batch itself increments (flush failures, dropped units). */
+  onCounted?: (field: string, by: number) => void
 }
 
 /** Units written per MULTI at most: after an outage the backlog goes out in slices. */
@@ -90,6 +92,7 @@ export class WriteBatch {
     while (this.units.length > this.opts.maxUnits) {
       const dropped = this.units.shift()!
       this.incr(dropped.missed.key, dropped.missed.field)
+      this.opts.onCounted?.(dropped.missed.field, 1)
     }
   }
 
@@ -113,6 +116,7 @@ export class WriteBatch {
         for (const [key, { ttl, fields }] of counters) for (const [field, by] of fields) this.incr(key, field, by, ttl)
         const failure = this.opts.errorCounter()
         this.incr(failure.key, failure.field)
+        this.opts.onCounted?.(failure.field, 1)
         this.units = [...units, ...this.units]
         this.dropOverflow()
         this.opts.onError(err as Error)

@@ -50,6 +50,8 @@ export function makeDeploymentRoot(files: Record<string, string> = {}): string {
   for (const dir of ['config', 'inbound', 'outbound']) {
     fs.cpSync(path.join(GATEWAY_ROOT, dir), path.join(root, dir), { recursive: true, filter: (src) => !skip.test(src) })
   }
+  // the shipped Prometheus ports would collide between deployments running at once: off unless a test sets them
+  for (const instance of ['inbound', 'outbound']) fs.writeFileSync(path.join(root, instance, 'config', 'gateway-metrics.ini'), '[http]\nlisten=off\n')
   for (const [rel, content] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true })
     fs.writeFileSync(path.join(root, rel), content)
@@ -80,6 +82,9 @@ export class TestGateway {
       // Haraka's graceful stop waits on timers of its own for ~5 s; tests do not need the grace
       'inbound/config/smtp.ini': '[main]\nnodes=0\ngraceful_shutdown=true\nforce_shutdown_timeout=1\n',
       'outbound/config/smtp.ini': '[main]\nnodes=0\ngraceful_shutdown=true\nforce_shutdown_timeout=1\n',
+      // each test gateway's Prometheus endpoints on its own addresses (the shipped ports would collide)
+      'inbound/config/gateway-metrics.ini': `[http]\nlisten=${opts.block.ip(1)}:9125\n`,
+      'outbound/config/gateway-metrics.ini': `[http]\nlisten=${opts.block.ip(2)}:9126\n`,
       ...opts.files,
     })
   }
