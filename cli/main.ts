@@ -1,6 +1,7 @@
 // The `gateway` command: one entry point for operators.
 
 import { checkConfigCommand } from './check-config'
+import { dashboardCommand } from './dashboard'
 import { dkimCommand } from './dkim'
 import { linksCommand } from './links'
 import { orgKeyCommand } from './org-key'
@@ -24,6 +25,7 @@ const USAGE = `usage: gateway <command>
   stats [DAYS]          inbound vs outbound counters per day (default 7 days)
   report [--since 1h|24h|7d|30d|DATE] [--until T] [--node NAME] [--json|--csv]
                         capacity and filter ROI over a time range, summed over the gateway nodes
+  dashboard             serve the web dashboard ([dashboard] listen) in the foreground, without the instances
   track [--message-id ID] [--from ADDR] [--to ADDR] [--client-ip IP] [--since T] [--until T] [--limit N] [--json]
                         each matching message's path through both instances, as a timeline
   links [--instance inbound|outbound] [--json]  delivery state per destination, failing first
@@ -48,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
       return statsCommand(args)
     case 'report':
       return reportCommand(args)
+    case 'dashboard':
+      return dashboardCommand(args)
     case 'send':
       return sendCommand(args)
     case 'quarantine':

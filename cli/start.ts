@@ -16,7 +16,7 @@ import path from 'node:path'
 import readline from 'node:readline'
 
 import { ConfigError } from '../lib/config/errors'
-import { listenSetting, loadGatewayConfig, type GatewayConfig } from '../lib/config/gateway'
+import { dashboardListenSetting, listenSetting, loadGatewayConfig, type GatewayConfig } from '../lib/config/gateway'
 import { checkInstance } from '../lib/config/instance'
 import { deploymentRoot, displayPath, instanceDir, type InstanceName } from '../lib/config/paths'
 import { startMailbox, type Mailbox } from './launcher/demo-mailbox'
@@ -28,6 +28,9 @@ import { probeInternalHosts, unreachableLines } from '../lib/links/banner'
 import { redact, REDIS_MODE_ENV } from '../lib/redis/client'
 import { processStart, readRuntimeState, removeRuntimeState, runtimeFile, writeRuntimeState, type RuntimeState } from '../lib/config/run-state'
 import { ensureRedis, type RedisHandle } from './launcher/redis'
+import { dashboardOptions, describeListenFailure } from '../lib/dashboard/settings'
+import { startDashboard, type RunningDashboard } from '../lib/dashboard/server'
+import { metricsBannerLine } from '../lib/metrics/banner'
 
 const INSTANCES: readonly InstanceName[] = ['inbound', 'outbound']
 const STARTUP_TIMEOUT_MS = 60_000
@@ -185,9 +188,24 @@ export async function start(): Promise<number> {
     return startup !== 'timeout' && startup.code === 78 ? 78 : 1
   }
 
+  // The dashboard, in-process: its address was checked before anything started.
+  let dashboard: RunningDashboard | undefined
+  const dashboardOpts = dashboardOptions(cfg, { url: redis.url, prefix: cfg.settings.redis.prefix }, (line) => console.error(`gateway: ${line}`))
+  if (dashboardOpts) {
+    try {
+      dashboard = await startDashboard(dashboardOpts)
+    } catch (err) {
+      console.error(`gateway: cannot listen on ${describeListenFailure(cfg, dashboardOpts.listen, (err as Error).message)}`)
+      await stopAll()
+      return 69
+    }
+    const served = dashboard
+    started.push(() => served.close())
+  }
+
   publish({ status: 'running' })
   const unreachable = unreachableLines(await internalProbes)
-  printBanner(cfg, redis, engines.map((plan, i) => ({ plan, handle: scanners[i]! })), mailboxAt ? { at: mailboxAt, dir: mailboxDir } : undefined, unreachable)
+  printBanner(cfg, redis, engines.map((plan, i) => ({ plan, handle: scanners[i]! })), mailboxAt ? { at: mailboxAt, dir: mailboxDir } : undefined, unreachable, dashboard && { url: dashboard.url, token: cfg.settings.dashboard.token !== '' })
 
   const outcome = await Promise.race([signalled, firstExit])
   if (outcome === 'signal') return stoppedBySignal()
@@ -202,6 +220,8 @@ async function firstUnavailable(cfg: GatewayConfig): Promise<string | undefined>
   const mailbox = cfg.settings.demo.mailbox_listen
   const mailboxSetting = process.env.GATEWAY_DEMO_MAILBOX ? 'environment variable GATEWAY_DEMO_MAILBOX' : `${displayPath(path.join(cfg.dir, 'gateway.ini'))} [demo] mailbox_listen`
   if (mailbox) wanted.push([mailbox, `demo mailbox, ${mailboxSetting}`])
+  const dashboard = cfg.settings.dashboard.listen
+  if (dashboard) wanted.push([dashboard, `dashboard, ${dashboardListenSetting(cfg)}`])
   for (const [addr, what] of wanted) {
     const problem = await listenProblem(addr)
     if (problem) return `${formatHostPort(addr)} (${what}): ${problem}`
@@ -274,6 +294,8 @@ async function stopInstance(r: Running): Promise<void> {
   clearTimeout(timer)
 }
 
+const metricsFile = (instance: InstanceName) => path.join(instanceDir(instance), 'config', 'gateway-metrics.ini')
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
@@ -284,6 +306,7 @@ function printBanner(
   scanners: { plan: EnginePlan; handle: EngineHandle }[],
   demo: { at: HostPort; dir: string } | undefined,
   unreachableInternal: readonly string[],
+  dashboard: { url: string; token: boolean } | undefined,
 ): void {
   const { settings } = cfg
   const list = (a: readonly HostPort[]) => a.map(formatHostPort).join(', ')
@@ -302,6 +325,8 @@ function printBanner(
     `            relays for authenticated senders only (AUTH after STARTTLS) to the Internet by MX`,
     `            users: ${fs.existsSync(usersFile) ? usersFile : 'none yet: add one with "node bin/gateway user add NAME"'}`,
     ...redisLines(redis),
+    ...(dashboard ? [`  dashboard ${dashboard.url}${dashboard.token ? ' (token required: open it as ?token=SECRET once)' : ''}`] : []),
+    metricsBannerLine({ inbound: metricsFile('inbound'), outbound: metricsFile('outbound') }),
     ...scanners.map(({ plan, handle }) => `  ${plan.engine.padEnd(9)} ${handle.line}`),
     `  runtime   ${runtimeFile(deploymentRoot())} (how the other gateway commands find this gateway)`,
     '',

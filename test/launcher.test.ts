@@ -76,7 +76,8 @@ function operatorEnv(): NodeJS.ProcessEnv {
 function launch(root: string, env: Record<string, string>): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
   const inherited = operatorEnv()
   const child = spawn(process.execPath, [path.join(GATEWAY_ROOT, 'bin', 'gateway'), 'start'], {
-    env: { ...inherited, GATEWAY_ROOT: root, ...env },
+    // the shipped dashboard address (127.0.0.1:9180) would collide with other gateways started at once (test/dashboard.test.ts covers it)
+    env: { ...inherited, GATEWAY_ROOT: root, GATEWAY_DASHBOARD_LISTEN: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''

@@ -196,6 +196,7 @@ describe('gateway start banner', () => {
         CLAMD_BIN: '/nonexistent/clamd',
         GATEWAY_INBOUND_LISTEN: `${b.ip(1)}:2525`,
         GATEWAY_OUTBOUND_LISTEN: `${b.ip(2)}:2587`,
+        GATEWAY_DASHBOARD_LISTEN: 'off', // the shipped 127.0.0.1:9180 would collide with other gateways started at once
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     })

@@ -8,13 +8,28 @@ import path from 'node:path'
 import { ConfigError } from './errors'
 import { readIni, readList } from './ini'
 import { displayPath, sharedConfigDir } from './paths'
-import { field, validate, type Infer } from './schema'
+import { field, validate, type Field, type Infer } from './schema'
 import { hostDomain } from '../address/domain'
 import { formatHostPort, type HostPort } from '../net/address'
 
 const DEMO_MAILBOX_ENV = 'GATEWAY_DEMO_MAILBOX'
 const INTERNAL_HOSTS_ENV = 'GATEWAY_INTERNAL_HOSTS'
+const DASHBOARD_LISTEN_ENV = 'GATEWAY_DASHBOARD_LISTEN'
+const DASHBOARD_TOKEN_ENV = 'GATEWAY_DASHBOARD_TOKEN'
 const LISTEN_ENV = { inbound: 'GATEWAY_INBOUND_LISTEN', outbound: 'GATEWAY_OUTBOUND_LISTEN' } as const
+
+/** A secret of 16 to 256 printable characters, or empty; a bad one is refused without repeating it (error lines end up in logs). */
+function secretField(env: string): Field<string> {
+  return {
+    parse: (raw) => {
+      if (Array.isArray(raw)) throw new Error('takes one value, not a list')
+      if (raw !== '' && !/^[\x21-\x7e]{16,256}$/.test(raw)) throw new Error(`the value (${raw.length} characters, not shown) is not 16 to 256 printable characters without spaces`)
+      return raw
+    },
+    fallback: () => '',
+    env,
+  }
+}
 
 const gatewaySchema = {
   node: {
@@ -85,6 +100,12 @@ const gatewaySchema = {
     mailbox_listen: field.hostPortOrOff({ default: null, env: DEMO_MAILBOX_ENV }),
     mailbox_dir: field.string({ default: 'var/mailbox' }),
   },
+  dashboard: {
+    /** Where the web dashboard listens (`gateway start`, `gateway dashboard`); off = none. Anything but loopback needs a token. */
+    listen: field.hostPortOrOff({ default: { host: '127.0.0.1', port: 9180 }, env: DASHBOARD_LISTEN_ENV }),
+    /** The secret a browser or script presents (Bearer, Basic password, or ?token= once); empty = none (loopback only). */
+    token: secretField(DASHBOARD_TOKEN_ENV),
+  },
 }
 
 export type GatewaySettings = Infer<typeof gatewaySchema>
@@ -103,6 +124,7 @@ export function loadGatewayConfig(dir = sharedConfigDir()): GatewayConfig {
   if (settings.internal.hosts.length === 0) {
     throw new ConfigError(displayPath(iniFile), '[internal] hosts', 'no internal mail server configured (set hosts[]= or GATEWAY_INTERNAL_HOSTS)')
   }
+  checkDashboardExposure(settings, iniFile)
   const domainsFile = path.join(dir, 'accepted_domains')
   const acceptedDomains = new Set<string>()
   for (const { value, line } of readList(domainsFile)) {
@@ -156,6 +178,22 @@ function followDemoMailbox(settings: GatewaySettings, inFile: HostPort | null, i
 export function listenSetting(cfg: GatewayConfig, instance: keyof typeof LISTEN_ENV): string {
   const env = LISTEN_ENV[instance]
   return process.env[env] ? `environment variable ${env}` : `${displayPath(path.join(cfg.dir, 'gateway.ini'))} [${instance}] listen`
+}
+
+const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host)
+
+/** A dashboard reachable from other hosts shows traffic and link state to anyone who finds it: it needs a token. */
+function checkDashboardExposure(settings: GatewaySettings, iniFile: string): void {
+  const { listen, token } = settings.dashboard
+  if (!listen || isLoopback(listen.host) || token !== '') return
+  const where = process.env[DASHBOARD_LISTEN_ENV] ? `environment variable ${DASHBOARD_LISTEN_ENV}` : displayPath(iniFile)
+  const key = process.env[DASHBOARD_LISTEN_ENV] ? '' : '[dashboard] listen'
+  throw new ConfigError(where, key, `${formatHostPort(listen)} is not a loopback address: set [dashboard] token (or ${DASHBOARD_TOKEN_ENV}) to a secret of 16 or more characters, or listen on 127.0.0.1`)
+}
+
+/** Where the dashboard address comes from, for messages. */
+export function dashboardListenSetting(cfg: GatewayConfig): string {
+  return process.env[DASHBOARD_LISTEN_ENV] ? `environment variable ${DASHBOARD_LISTEN_ENV}` : `${displayPath(path.join(cfg.dir, 'gateway.ini'))} [dashboard] listen`
 }
 
 let cached: GatewayConfig | undefined
