@@ -70,11 +70,15 @@ afterAll(async () => {
 
 /** Reads `gateway links --json` until `done` holds (or 20 s), returns the last document. */
 function linksUntil(done: (doc: LinksJson) => boolean, ...args: string[]): Promise<LinksJson> {
-  return lastReading(() => linksJson(nodeA, ...args), done, { timeoutMs: 20_000, intervalMs: 300 })
+  // generous: under a loaded CI machine a delivery, a probe round and a batch flush can take many seconds
+  return lastReading(() => linksJson(nodeA, ...args), done, { timeoutMs: 45_000, intervalMs: 300 })
 }
 
+// each test waits for several states in turn (see linksUntil): room for all of them on a loaded machine
+const SLOW = { timeout: 240_000 }
+
 describe('outbound: a remote domain', () => {
-  it('shows the domain FAILING with the 4xx reply and the message waiting, then ok after the MX recovers, with TLS', async () => {
+  it('shows the domain FAILING with the 4xx reply and the message waiting, then ok after the MX recovers, with TLS', SLOW, async () => {
     await submit(nodeA, { user: USER, from: USER, to: ['someone@partner.test'] })
     await nodeA.waitForDeferred('outbound', 'partner.test')
     const failing = await linksUntil((d) => (linkOf(d, 'outbound', 'partner.test')?.deliveryFailures ?? 0) >= 1, '--instance', 'outbound')
@@ -98,7 +102,7 @@ describe('outbound: a remote domain', () => {
     expect(o.lastFailure!.reply).toMatch(/451/)
   })
 
-  it('records a permanent 5xx as the last bounce, without counting a link failure', async () => {
+  it('records a permanent 5xx as the last bounce, without counting a link failure', SLOW, async () => {
     partnerMx.failFor = (to) => (to.includes('nobody@partner.test') ? { code: 550, text: '5.1.1 no such user here' } : undefined)
     await submit(nodeA, { user: USER, from: USER, to: ['nobody@partner.test'] })
     const doc = await linksUntil((d) => linkOf(d, 'outbound', 'partner.test')?.lastBounce != null, '--instance', 'outbound')
@@ -109,7 +113,7 @@ describe('outbound: a remote domain', () => {
 })
 
 describe('inbound: the internal server, on two gateway nodes', () => {
-  it('shows it FAILING by the probe, then by deferrals with every waiting message of both nodes; ok once it is back', async () => {
+  it('shows it FAILING by the probe, then by deferrals with every waiting message of both nodes; ok once it is back', SLOW, async () => {
     const probed = await linksUntil((d) => (linkOf(d, 'inbound', internalHost)?.probeFailures ?? 0) >= 1, '--instance', 'inbound')
     const p = linkOf(probed, 'inbound', internalHost)!
     expect(p.state).toBe('failing')
