@@ -101,6 +101,11 @@ export class RedisKeys {
     return `${this.prefix}:nodes`
   }
 
+  /** Marks a write batch flush as applied (lib/redis/write-batch.ts): a flush whose reply was lost is not sent twice. */
+  flushMarker(token: string): string {
+    return `${this.prefix}:flush:${token}`
+  }
+
   /** Pattern matching every stats key of a direction (for the CLI). */
   statsPattern(direction: Direction): string {
     return `${this.prefix}:stats:${direction}:*`

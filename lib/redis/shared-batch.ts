@@ -41,6 +41,7 @@ export function acquireWriteBatch(instance: Direction, log: Log): SharedBatch {
       maxUnits: settings.tracking.buffer_max_units,
       errorCounter: () => ({ key: redis.keys.stats(instance, dayOf(new Date())), field: STAT.redisWriteFailures }),
       onCounted: notifyCount, // outage counters (failures, dropped units) reach the Prometheus endpoint too
+      appliedMarker: (token) => redis.keys.flushMarker(token), // a flush whose reply was lost is never counted twice
       onError: (err) => {
         // standalone mode: keeping counters in memory is the plan, said once at start
         if (redisExpectedDown()) return

@@ -151,6 +151,76 @@ describe('WriteBatch', () => {
     await redis.del(`${P}:stats`, `${P}:list`)
   })
 
+  it('never counts twice a flush that Redis applied but whose reply was lost (command timeout, dropped connection)', async () => {
+    let loseReply = true
+    // the real client, except that the first EXEC's reply "never arrives": it ran on Redis all the same
+    const lossy = new Proxy(redis, {
+      get(target, prop, receiver) {
+        if (prop !== 'multi') return Reflect.get(target, prop, receiver)
+        return () => {
+          const multi = target.multi()
+          const exec = multi.exec.bind(multi)
+          return Object.assign(multi, {
+            exec: async () => {
+              const replies = await exec()
+              if (!loseReply) return replies
+              loseReply = false
+              throw new Error('Command timed out')
+            },
+          })
+        }
+      },
+    })
+    const errors: Error[] = []
+    const b = new WriteBatch({
+      redis: () => lossy,
+      counterTtlSeconds: 3600,
+      flushIntervalMs: 60_000,
+      maxUnits: 100,
+      errorCounter: () => ({ key: `${P}:errors`, field: 'write_failures' }),
+      onError: (e) => errors.push(e),
+      appliedMarker: (token) => `${P}:flush:${token}`,
+    })
+    b.incr(`${P}:stats`, 'messages', 5)
+    b.push(unit(1))
+    await b.flush() // applied, reply lost
+    expect(errors.map((e) => e.message)).toEqual(['Command timed out'])
+    b.incr(`${P}:stats`, 'messages', 1) // a newer count, not yet sent
+    await b.flush() // finds the marker: the lost flush is not sent again; the newer count is
+    expect(await redis.hget(`${P}:stats`, 'messages')).toBe('6')
+    expect(await redis.lrange(`${P}:list`, 0, -1)).toEqual(['item1'])
+    expect(b.pendingUnits).toBe(0)
+    const markers = await redis.keys(`${P}:flush:*`)
+    expect(markers.length).toBe(2)
+    expect(await redis.ttl(markers[0]!)).toBeGreaterThan(80_000)
+    await redis.del(`${P}:stats`, `${P}:list`, `${P}:errors`, ...markers)
+  })
+
+  it('sends a failed flush again when its marker shows it was not applied (Redis was down)', async () => {
+    let client = down
+    const b = new WriteBatch({
+      redis: () => client,
+      counterTtlSeconds: 3600,
+      flushIntervalMs: 60_000,
+      maxUnits: 100,
+      errorCounter: () => ({ key: `${P}:errors`, field: 'write_failures' }),
+      onError: () => {},
+      appliedMarker: (token) => `${P}:flush:${token}`,
+    })
+    b.incr(`${P}:stats`, 'messages', 2)
+    b.push(unit(1))
+    await b.flush()
+    await b.flush() // still down: cannot tell yet, kept
+    expect(b.pendingUnits).toBe(1)
+    client = redis
+    await b.flush()
+    expect(await redis.hget(`${P}:stats`, 'messages')).toBe('2')
+    expect(await redis.lrange(`${P}:list`, 0, -1)).toEqual(['item1'])
+    expect(await redis.hget(`${P}:errors`, 'write_failures')).toBe('1')
+    const markers = await redis.keys(`${P}:flush:*`)
+    await redis.del(`${P}:stats`, `${P}:list`, `${P}:errors`, ...markers)
+  })
+
   it('gives up at stop() when Redis does not answer, keeping the count of what is left', async () => {
     const b = batch(down)
     b.push(unit(1))

@@ -11,6 +11,8 @@
 // counters, never silent. Each flush sets every counter with its TTL in the same
 // MULTI: no key is left without an expiry.
 
+import { randomUUID } from 'node:crypto'
+
 import type Redis from 'ioredis'
 
 /** One Redis command: name and arguments, e.g. ['hset', key, 'field', 'value']. */
@@ -35,14 +37,32 @@ export interface WriteBatchOptions {
   onError: (err: Error) => void
   /** Told of the counters the batch itself increments (flush failures, dropped units). */
   onCounted?: (field: string, by: number) => void
+  /**
+   * The key of a flush's "applied" marker (see `unconfirmed`): set inside each MULTI,
+   * checked before a failed flush is sent again. Without it a failed flush is simply re-sent.
+   */
+  appliedMarker?: (token: string) => string
 }
+
+type Counters = Map<string, { ttl: number; fields: Map<string, number> }>
+
+/** How long a flush's applied marker lives: far longer than any retry takes. */
+const MARKER_TTL_SECONDS = 86_400
 
 /** Units written per MULTI at most: after an outage the backlog goes out in slices. */
 const UNITS_PER_FLUSH = 2000
 
 export class WriteBatch {
-  private counters = new Map<string, { ttl: number; fields: Map<string, number> }>()
+  private counters: Counters = new Map()
   private units: WriteUnit[] = []
+  /**
+   * A flush whose MULTI failed. Usually nothing was applied (Redis down: nothing is
+   * sent), but when EXEC ran and its reply was lost (a command timeout, a dropped
+   * connection) it was applied in full: sending it again would count everything
+   * twice. So each MULTI also sets a marker, and a failed flush is sent again only
+   * if its marker is not there.
+   */
+  private unconfirmed: { token: string; counters: Counters; units: WriteUnit[] } | undefined
   private timer: NodeJS.Timeout | undefined
   private flushing: Promise<void> | undefined
 
@@ -63,7 +83,7 @@ export class WriteBatch {
 
   /** Units waiting to be written (for logs and tests). */
   get pendingUnits(): number {
-    return this.units.length
+    return this.units.length + (this.unconfirmed?.units.length ?? 0)
   }
 
   start(): void {
@@ -71,14 +91,14 @@ export class WriteBatch {
     this.timer.unref()
   }
 
-  /** Stops the timer and writes what is pending (best effort: Redis may be down). */
+  /** Stops the timer and writes what is pending (best effort: gives up when a flush fails). */
   async stop(): Promise<void> {
     clearInterval(this.timer)
     this.timer = undefined
-    for (let i = 0; i < 50 && (this.counters.size > 0 || this.units.length > 0); i++) {
-      const before = this.units.length
+    for (let i = 0; i < 50; i++) {
+      if (this.counters.size === 0 && this.units.length === 0 && !this.unconfirmed) return
       await this.flush()
-      if (this.units.length >= before && this.units.length > 0) break // Redis not answering: give up
+      if (this.unconfirmed) return // Redis not answering: what is left stays in pendingUnits
     }
   }
 
@@ -97,12 +117,14 @@ export class WriteBatch {
   }
 
   private async write(): Promise<void> {
+    if (this.unconfirmed && !(await this.settleUnconfirmed())) return
     do {
       if (this.counters.size === 0 && this.units.length === 0) return
       const counters = this.counters
       const units = this.units.slice(0, UNITS_PER_FLUSH)
       this.counters = new Map()
       this.units = this.units.slice(units.length)
+      const token = randomUUID()
       try {
         const multi = this.opts.redis().multi()
         for (const [key, { ttl, fields }] of counters) {
@@ -110,18 +132,42 @@ export class WriteBatch {
           multi.expire(key, ttl)
         }
         for (const unit of units) for (const [name, ...args] of unit.commands) multi.call(name, ...args)
+        if (this.opts.appliedMarker) multi.set(this.opts.appliedMarker(token), '1', 'EX', MARKER_TTL_SECONDS)
         const replies = await multi.exec()
         if (!replies) throw new Error('MULTI aborted')
       } catch (err) {
-        for (const [key, { ttl, fields }] of counters) for (const [field, by] of fields) this.incr(key, field, by, ttl)
+        this.unconfirmed = { token, counters, units }
         const failure = this.opts.errorCounter()
         this.incr(failure.key, failure.field)
         this.opts.onCounted?.(failure.field, 1)
-        this.units = [...units, ...this.units]
-        this.dropOverflow()
         this.opts.onError(err as Error)
         return
       }
     } while (this.units.length > 0)
+  }
+
+  /**
+   * Decides what a failed flush was: applied (its marker is there: forget it) or not
+   * (put it back in front of what is pending). False while Redis cannot tell.
+   */
+  private async settleUnconfirmed(): Promise<boolean> {
+    const u = this.unconfirmed!
+    let applied = false
+    if (this.opts.appliedMarker) {
+      try {
+        applied = (await this.opts.redis().exists(this.opts.appliedMarker(u.token))) === 1
+      } catch {
+        return false // still down: keep it as it is
+      }
+    }
+    this.unconfirmed = undefined
+    if (applied) return true
+    const newer = this.counters
+    this.counters = new Map()
+    for (const [key, { ttl, fields }] of u.counters) for (const [field, by] of fields) this.incr(key, field, by, ttl)
+    for (const [key, { ttl, fields }] of newer) for (const [field, by] of fields) this.incr(key, field, by, ttl)
+    this.units = [...u.units, ...this.units]
+    this.dropOverflow()
+    return true
   }
 }
