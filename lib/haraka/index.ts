@@ -9,6 +9,7 @@
 //   client-pool.ts   outbound/client_pool get_client
 //   server.ts        Server.cfg.main.listen
 //   outbound.ts      outbound module, queue_dir, createTransaction (loaded, not patched)
+//   queue-stats.ts   outbound/queue get_stats (read, not patched)
 //   dns.ts           haraka-net-utils' resolver (loaded, not patched)
 //   fields.ts        methods of objects read or edited in place (not patched)
 // checkHaraka() is the gate gateway-core runs first: the installed version must
@@ -23,6 +24,7 @@ import { HMAIL_INTERNALS } from './hmail'
 import { HarakaIncompatibleError, incompatible, internalName, internalProblem, loaderOf, type HarakaInternal, type HarakaSource } from './internal'
 import { OUTBOUND_INTERNALS } from './outbound'
 import { OUTBOUND_TLS_INTERNALS } from './outbound-tls'
+import { QUEUE_STATS_INTERNALS } from './queue-stats'
 import { SERVER_INTERNALS } from './server'
 import { versionVerdict } from './version'
 
@@ -33,6 +35,7 @@ export { requireTlsWhen, rewriteBounceMessages, type BounceRewrite } from './hma
 export { CHECKLIST, HarakaIncompatibleError, internalName, type HarakaInternal, type HarakaLoader, type HarakaSource } from './internal'
 export { outboundModule, queueDir, transactionModule, type BuiltTransaction, type TransactionModule } from './outbound'
 export { trustForOutboundTls } from './outbound-tls'
+export { parseQueueStats, queueDepth, queueStatsReader, type QueueStats, type QueueStatsReader } from './queue-stats'
 export { setListen } from './server'
 export { CHECKED_HARAKA_VERSION, OVERRIDE_ENV } from './version'
 
@@ -47,6 +50,7 @@ export const HARAKA_INTERNALS: readonly HarakaInternal[] = [
   ...CLIENT_POOL_INTERNALS,
   ...SERVER_INTERNALS,
   ...OUTBOUND_INTERNALS,
+  ...QUEUE_STATS_INTERNALS,
   DNS_RESOLVER,
   ...FIELD_INTERNALS,
 ]

@@ -1,5 +1,6 @@
 // The report as people read it (aligned tables, totals, percentages) and as CSV
 // (one value per line: section, instance, name, bucket, value) for spreadsheets.
+// The queue depth is a sample, shown apart from the counters.
 
 import type { Direction } from '../redis/keys'
 import { SCL_BANDS, STAT } from '../stats/fields'
@@ -17,6 +18,17 @@ function perInstance(r: ReportV1, rows: readonly [label: string, field: string][
     const o = n(r.totals.outbound, field)
     return [label, i, o, i + o]
   })
+}
+
+/** Queue depth rows (samples, not counters: '-' without a sample; maxima of both instances are not added up). */
+function queueRows(r: ReportV1): Cell[][] {
+  const v = (x: number | null): Cell => x ?? '-'
+  const { inbound: i, outbound: o } = r.queue
+  const depthTotal = i.depth === null && o.depth === null ? '-' : (i.depth ?? 0) + (o.depth ?? 0)
+  return [
+    ['queue depth at end (sampled)', v(i.depth), v(o.depth), depthTotal],
+    ['queue depth max (sampled)', v(i.depth_max), v(o.depth_max), '-'],
+  ]
 }
 
 export function formatText(r: ReportV1): string {
@@ -54,6 +66,7 @@ export function formatText(r: ReportV1): string {
       ['deferrals', STAT.deferrals],
       ['bounces', STAT.bounces],
     ]),
+    ...queueRows(r),
   ]))
 
   section(`Spam and viruses (spam share: ${r.spam.scanned ? percent(r.spam.spam, r.spam.scanned) : '-'} of ${r.spam.scanned} scanned scored SCL 5 or more)`, [
@@ -106,6 +119,11 @@ const csvCell = (v: string | number) => (typeof v === 'number' ? String(v) : /["
 export function formatCsv(r: ReportV1): string {
   const lines: (string | number)[][] = [['section', 'instance', 'name', 'bucket', 'value']]
   for (const d of DIRECTIONS) for (const [k, v] of Object.entries(r.totals[d]).sort(([a], [b]) => a.localeCompare(b))) lines.push(['total', d, k, '', v])
+  for (const d of DIRECTIONS) {
+    const q = r.queue[d]
+    if (q.depth !== null) lines.push(['queue', d, 'depth', '', q.depth])
+    if (q.depth_max !== null) lines.push(['queue', d, 'depth_max', '', q.depth_max])
+  }
   for (const d of DIRECTIONS) if (r.peak[d].at) lines.push(['peak', d, `messages_per_${r.peak.per}`, r.peak[d].at!, r.peak[d].messages])
   for (const f of r.filters) {
     lines.push(['filter', f.instance, `${f.check}:first`, '', f.first], ['filter', f.instance, `${f.check}:only`, '', f.only], ['filter', f.instance, `${f.check}:also`, '', f.also])

@@ -5,7 +5,8 @@
 
 import type { Direction } from '../redis/keys'
 import type { Granularity } from '../stats/buckets'
-import { AUTH_FAILURES, AUTH_LOCKOUTS, SCL_BANDS, sclBandField, STAT, type SclBand } from '../stats/fields'
+import { AUTH_FAILURES, AUTH_LOCKOUTS, isSampled, SCL_BANDS, sclBandField, STAT, type SclBand } from '../stats/fields'
+import { queueFigures, type LatestSamples, type QueueFigures } from './queue'
 
 export type Counters = Record<string, number>
 export type Per = 'minute' | 'hour' | 'day'
@@ -23,6 +24,8 @@ export interface ReportInput {
   /** Day buckets (whole UTC days touching the range) for the per-day breakdown. */
   readonly days: Record<Direction, ReadonlyMap<string, Counters>>
   readonly dayList: readonly string[]
+  /** Each node's latest queue sample in the range (read.ts); without it, the latest bucket's. */
+  readonly latest?: LatestSamples
 }
 
 export interface Ratio {
@@ -59,6 +62,8 @@ export interface ReportV1 {
   readonly auth: { readonly successes: number; readonly failures: number; readonly lockouts: number }
   readonly delivery: Record<Direction, { readonly deliveries: number; readonly bytes: number; readonly deferrals: number; readonly bounces: number }>
   readonly quarantine: { readonly quarantined: number; readonly released: number }
+  /** Delivery-queue samples (not counters): depth at the end of the range and the largest seen. */
+  readonly queue: Record<Direction, QueueFigures>
   readonly totals: Record<Direction, Counters>
   readonly days: readonly ({ readonly day: string } & Record<Direction, Counters>)[]
 }
@@ -66,12 +71,15 @@ export interface ReportV1 {
 const DIRECTIONS: readonly Direction[] = ['inbound', 'outbound']
 const TOP_REASONS = 10
 
-/** Counters of every bucket added up. */
+/** Counters of every bucket added up; sampled fields (queue depth) are not counters and are left out. */
 export function sumCounters(buckets: Iterable<Counters>): Counters {
   const sum: Counters = {}
-  for (const c of buckets) for (const [k, v] of Object.entries(c)) sum[k] = (sum[k] ?? 0) + v
+  for (const c of buckets) for (const [k, v] of Object.entries(c)) if (!isSampled(k)) sum[k] = (sum[k] ?? 0) + v
   return sum
 }
+
+/** A bucket's counters without its samples (the per-day breakdown holds counters only). */
+const countersOnly = (c: Counters | undefined): Counters => sumCounters(c ? [c] : [])
 
 const n = (c: Counters, field: string) => c[field] ?? 0
 const ratio = (a: number, b: number): Ratio => ({ in: a, out: b, in_per_out: b === 0 ? null : a / b })
@@ -101,8 +109,9 @@ export function buildReport(input: ReportInput): ReportV1 {
       outbound: deliveryOf(totals.outbound),
     },
     quarantine: { quarantined: n(both, STAT.quarantined), released: n(both, STAT.released) },
+    queue: { inbound: queueFigures(input.series.inbound, input.latest?.inbound), outbound: queueFigures(input.series.outbound, input.latest?.outbound) },
     totals,
-    days: input.dayList.map((day) => ({ day, inbound: input.days.inbound.get(day) ?? {}, outbound: input.days.outbound.get(day) ?? {} })),
+    days: input.dayList.map((day) => ({ day, inbound: countersOnly(input.days.inbound.get(day)), outbound: countersOnly(input.days.outbound.get(day)) })),
   }
 }
 

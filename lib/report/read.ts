@@ -7,6 +7,7 @@ import type Redis from 'ioredis'
 import type { Direction, RedisKeys } from '../redis/keys'
 import type { Granularity } from '../stats/buckets'
 import type { Counters } from './model'
+import { noteSample, type LatestSamples } from './queue'
 
 const DIRECTIONS: readonly Direction[] = ['inbound', 'outbound']
 /** Commands per pipeline: a 90-day hourly report over a few nodes stays a few round trips. */
@@ -20,11 +21,15 @@ export async function reportNodes(redis: Redis, keys: RedisKeys, node: string | 
   return (await redis.smembers(keys.nodes())).sort()
 }
 
-/** Per instance, bucket -> counters summed over `nodes`; buckets without counters are absent. */
-export async function readSeries(redis: Redis, keys: RedisKeys, nodes: readonly string[], granularity: Granularity, buckets: readonly string[]): Promise<Series> {
-  const wanted: { direction: Direction; bucket: string; key: string }[] = []
+/**
+ * Per instance, bucket -> counters summed over `nodes`; buckets without counters are absent.
+ * Sampled fields add up over nodes too (each node samples its own queue); `latest`,
+ * when given, collects each node's latest queue sample (lib/report/queue.ts).
+ */
+export async function readSeries(redis: Redis, keys: RedisKeys, nodes: readonly string[], granularity: Granularity, buckets: readonly string[], latest?: LatestSamples): Promise<Series> {
+  const wanted: { direction: Direction; bucket: string; node: string; key: string }[] = []
   for (const direction of DIRECTIONS) {
-    for (const bucket of buckets) for (const node of nodes) wanted.push({ direction, bucket, key: keys.bucket(granularity, direction, node, bucket) })
+    for (const bucket of buckets) for (const node of nodes) wanted.push({ direction, bucket, node, key: keys.bucket(granularity, direction, node, bucket) })
   }
   const series: Series = { inbound: new Map(), outbound: new Map() }
   for (let i = 0; i < wanted.length; i += CHUNK) {
@@ -37,6 +42,7 @@ export async function readSeries(redis: Redis, keys: RedisKeys, nodes: readonly 
       if (err) throw err
       const fields = Object.entries((hash ?? {}) as Record<string, string>)
       if (fields.length === 0) return
+      if (latest) noteSample(latest, w.direction, w.node, w.bucket, hash as Record<string, string>)
       const sum = series[w.direction].get(w.bucket) ?? {}
       for (const [field, value] of fields) sum[field] = (sum[field] ?? 0) + Number(value)
       series[w.direction].set(w.bucket, sum)

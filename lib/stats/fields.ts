@@ -32,9 +32,26 @@ export const STAT = Object.freeze({
   viruses: 'viruses',
   /** Refused or quarantined messages no recorded check decided (see roi.ts). */
   roiUnattributed: 'roi_unattributed',
-  /** Refreshes of the node list (<prefix>:nodes) dropped after a long Redis outage. */
+  /** Refreshes of the node list (<prefix>:nodes) dropped after a long Redis outage (queue-depth samples carry one too). */
   nodeListMissed: 'node_list_missed',
 })
+
+/**
+ * Sampled values of the bucket hashes (lib/stats/queue-sample.ts): written with HSET
+ * (the latest sample) or as a running maximum, never incremented, so never summed
+ * over buckets; over nodes they add up (each node samples its own queue).
+ */
+export const SAMPLE = Object.freeze({
+  /** Items in the node's delivery queue at its latest sample in the bucket. */
+  queueDepth: 'queue_depth',
+  /** The largest queue_depth the node sampled in the bucket. */
+  queueDepthMax: 'queue_depth_max',
+})
+
+const SAMPLED_FIELDS: ReadonlySet<string> = new Set(Object.values(SAMPLE))
+
+/** Whether `field` is a sample (not a counter): excluded from sums over buckets. */
+export const isSampled = (field: string): boolean => SAMPLED_FIELDS.has(field)
 
 /** Decision counters (lib/stats/decisions.ts) that mean AUTH outcomes. */
 export const AUTH_FAILURES = 'check:auth:reject'

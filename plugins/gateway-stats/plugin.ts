@@ -7,14 +7,20 @@
 // deferrals, bounces), quarantined messages, AUTH successes, and once per message
 // that ends (accepted, quarantined or refused at or after MAIL): its spam band, an
 // infected verdict and, when refused or quarantined, the filter ROI (lib/stats/roi.ts).
+// Once a minute it samples the process's delivery-queue depth into the node's
+// buckets (lib/stats/queue-sample.ts).
 
+import { gatewayConfig } from '../../lib/config/gateway'
+import { queueDepth, queueStatsReader } from '../../lib/haraka'
 import { definePlugin } from '../../lib/plugin/define'
 import { CONT } from '../../lib/plugin/verdict'
 import { decisionsOf, quarantineOf } from '../../lib/policy/marks'
-import { acquireWriteBatch } from '../../lib/redis/shared-batch'
+import { dayOf, type Direction } from '../../lib/redis/keys'
+import { acquireWriteBatch, type SharedBatch } from '../../lib/redis/shared-batch'
 import { setDecisionSink } from '../../lib/stats/decisions'
 import { STAT, statForDenial } from '../../lib/stats/fields'
 import { messageEndFields } from '../../lib/stats/message-end'
+import { QueueSampler } from '../../lib/stats/queue-sample'
 
 /** Hooks whose refusal ends a message attempt (RCPT refusals are per recipient: counted, but not messages). */
 const MESSAGE_END_HOOKS: ReadonlySet<string> = new Set(['mail', 'data', 'data_post', 'queue', 'queue_outbound', 'max_data_exceeded'])
@@ -36,6 +42,8 @@ export = definePlugin({
     )
     const count = shared.count
     setDecisionSink(count) // checks' decisions: "check:<name>:<action>" counters
+    const sampler = queueSamplerOf(plugin, instance, shared)
+    sampler?.start()
     const countAll = (fields: readonly string[]) => {
       for (const f of fields) count(f)
     }
@@ -82,6 +90,7 @@ export = definePlugin({
       },
       async shutdown() {
         setDecisionSink(undefined)
+        sampler?.stop()
         await shared.release()
       },
     }
@@ -92,4 +101,23 @@ export = definePlugin({
 function messageBytes(hmail: Haraka.QueuedMail): number {
   const { file_size: size, data_start: start } = hmail as unknown as { file_size?: unknown; data_start?: unknown }
   return typeof size === 'number' && typeof start === 'number' && size > start ? size - start : 0
+}
+
+/** The queue-depth sampler of this process, or undefined (logged) when this Haraka's queue size cannot be read. */
+function queueSamplerOf(plugin: Haraka.Plugin, instance: Direction, shared: SharedBatch): QueueSampler | undefined {
+  const read = queueStatsReader(plugin)
+  if (!read) {
+    plugin.logwarn('delivery queue size not readable (outbound/queue get_stats): no queue_depth samples')
+    return undefined
+  }
+  const { settings } = gatewayConfig()
+  return new QueueSampler({
+    keys: shared.redis.keys,
+    direction: instance,
+    node: settings.node.name,
+    ttls: { m: settings.stats.minute_ttl, h: settings.stats.hour_ttl, d: settings.stats.day_ttl },
+    missed: () => ({ key: shared.redis.keys.stats(instance, dayOf(new Date())), field: STAT.nodeListMissed }), // the sample refreshes the node list too
+    depth: () => queueDepth(read),
+    sink: shared.batch,
+  })
 }

@@ -1,0 +1,62 @@
+// Unit test of gateway-stats' queue-depth samples through the real adapter and the
+// suite's redis-server: at setup the plugin samples Haraka's queue size (a stand-in
+// for outbound/queue get_stats) into this node's minute, hour and day buckets; a
+// Haraka without get_stats gets a warning and no samples, never a failure.
+
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+import Redis from 'ioredis'
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
+
+import { pluginHarness, type Harness } from '../../lib/plugin/testing'
+import { bucketOf } from '../../lib/stats/buckets'
+import plugin from './plugin'
+
+const PREFIX = `qsampleplugin${process.pid}x${Math.floor(Math.random() * 1e9)}`
+const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'stats-queue-test-'))
+fs.writeFileSync(path.join(shared, 'gateway.ini'), `[internal]\nhosts[]=127.0.0.1:2526\n[redis]\nprefix=${PREFIX}\n[node]\nname=q-node\n[stats]\nminute_ttl=2h\nhour_ttl=3d\nday_ttl=10d\n`)
+fs.writeFileSync(path.join(shared, 'accepted_domains'), 'example.com\n')
+const saved = { dir: process.env.GATEWAY_CONFIG_DIR, url: process.env.REDIS_URL, prefix: process.env.GATEWAY_REDIS_PREFIX }
+
+let redis: Redis
+
+beforeAll(() => {
+  process.env.GATEWAY_CONFIG_DIR = shared
+  process.env.REDIS_URL = inject('redisUrl')
+  delete process.env.GATEWAY_REDIS_PREFIX
+  redis = new Redis(inject('redisUrl'))
+})
+
+afterAll(() => {
+  redis.disconnect()
+  for (const [key, value] of [['GATEWAY_CONFIG_DIR', saved.dir], ['REDIS_URL', saved.url], ['GATEWAY_REDIS_PREFIX', saved.prefix]] as const) {
+    if (value === undefined) delete process.env[key]
+    else process.env[key] = value
+  }
+  fs.rmSync(shared, { recursive: true, force: true })
+})
+
+describe('gateway-stats queue samples', () => {
+  it("writes this process's queue depth into the node's buckets at start", async () => {
+    const h: Harness = pluginHarness(plugin, { instance: 'inbound', haraka: { './outbound/queue': { get_stats: () => '1/2/4' } } })
+    try {
+      const now = Date.now()
+      const key = (g: 'm' | 'h' | 'd') => `${PREFIX}:c:${g}:inbound:q-node:${bucketOf(g, now)}`
+      await vi.waitFor(async () => expect(await redis.hgetall(key('m'))).toEqual({ queue_depth: '7', queue_depth_max: '7' }), { timeout: 15_000, interval: 100 })
+      expect(await redis.hgetall(key('h'))).toEqual({ queue_depth: '7', queue_depth_max: '7' })
+      expect(await redis.hgetall(key('d'))).toEqual({ queue_depth: '7', queue_depth_max: '7' })
+      expect(await redis.ttl(key('m'))).toBeGreaterThan(7000)
+      expect(await redis.smembers(`${PREFIX}:nodes`)).toEqual(['q-node'])
+    } finally {
+      await h.shutdown()
+    }
+  })
+
+  it('without get_stats: a warning, no samples', async () => {
+    const h = pluginHarness(plugin, { instance: 'outbound', haraka: { './outbound/queue': {} } })
+    await h.shutdown()
+    expect(h.log.join('\n')).toMatch(/delivery queue size not readable \(outbound\/queue get_stats\): no queue_depth samples/)
+  })
+})
