@@ -44,20 +44,22 @@ const unit = (n: number): WriteUnit => ({
   missed: { key: `${P}:stats`, field: 'missed' },
 })
 
-function batch(client: Redis, maxUnits = 100, errors: Error[] = []) {
+/** A batch on whatever `client()` returns at each flush (tests switch it to simulate an outage). */
+function batch(client: () => Redis, opts: { maxUnits?: number; errors?: Error[]; errorKey?: string; marker?: boolean } = {}) {
   return new WriteBatch({
-    redis: () => client,
+    redis: client,
     counterTtlSeconds: 3600,
     flushIntervalMs: 60_000,
-    maxUnits,
-    errorCounter: () => ({ key: `${P}:stats`, field: 'write_failures' }),
-    onError: (e) => errors.push(e),
+    maxUnits: opts.maxUnits ?? 100,
+    errorCounter: () => ({ key: opts.errorKey ?? `${P}:stats`, field: 'write_failures' }),
+    onError: (e) => opts.errors?.push(e),
+    ...(opts.marker ? { appliedMarker: (token: string) => `${P}:flush:${token}` } : {}),
   })
 }
 
 describe('WriteBatch', () => {
   it('writes counters with their TTL and command units in one flush, in order', async () => {
-    const b = batch(redis)
+    const b = batch(() => redis)
     b.incr(`${P}:stats`, 'messages', 2)
     b.incr(`${P}:stats`, 'messages')
     b.incr(`${P}:stats`, 'bytes', 0) // nothing to write
@@ -73,14 +75,7 @@ describe('WriteBatch', () => {
 
   it('gives a counter hash its own TTL when asked, the default otherwise, also after a failed flush', async () => {
     let client = down
-    const b = new WriteBatch({
-      redis: () => client,
-      counterTtlSeconds: 3600,
-      flushIntervalMs: 60_000,
-      maxUnits: 100,
-      errorCounter: () => ({ key: `${P}:errors`, field: 'write_failures' }),
-      onError: () => {},
-    })
+    const b = batch(() => client, { errorKey: `${P}:errors` })
     b.incr(`${P}:minute`, 'messages', 1, 120)
     b.incr(`${P}:day`, 'messages')
     await b.flush() // Redis down: kept with their TTLs
@@ -97,14 +92,7 @@ describe('WriteBatch', () => {
   it('keeps everything while Redis is down, counts the failed flush, and writes it all once a Redis answers', async () => {
     let client = down
     const errors: Error[] = []
-    const b = new WriteBatch({
-      redis: () => client,
-      counterTtlSeconds: 3600,
-      flushIntervalMs: 60_000,
-      maxUnits: 100,
-      errorCounter: () => ({ key: `${P}:stats`, field: 'write_failures' }),
-      onError: (e) => errors.push(e),
-    })
+    const b = batch(() => client, { errors })
     b.incr(`${P}:stats`, 'messages')
     b.push(unit(1))
     await b.flush()
@@ -122,14 +110,7 @@ describe('WriteBatch', () => {
 
   it('drops the oldest units beyond the bound and counts each one as missed', async () => {
     let client = down
-    const b = new WriteBatch({
-      redis: () => client,
-      counterTtlSeconds: 3600,
-      flushIntervalMs: 60_000,
-      maxUnits: 3,
-      errorCounter: () => ({ key: `${P}:stats`, field: 'write_failures' }),
-      onError: () => {},
-    })
+    const b = batch(() => client, { maxUnits: 3 })
     for (let i = 1; i <= 5; i++) b.push(unit(i))
     expect(b.pendingUnits).toBe(3)
     await b.flush() // fails: the three stay
@@ -142,7 +123,7 @@ describe('WriteBatch', () => {
   })
 
   it('writes a backlog larger than one slice completely, and stop() writes what is pending', async () => {
-    const b = batch(redis, 10_000)
+    const b = batch(() => redis, { maxUnits: 10_000 })
     for (let i = 0; i < 4500; i++) b.push(unit(i))
     b.incr(`${P}:stats`, 'messages', 7)
     await b.stop()
@@ -172,15 +153,7 @@ describe('WriteBatch', () => {
       },
     })
     const errors: Error[] = []
-    const b = new WriteBatch({
-      redis: () => lossy,
-      counterTtlSeconds: 3600,
-      flushIntervalMs: 60_000,
-      maxUnits: 100,
-      errorCounter: () => ({ key: `${P}:errors`, field: 'write_failures' }),
-      onError: (e) => errors.push(e),
-      appliedMarker: (token) => `${P}:flush:${token}`,
-    })
+    const b = batch(() => lossy, { errors, errorKey: `${P}:errors`, marker: true })
     b.incr(`${P}:stats`, 'messages', 5)
     b.push(unit(1))
     await b.flush() // applied, reply lost
@@ -198,15 +171,7 @@ describe('WriteBatch', () => {
 
   it('sends a failed flush again when its marker shows it was not applied (Redis was down)', async () => {
     let client = down
-    const b = new WriteBatch({
-      redis: () => client,
-      counterTtlSeconds: 3600,
-      flushIntervalMs: 60_000,
-      maxUnits: 100,
-      errorCounter: () => ({ key: `${P}:errors`, field: 'write_failures' }),
-      onError: () => {},
-      appliedMarker: (token) => `${P}:flush:${token}`,
-    })
+    const b = batch(() => client, { errorKey: `${P}:errors`, marker: true })
     b.incr(`${P}:stats`, 'messages', 2)
     b.push(unit(1))
     await b.flush()
@@ -222,7 +187,7 @@ describe('WriteBatch', () => {
   })
 
   it('gives up at stop() when Redis does not answer, keeping the count of what is left', async () => {
-    const b = batch(down)
+    const b = batch(() => down)
     b.push(unit(1))
     await b.stop()
     expect(b.pendingUnits).toBe(1)

@@ -20,7 +20,7 @@ export class TestRedis {
 
   async start(): Promise<this> {
     if (!this.port) this.port = await freePort(this.host)
-    const child = spawn('redis-server', ['--bind', this.host, '--port', String(this.port), '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] })
+    const child = spawn('redis-server', this.args(), { stdio: ['ignore', 'pipe', 'ignore'] })
     this.child = child
     // Ready when redis-server says so (no polling: this also runs in vitest's global
     // setup, outside any test worker); its exit or 10 s of silence is a failure.
@@ -45,6 +45,18 @@ export class TestRedis {
       })
     })
     return this
+  }
+
+  /** redis-server's arguments: no persistence (PersistentTestRedis adds a data folder). */
+  protected args(): string[] {
+    return ['--bind', this.host, '--port', String(this.port), '--save', '', '--appendonly', 'no']
+  }
+
+  /** The running redis-server (for subclasses that stop it their own way). */
+  protected takeChild(): ChildProcess | undefined {
+    const c = this.child
+    this.child = undefined
+    return c
   }
 
   async stop(): Promise<void> {
