@@ -3,15 +3,21 @@
 // partner MX that tempfails once gives exactly one deferral; a quarantined and a
 // monitored message give exact decision counters; N messages sent while Redis is
 // down appear exactly once after it is back (counts catch up, nothing doubled);
-// an internal server that is down leaves messages waiting, which the per-minute
-// queue-depth sample shows (in the bucket and in the report).
+// an internal server that is down leaves messages waiting, which the queue samples
+// show (depth and the oldest message's age, in the bucket, the report and /metrics).
+
+import fs from 'node:fs'
+import path from 'node:path'
 
 import { afterAll, expect, it } from 'vitest'
+
+import { GATEWAY_ROOT } from '../lib/config/paths'
 
 import { bucketOf } from '../lib/stats/buckets'
 import { FixtureDns } from './helpers/dns-server'
 import { addUser, delivered, gatewayWithSink, sendOne } from './helpers/fixtures'
 import { MailSink } from './helpers/mail-sink'
+import { metricsAddresses, scrape, valueOf } from './helpers/metrics'
 import { addressBlock } from './helpers/net'
 import { relayOne } from './helpers/outbound-relay'
 import { PersistentTestRedis } from './helpers/persistent-redis'
@@ -38,7 +44,11 @@ const { gw, sink } = gatewayWithSink({
   instances: ['inbound', 'outbound'],
   redisUrl: redis.url,
   env: { GATEWAY_NODE_NAME: NODE },
-  files: { 'inbound/config/gateway-sender-filter.ini': SENDER_FILTER },
+  files: {
+    'inbound/config/gateway-sender-filter.ini': SENDER_FILTER,
+    // the shipped gateway.ini, sampling the queues every 2 s instead of every minute
+    'config/gateway.ini': fs.readFileSync(path.join(GATEWAY_ROOT, 'config', 'gateway.ini'), 'utf8').replace(/^queue_sample_interval=.*$/m, 'queue_sample_interval=2s'),
+  },
   services: [redis, partnerMx],
   prepare: ({ gw }) => addUser(gw, 'relay', 'relay-password'),
 })
@@ -101,17 +111,27 @@ it('catches up exactly after Redis was down: N messages sent meanwhile count onc
   }
 })
 
-it('samples the queue depth: an internal server down leaves messages waiting, in the minute bucket and the report', async () => {
+it('samples the queue: an internal server down leaves messages waiting, their depth and age in the minute bucket, the report and /metrics', async () => {
   await sink.stop()
   try {
+    const queuedAt = Date.now()
     const sent = await sendOne(gw, { from: 'a@sender.test', to: ['b@example.com'] })
     expect(sent.end?.code).toBe(250)
     await gw.waitForLog('inbound', /Temp fail|temp_fail|Temp failing/i, 30_000)
-    // the next sample (once a minute per process) sees it waiting
-    const r = await lastReading(() => reportJson(gw, ARGS), (x) => (x.queue.inbound.depth ?? 0) > 0, { timeoutMs: 90_000, intervalMs: 1000 })
+    // a later sample (every 2 s here) sees it waiting, and for at least 3 s
+    const r = await lastReading(() => reportJson(gw, ARGS), (x) => (x.queue.inbound.depth ?? 0) > 0 && (x.queue.inbound.oldest_seconds ?? 0) >= 3, { timeoutMs: 60_000, intervalMs: 1000 })
     expect(r.queue.inbound.depth).toBeGreaterThanOrEqual(1)
     expect(r.queue.inbound.depth_max).toBeGreaterThanOrEqual(1)
-    expect(r.queue.outbound.depth).toBe(0) // sampled too, nothing waiting there
+    // the age is measured from the queue file's arrival time: never more than the time since we sent it
+    const bound = Math.ceil((Date.now() - queuedAt) / 1000)
+    expect(r.queue.inbound.oldest_seconds).toBeLessThanOrEqual(bound)
+    expect(r.queue.inbound.oldest_seconds_max).toBeGreaterThanOrEqual(r.queue.inbound.oldest_seconds!)
+    expect(r.queue.inbound.oldest_seconds_max).toBeLessThanOrEqual(bound)
+    expect(r.queue.outbound).toMatchObject({ depth: 0, oldest_seconds: 0 }) // sampled too, nothing waiting there
+    const scraped = await scrape(metricsAddresses(block).inbound)
+    const age = valueOf(scraped.body, 'gateway_delivery_queue_oldest_seconds')
+    expect(age).toBeGreaterThanOrEqual(3)
+    expect(age).toBeLessThanOrEqual(Math.ceil((Date.now() - queuedAt) / 1000))
     expect(r.totals.inbound.queue_depth).toBeUndefined() // a sample, never summed as a counter
     const client = redis.client()
     try {
@@ -123,6 +143,7 @@ it('samples the queue depth: an internal server down leaves messages waiting, in
     }
     const text = runReport(gw, ARGS)
     expect(text.stdout).toMatch(/queue depth at end \(sampled\)\s+[1-9]\d*\s+0\s+[1-9]/)
+    expect(text.stdout).toMatch(/oldest queued at end \(sampled\)\s+\d+s\s+0s\s+\d+s/)
   } finally {
     await sink.start()
   }

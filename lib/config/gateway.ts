@@ -63,6 +63,8 @@ const gatewaySchema = {
     hour_ttl: field.duration({ default: 90 * 86_400, min: 86_400, max: 3650 * 86_400 }),
     /** How long per-day counters of each node are kept. */
     day_ttl: field.duration({ default: 730 * 86_400, min: 86_400, max: 3650 * 86_400 }),
+    /** How often each instance process samples its delivery queue (depth, oldest message). */
+    queue_sample_interval: field.duration({ default: 60, min: 1, max: 3600 }),
   },
   tracking: {
     /** How long a message's record (and its search indexes) stays in Redis. */

@@ -2,10 +2,14 @@
 // text becomes three series, read at scrape time; anything unexpected (another
 // format, a throwing reader) means no series, never a failed scrape.
 
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
 import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 
-import { deliveryQueueGauge, harakaQueueStats, parseQueueStats } from './queue-gauge'
+import { deliveryQueueGauge, harakaQueueStats, oldestQueuedGauge, parseQueueStats } from './queue-gauge'
 
 describe('delivery queue gauge', () => {
   it('parses Haraka get_stats()', () => {
@@ -27,6 +31,26 @@ describe('delivery queue gauge', () => {
     expect(await r.metrics()).not.toMatch(/gateway_delivery_queue_items\{/)
     text = 'changed format'
     expect(await r.metrics()).not.toMatch(/gateway_delivery_queue_items\{/)
+  })
+
+  it("the oldest message's age is read from the folder at every scrape; an unreadable folder gives NaN", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oldest-gauge-'))
+    try {
+      const r = new Registry()
+      oldestQueuedGauge(r, dir)
+      expect(await r.metrics()).toMatch(/\ngateway_delivery_queue_oldest_seconds 0\n/)
+      const now = Date.now()
+      fs.writeFileSync(path.join(dir, `${now - 3_600_000}_${now}_5_1_AbC_1_mx.example`), '')
+      const age = Number(/\ngateway_delivery_queue_oldest_seconds (\d+)\n/.exec(await r.metrics())?.[1])
+      expect(age).toBeGreaterThanOrEqual(3600)
+      expect(age).toBeLessThan(3700)
+      // root reads any folder: replace it with a file to make the readdir fail for everyone
+      fs.rmSync(dir, { recursive: true })
+      fs.writeFileSync(dir, '')
+      expect(await r.metrics()).toMatch(/\ngateway_delivery_queue_oldest_seconds Nan\n/)
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('finds get_stats through haraka_require, or nothing', () => {

@@ -8,6 +8,7 @@
 import { Gauge, type Registry } from 'prom-client'
 
 import { parseQueueStats, queueStatsReader, type QueueStatsReader } from '../haraka/queue-stats'
+import { oldestAgeSeconds } from '../queue/oldest'
 
 export { parseQueueStats, type QueueStatsReader }
 
@@ -30,6 +31,28 @@ export function deliveryQueueGauge(registry: Registry, read: QueueStatsReader): 
       }
       if (!stats) return
       for (const s of STATES) this.set({ state: s }, stats[s])
+    },
+  })
+}
+
+/**
+ * The age of the oldest queued message, read from the queue folder's file names at
+ * each scrape (lib/queue/oldest.ts): 0 for an empty queue, NaN ("unknown": a gauge
+ * without labels always has a sample) when the folder cannot be read. Every process of an instance shares the folder: a cluster's
+ * master takes the largest (all the same), never their sum.
+ */
+export function oldestQueuedGauge(registry: Registry, folder: string): void {
+  new Gauge({
+    name: 'gateway_delivery_queue_oldest_seconds',
+    help: 'Seconds the oldest message in the delivery queue has waited (0: the queue is empty).',
+    registers: [registry],
+    aggregator: 'max',
+    async collect() {
+      try {
+        this.set(await oldestAgeSeconds(folder, Date.now()))
+      } catch {
+        this.set(Number.NaN) // unreadable folder: unknown, never a failed scrape
+      }
     },
   })
 }

@@ -11,7 +11,7 @@ import { AggregatorRegistry, collectDefaultMetrics, Gauge, type PrometheusConten
 
 import { MetricCounters } from './counters'
 import type { Exposition } from './http'
-import { deliveryQueueGauge, type QueueStatsReader } from './queue-gauge'
+import { deliveryQueueGauge, oldestQueuedGauge, type QueueStatsReader } from './queue-gauge'
 
 export interface ProcessMetrics {
   readonly registry: AggregatorRegistry<PrometheusContentType>
@@ -21,7 +21,7 @@ export interface ProcessMetrics {
 }
 
 /** A registry labelled with instance and node, with the traffic counters and Node's process metrics. */
-export function processMetrics(labels: { instance: string; node: string }, queueStats?: QueueStatsReader): ProcessMetrics {
+export function processMetrics(labels: { instance: string; node: string }, queueStats?: QueueStatsReader, queueFolder?: string): ProcessMetrics {
   // an AggregatorRegistry everywhere: its constructor is what makes a worker answer the master
   const registry = new AggregatorRegistry<PrometheusContentType>()
   registry.setDefaultLabels({ instance: labels.instance, node: labels.node })
@@ -31,6 +31,7 @@ export function processMetrics(labels: { instance: string; node: string }, queue
   // 1 per process, summed by the master: how many workers this scrape holds (a missing one shows)
   new Gauge({ name: 'gateway_processes', help: 'Gateway processes whose metrics this scrape holds (cluster workers that answered, or 1).', registers: [registry], aggregator: 'sum' }).set(1)
   if (queueStats) deliveryQueueGauge(registry, queueStats)
+  if (queueFolder !== undefined) oldestQueuedGauge(registry, queueFolder)
   if (cluster.isWorker) AggregatorRegistry.setRegistries([registry])
   return {
     registry,

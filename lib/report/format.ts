@@ -5,7 +5,7 @@
 import type { Direction } from '../redis/keys'
 import { SCL_BANDS, STAT } from '../stats/fields'
 import type { Counters, ReportV1 } from './model'
-import { humanBytes, percent, table, type Cell } from './table'
+import { humanBytes, humanSeconds, percent, table, type Cell } from './table'
 
 const DIRECTIONS: readonly Direction[] = ['inbound', 'outbound']
 const n = (c: Counters, field: string) => c[field] ?? 0
@@ -20,14 +20,18 @@ function perInstance(r: ReportV1, rows: readonly [label: string, field: string][
   })
 }
 
-/** Queue depth rows (samples, not counters: '-' without a sample; maxima of both instances are not added up). */
+/** Queue rows (samples, not counters: '-' without a sample; maxima of both instances are not added up, the oldest of both is the older). */
 function queueRows(r: ReportV1): Cell[][] {
   const v = (x: number | null): Cell => x ?? '-'
+  const age = (x: number | null): Cell => (x === null ? '-' : humanSeconds(x))
+  const older = (a: number | null, b: number | null): Cell => (a === null && b === null ? '-' : humanSeconds(Math.max(a ?? 0, b ?? 0)))
   const { inbound: i, outbound: o } = r.queue
   const depthTotal = i.depth === null && o.depth === null ? '-' : (i.depth ?? 0) + (o.depth ?? 0)
   return [
     ['queue depth at end (sampled)', v(i.depth), v(o.depth), depthTotal],
     ['queue depth max (sampled)', v(i.depth_max), v(o.depth_max), '-'],
+    ['oldest queued at end (sampled)', age(i.oldest_seconds), age(o.oldest_seconds), older(i.oldest_seconds, o.oldest_seconds)],
+    ['oldest queued max (sampled)', age(i.oldest_seconds_max), age(o.oldest_seconds_max), older(i.oldest_seconds_max, o.oldest_seconds_max)],
   ]
 }
 
@@ -123,6 +127,8 @@ export function formatCsv(r: ReportV1): string {
     const q = r.queue[d]
     if (q.depth !== null) lines.push(['queue', d, 'depth', '', q.depth])
     if (q.depth_max !== null) lines.push(['queue', d, 'depth_max', '', q.depth_max])
+    if (q.oldest_seconds !== null) lines.push(['queue', d, 'oldest_seconds', '', q.oldest_seconds])
+    if (q.oldest_seconds_max !== null) lines.push(['queue', d, 'oldest_seconds_max', '', q.oldest_seconds_max])
   }
   for (const d of DIRECTIONS) if (r.peak[d].at) lines.push(['peak', d, `messages_per_${r.peak.per}`, r.peak[d].at!, r.peak[d].messages])
   for (const f of r.filters) {

@@ -7,6 +7,7 @@ import type Redis from 'ioredis'
 import type { Direction, RedisKeys } from '../redis/keys'
 import type { Granularity } from '../stats/buckets'
 import type { Counters } from './model'
+import { combinesByMax } from '../stats/fields'
 import { noteSample, type LatestSamples } from './queue'
 
 const DIRECTIONS: readonly Direction[] = ['inbound', 'outbound']
@@ -23,7 +24,8 @@ export async function reportNodes(redis: Redis, keys: RedisKeys, node: string | 
 
 /**
  * Per instance, bucket -> counters summed over `nodes`; buckets without counters are absent.
- * Sampled fields add up over nodes too (each node samples its own queue); `latest`,
+ * Sampled depths add up over nodes too (each node samples its own queue), sampled
+ * ages take the largest node's (lib/stats/fields.ts combinesByMax); `latest`,
  * when given, collects each node's latest queue sample (lib/report/queue.ts).
  */
 export async function readSeries(redis: Redis, keys: RedisKeys, nodes: readonly string[], granularity: Granularity, buckets: readonly string[], latest?: LatestSamples): Promise<Series> {
@@ -44,7 +46,10 @@ export async function readSeries(redis: Redis, keys: RedisKeys, nodes: readonly 
       if (fields.length === 0) return
       if (latest) noteSample(latest, w.direction, w.node, w.bucket, hash as Record<string, string>)
       const sum = series[w.direction].get(w.bucket) ?? {}
-      for (const [field, value] of fields) sum[field] = (sum[field] ?? 0) + Number(value)
+      for (const [field, value] of fields) {
+        const v = Number(value)
+        sum[field] = combinesByMax(field) ? Math.max(sum[field] ?? v, v) : (sum[field] ?? 0) + v
+      }
       series[w.direction].set(w.bucket, sum)
     })
   }

@@ -26,3 +26,11 @@ export function humanBytes(bytes: number): string {
   }
   return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`
 }
+
+/** "1h02m", "1m15s", "40s": an age a person reads at a glance. */
+export function humanSeconds(s: number): string {
+  if (s < 60) return `${s}s`
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+  if (s < 86_400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+  return `${Math.floor(s / 86_400)}d${String(Math.floor((s % 86_400) / 3600)).padStart(2, '0')}h`
+}

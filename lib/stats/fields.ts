@@ -39,19 +39,28 @@ export const STAT = Object.freeze({
 /**
  * Sampled values of the bucket hashes (lib/stats/queue-sample.ts): written with HSET
  * (the latest sample) or as a running maximum, never incremented, so never summed
- * over buckets; over nodes they add up (each node samples its own queue).
+ * over buckets. Over nodes, depths add up (each node samples its own queue) and
+ * ages do not: the oldest message of several nodes is the oldest of any one.
  */
 export const SAMPLE = Object.freeze({
   /** Items in the node's delivery queue at its latest sample in the bucket. */
   queueDepth: 'queue_depth',
   /** The largest queue_depth the node sampled in the bucket. */
   queueDepthMax: 'queue_depth_max',
+  /** Seconds the oldest message of the node's queue had waited at the latest sample (0: empty). */
+  queueOldestSeconds: 'queue_oldest_seconds',
+  /** The largest queue_oldest_seconds the node sampled in the bucket. */
+  queueOldestSecondsMax: 'queue_oldest_seconds_max',
 })
 
 const SAMPLED_FIELDS: ReadonlySet<string> = new Set(Object.values(SAMPLE))
+const MAX_OVER_NODES: ReadonlySet<string> = new Set([SAMPLE.queueOldestSeconds, SAMPLE.queueOldestSecondsMax])
 
 /** Whether `field` is a sample (not a counter): excluded from sums over buckets. */
 export const isSampled = (field: string): boolean => SAMPLED_FIELDS.has(field)
+
+/** Whether nodes combine `field` by their maximum (an age) rather than their sum. */
+export const combinesByMax = (field: string): boolean => MAX_OVER_NODES.has(field)
 
 /** Decision counters (lib/stats/decisions.ts) that mean AUTH outcomes. */
 export const AUTH_FAILURES = 'check:auth:reject'

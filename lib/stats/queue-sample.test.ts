@@ -23,7 +23,7 @@ const AT = new Date(Date.UTC(2026, 5, 15, 12, 30, 15))
 
 describe('queueSampleUnit', () => {
   it('HSETs the sample and maxes the maximum in the minute, hour and day buckets, each with its TTL, and lists the node', () => {
-    const unit = queueSampleUnit(target, 7, AT)
+    const unit = queueSampleUnit(target, { depth: 7 }, AT)
     const m = `${PREFIX}:c:m:outbound:gw1:2026-06-15T12:30`
     const h = `${PREFIX}:c:h:outbound:gw1:2026-06-15T12`
     const d = `${PREFIX}:c:d:outbound:gw1:2026-06-15`
@@ -39,7 +39,43 @@ describe('queueSampleUnit', () => {
   })
 })
 
+describe('queueSampleUnit with the oldest message', () => {
+  it('HSETs the age and maxes its maximum in every bucket, before the TTL', () => {
+    const unit = queueSampleUnit(target, { depth: 2, oldestSeconds: 95 }, AT)
+    const m = `${PREFIX}:c:m:outbound:gw1:2026-06-15T12:30`
+    expect(unit.commands.slice(0, 5)).toEqual([
+      ['hset', m, 'queue_depth', 2], ['eval', MAX_SCRIPT, 1, m, 'queue_depth_max', 2],
+      ['hset', m, 'queue_oldest_seconds', 95], ['eval', MAX_SCRIPT, 1, m, 'queue_oldest_seconds_max', 95],
+      ['expire', m, 7200],
+    ])
+    expect(unit.commands.filter(([, key, field]) => field === 'queue_oldest_seconds')).toHaveLength(3)
+  })
+})
+
 describe('QueueSampler', () => {
+  it('reads the age for each sample; an unreadable folder still writes the depth and is reported', async () => {
+    const pushed: WriteUnit[] = []
+    const errors: string[] = []
+    let fail = false
+    const sampler = new QueueSampler({
+      ...target,
+      depth: () => 1,
+      oldestSeconds: async (nowMs) => {
+        if (fail) throw new Error('EACCES')
+        return Math.floor((nowMs - AT.getTime()) / 1000) + 40
+      },
+      sink: { push: (u) => pushed.push(u) },
+      onAgeError: (err) => errors.push(err.message),
+    })
+    expect(await sampler.sample(new Date(AT.getTime() + 20_000))).toBe(true)
+    expect(pushed[0]!.commands).toContainEqual(['hset', `${PREFIX}:c:m:outbound:gw1:2026-06-15T12:30`, 'queue_oldest_seconds', 60])
+    fail = true
+    expect(await sampler.sample(AT)).toBe(true)
+    expect(pushed[1]!.commands.some(([, , field]) => String(field).startsWith('queue_oldest'))).toBe(false)
+    expect(pushed[1]!.commands[0]).toEqual(['hset', `${PREFIX}:c:m:outbound:gw1:2026-06-15T12:30`, 'queue_depth', 1])
+    expect(errors).toEqual(['EACCES'])
+  })
+
   it('samples at start and then every interval; an unreadable depth writes nothing; stop ends it', () => {
     vi.useFakeTimers({ now: AT })
     try {
@@ -79,12 +115,12 @@ describe('the maximum in Redis', () => {
 
   it('keeps the latest sample and the largest one; a re-sent unit changes nothing', async () => {
     const hour = `${PREFIX}:c:h:outbound:gw1:2026-06-15T12`
-    const first = queueSampleUnit(target, 4, AT)
+    const first = queueSampleUnit(target, { depth: 4 }, AT)
     await write(first)
-    await write(queueSampleUnit(target, 9, new Date(AT.getTime() + 60_000)))
-    await write(queueSampleUnit(target, 2, new Date(AT.getTime() + 120_000)))
+    await write(queueSampleUnit(target, { depth: 9 }, new Date(AT.getTime() + 60_000)))
+    await write(queueSampleUnit(target, { depth: 2 }, new Date(AT.getTime() + 120_000)))
     expect(await redis.hgetall(hour)).toEqual({ queue_depth: '2', queue_depth_max: '9' })
-    await write(queueSampleUnit(target, 2, new Date(AT.getTime() + 120_000))) // the same unit again
+    await write(queueSampleUnit(target, { depth: 2 }, new Date(AT.getTime() + 120_000))) // the same unit again
     expect(await redis.hgetall(hour)).toEqual({ queue_depth: '2', queue_depth_max: '9' })
     expect(await redis.hgetall(`${PREFIX}:c:m:outbound:gw1:2026-06-15T12:31`)).toEqual({ queue_depth: '9', queue_depth_max: '9' })
     expect(await redis.ttl(hour)).toBeGreaterThan(259_000)

@@ -1,15 +1,17 @@
-// Samples of this process's delivery-queue depth, once a minute, into the node's
-// minute, hour and day bucket hashes (`gateway report`): `queue_depth` is the
-// latest sample (HSET), `queue_depth_max` the largest of the bucket. Both go to
-// the write batch as one unit, never awaited: a Redis outage delays them like
-// every counter, and a unit re-sent after a failed flush changes nothing (HSET
-// and max are idempotent, unlike HINCRBY).
+// Samples of this process's delivery-queue depth and of the age of the oldest
+// queued message, once a minute, into the node's minute, hour and day bucket hashes
+// (`gateway report`): `queue_depth` / `queue_oldest_seconds` are the latest sample
+// (HSET), `..._max` the largest of the bucket. All go to the write batch as one
+// unit, never awaited: a Redis outage delays them like every counter, and a unit
+// re-sent after a failed flush changes nothing (HSET and max are idempotent,
+// unlike HINCRBY).
 //
 // Why the maximum is a Lua max in Redis rather than an HSET of a maximum kept in
 // memory: a restart within the hour (or day), or a second process of the node,
 // would start from 0 and overwrite a larger maximum already written.
-// Only the depth is sampled: Haraka keeps no age of its oldest item (see
-// lib/haraka/queue-stats.ts).
+// The depth is Haraka's count for this process (lib/haraka/queue-stats.ts); the age
+// comes from the queue folder's file names (lib/queue/oldest.ts), which every
+// process of the instance shares, so processes write the same age (max: no harm).
 
 import type { Direction, RedisKeys } from '../redis/keys'
 import type { WriteUnit } from '../redis/write-batch'
@@ -37,13 +39,24 @@ export interface QueueSampleTarget {
   readonly missed: () => { key: string; field: string }
 }
 
+export interface QueueSample {
+  readonly depth: number
+  /** Seconds the oldest queued message has waited (0: empty); undefined when the folder could not be read. */
+  readonly oldestSeconds?: number | undefined
+}
+
 /** The commands writing one sample taken at `now` (pure). The node list is refreshed too: an idle node with a queue stays listed. */
-export function queueSampleUnit(target: QueueSampleTarget, depth: number, now: Date): WriteUnit {
+export function queueSampleUnit(target: QueueSampleTarget, sample: QueueSample, now: Date): WriteUnit {
   const { keys, direction, node, ttls } = target
+  const { depth, oldestSeconds } = sample
   const commands: WriteUnit['commands'][number][] = []
   for (const g of GRANULARITIES) {
     const key = keys.bucket(g, direction, node, bucketOf(g, now))
-    commands.push(['hset', key, SAMPLE.queueDepth, depth], ['eval', MAX_SCRIPT, 1, key, SAMPLE.queueDepthMax, depth], ['expire', key, ttls[g]])
+    commands.push(['hset', key, SAMPLE.queueDepth, depth], ['eval', MAX_SCRIPT, 1, key, SAMPLE.queueDepthMax, depth])
+    if (oldestSeconds !== undefined) {
+      commands.push(['hset', key, SAMPLE.queueOldestSeconds, oldestSeconds], ['eval', MAX_SCRIPT, 1, key, SAMPLE.queueOldestSecondsMax, oldestSeconds])
+    }
+    commands.push(['expire', key, ttls[g]])
   }
   const nodes = keys.nodes()
   commands.push(['sadd', nodes, node], ['expire', nodes, Math.max(...GRANULARITIES.map((g) => ttls[g]))])
@@ -53,8 +66,12 @@ export function queueSampleUnit(target: QueueSampleTarget, depth: number, now: D
 export interface QueueSamplerOptions extends QueueSampleTarget {
   /** This process's queue depth, or undefined when it cannot be read (no sample then). */
   readonly depth: () => number | undefined
+  /** Seconds the oldest queued message has waited at `nowMs` (0: empty); a rejection means "unknown" (the depth is still written). */
+  readonly oldestSeconds?: (nowMs: number) => Promise<number>
   readonly sink: { push(unit: WriteUnit): void }
   readonly intervalMs?: number
+  /** Told once per failed age reading (the sampler never throws). */
+  readonly onAgeError?: (err: Error) => void
 }
 
 /** Takes a sample at start and then every interval (timer unref'd: never keeps the process alive). */
@@ -64,17 +81,25 @@ export class QueueSampler {
   constructor(private readonly opts: QueueSamplerOptions) {}
 
   /** Samples now; false when the depth could not be read. */
-  sample(now: Date = new Date()): boolean {
+  async sample(now: Date = new Date()): Promise<boolean> {
     const depth = this.opts.depth()
     if (depth === undefined) return false
-    this.opts.sink.push(queueSampleUnit(this.opts, depth, now))
+    let oldestSeconds: number | undefined
+    if (this.opts.oldestSeconds) {
+      try {
+        oldestSeconds = await this.opts.oldestSeconds(now.getTime())
+      } catch (err) {
+        this.opts.onAgeError?.(err as Error)
+      }
+    }
+    this.opts.sink.push(queueSampleUnit(this.opts, { depth, oldestSeconds }, now))
     return true
   }
 
   start(): void {
     if (this.timer) return
-    this.sample()
-    this.timer = setInterval(() => this.sample(), this.opts.intervalMs ?? SAMPLE_INTERVAL_MS)
+    void this.sample()
+    this.timer = setInterval(() => void this.sample(), this.opts.intervalMs ?? SAMPLE_INTERVAL_MS)
     this.timer.unref()
   }
 

@@ -15,6 +15,7 @@ import { displayPath } from '../../lib/config/paths'
 import { pluginConfigFile } from '../../lib/config/plugin-config'
 import { metricsHandler } from '../../lib/metrics/http'
 import { observeCounts } from '../../lib/metrics/observe'
+import { queueDir } from '../../lib/haraka'
 import { harakaQueueStats } from '../../lib/metrics/queue-gauge'
 import { processMetrics } from '../../lib/metrics/registry'
 import { serveMetrics, type MetricsServer } from '../../lib/metrics/server'
@@ -32,7 +33,7 @@ export = definePlugin({
   hooks: [],
   config: loadMetricsSettings,
   setup({ plugin, instance, config, gateway }) {
-    const metrics = processMetrics({ instance, node: gateway.settings.node.name }, harakaQueueStats(plugin))
+    const metrics = processMetrics({ instance, node: gateway.settings.node.name }, harakaQueueStats(plugin), queueFolderOf(plugin))
     const unobserve = observeCounts((field, by) => metrics.counters.count(field, by))
     const addr = config.listen
     // cluster workers only answer their master, which alone listens
@@ -66,3 +67,13 @@ export = definePlugin({
     }
   },
 })
+
+/** The delivery queue's folder (for the oldest message's age), or undefined (logged) when this Haraka does not say. */
+function queueFolderOf(plugin: Haraka.Plugin): string | undefined {
+  try {
+    return queueDir(plugin)
+  } catch (err) {
+    plugin.logwarn(`delivery queue folder unknown (${describeError(err)}): no gateway_delivery_queue_oldest_seconds`)
+    return undefined
+  }
+}

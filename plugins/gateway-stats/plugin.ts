@@ -11,10 +11,11 @@
 // buckets (lib/stats/queue-sample.ts).
 
 import { gatewayConfig } from '../../lib/config/gateway'
-import { queueDepth, queueStatsReader } from '../../lib/haraka'
+import { queueDepth, queueDir, queueStatsReader } from '../../lib/haraka'
 import { definePlugin } from '../../lib/plugin/define'
 import { CONT } from '../../lib/plugin/verdict'
 import { decisionsOf, quarantineOf } from '../../lib/policy/marks'
+import { oldestAgeSeconds } from '../../lib/queue/oldest'
 import { dayOf, type Direction } from '../../lib/redis/keys'
 import { acquireWriteBatch, type SharedBatch } from '../../lib/redis/shared-batch'
 import { setDecisionSink } from '../../lib/stats/decisions'
@@ -110,6 +111,12 @@ function queueSamplerOf(plugin: Haraka.Plugin, instance: Direction, shared: Shar
     plugin.logwarn('delivery queue size not readable (outbound/queue get_stats): no queue_depth samples')
     return undefined
   }
+  let folder: string | undefined
+  try {
+    folder = queueDir(plugin)
+  } catch (err) {
+    plugin.logwarn(`delivery queue folder unknown (${(err as Error).message}): no queue_oldest_seconds samples`)
+  }
   const { settings } = gatewayConfig()
   return new QueueSampler({
     keys: shared.redis.keys,
@@ -118,6 +125,9 @@ function queueSamplerOf(plugin: Haraka.Plugin, instance: Direction, shared: Shar
     ttls: { m: settings.stats.minute_ttl, h: settings.stats.hour_ttl, d: settings.stats.day_ttl },
     missed: () => ({ key: shared.redis.keys.stats(instance, dayOf(new Date())), field: STAT.nodeListMissed }), // the sample refreshes the node list too
     depth: () => queueDepth(read),
+    ...(folder !== undefined && { oldestSeconds: (nowMs: number) => oldestAgeSeconds(folder, nowMs) }),
+    onAgeError: (err) => plugin.logwarn(`queue folder not readable for the oldest message's age: ${err.message}`),
     sink: shared.batch,
+    intervalMs: settings.stats.queue_sample_interval * 1000,
   })
 }

@@ -39,14 +39,23 @@ afterAll(() => {
 })
 
 describe('gateway-stats queue samples', () => {
-  it("writes this process's queue depth into the node's buckets at start", async () => {
-    const h: Harness = pluginHarness(plugin, { instance: 'inbound', haraka: { './outbound/queue': { get_stats: () => '1/2/4' } } })
+  it("writes this process's queue depth and its oldest message's age into the node's buckets at start", async () => {
+    const queue = fs.mkdtempSync(path.join(shared, 'queue-'))
+    const now = Date.now()
+    // a message that arrived 1,000 s ago, as Haraka names queue files
+    fs.writeFileSync(path.join(queue, `${now - 1_000_000}_${now + 60_000}_2_77_AbC_1_mx.example`), '')
+    const h: Harness = pluginHarness(plugin, { instance: 'inbound', haraka: { './outbound/queue': { get_stats: () => '1/2/4', queue_dir: queue } } })
     try {
-      const now = Date.now()
       const key = (g: 'm' | 'h' | 'd') => `${PREFIX}:c:${g}:inbound:q-node:${bucketOf(g, now)}`
-      await vi.waitFor(async () => expect(await redis.hgetall(key('m'))).toEqual({ queue_depth: '7', queue_depth_max: '7' }), { timeout: 15_000, interval: 100 })
-      expect(await redis.hgetall(key('h'))).toEqual({ queue_depth: '7', queue_depth_max: '7' })
-      expect(await redis.hgetall(key('d'))).toEqual({ queue_depth: '7', queue_depth_max: '7' })
+      await vi.waitFor(async () => expect(await redis.hget(key('m'), 'queue_depth')).toBe('7'), { timeout: 15_000, interval: 100 })
+      for (const g of ['m', 'h', 'd'] as const) {
+        const hash = await redis.hgetall(key(g))
+        expect(hash).toMatchObject({ queue_depth: '7', queue_depth_max: '7' })
+        // the sample's second is not known here: about 1,000 s, latest = max (one sample)
+        expect(Number(hash.queue_oldest_seconds)).toBeGreaterThanOrEqual(1000)
+        expect(Number(hash.queue_oldest_seconds)).toBeLessThan(1100)
+        expect(hash.queue_oldest_seconds_max).toBe(hash.queue_oldest_seconds)
+      }
       expect(await redis.ttl(key('m'))).toBeGreaterThan(7000)
       expect(await redis.smembers(`${PREFIX}:nodes`)).toEqual(['q-node'])
     } finally {
@@ -58,5 +67,17 @@ describe('gateway-stats queue samples', () => {
     const h = pluginHarness(plugin, { instance: 'outbound', haraka: { './outbound/queue': {} } })
     await h.shutdown()
     expect(h.log.join('\n')).toMatch(/delivery queue size not readable \(outbound\/queue get_stats\): no queue_depth samples/)
+  })
+
+  it('without a queue folder: the depth alone, and a warning', async () => {
+    const h = pluginHarness(plugin, { instance: 'outbound', haraka: { './outbound/queue': { get_stats: () => '0/0/3' } } })
+    try {
+      const key = `${PREFIX}:c:m:outbound:q-node:${bucketOf('m', Date.now())}`
+      await vi.waitFor(async () => expect(await redis.hget(key, 'queue_depth')).toBe('3'), { timeout: 15_000, interval: 100 })
+      expect(await redis.hget(key, 'queue_oldest_seconds')).toBeNull()
+    } finally {
+      await h.shutdown()
+    }
+    expect(h.log.join('\n')).toMatch(/delivery queue folder unknown .*: no queue_oldest_seconds samples/)
   })
 })
