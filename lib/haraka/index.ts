@@ -4,6 +4,7 @@
 // Haraka file it touches, each saying what it replaces, why no hook or config
 // can do it (checked against haraka 3.3.4) and what it relies on:
 //   connection.ts    per-connection cmd_mail, max_data_exceeded_respond, process_line, logdebug
+//   respond.ts       per-connection respond (enhanced codes on Haraka's own refusals)
 //   hmail.ts         HMailItem populate_bounce_message_with_headers, get_force_tls
 //   outbound-tls.ts  outbound/tls get_tls_options
 //   client-pool.ts   outbound/client_pool get_client
@@ -25,6 +26,7 @@ import { HarakaIncompatibleError, incompatible, internalName, internalProblem, l
 import { OUTBOUND_INTERNALS } from './outbound'
 import { OUTBOUND_TLS_INTERNALS } from './outbound-tls'
 import { QUEUE_STATS_INTERNALS } from './queue-stats'
+import { RESPOND } from './respond'
 import { SERVER_INTERNALS } from './server'
 import { versionVerdict } from './version'
 
@@ -36,6 +38,7 @@ export { CHECKLIST, HarakaIncompatibleError, internalName, type HarakaInternal, 
 export { outboundModule, queueDir, transactionModule, type BuiltTransaction, type TransactionModule } from './outbound'
 export { trustForOutboundTls } from './outbound-tls'
 export { parseQueueStats, queueDepth, queueStatsReader, type QueueStats, type QueueStatsReader } from './queue-stats'
+export { overrideReplies } from './respond'
 export { setListen } from './server'
 export { CHECKED_HARAKA_VERSION, OVERRIDE_ENV } from './version'
 
@@ -45,6 +48,7 @@ export const HARAKA_VERSION: HarakaInternal = { module: './package.json', member
 /** Every internal the gateway uses, in the order of UPGRADING.md. */
 export const HARAKA_INTERNALS: readonly HarakaInternal[] = [
   ...CONNECTION_INTERNALS,
+  RESPOND,
   ...HMAIL_INTERNALS,
   ...OUTBOUND_TLS_INTERNALS,
   ...CLIENT_POOL_INTERNALS,
