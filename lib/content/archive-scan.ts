@@ -1,18 +1,21 @@
 // Looks inside ZIP archives, nested ones too, for the names and kinds of the
-// files they hold. Work is bounded per message against zip bombs: entries
-// listed, nesting depth, and bytes decompressed (a shared ScanBudget, which
-// also bounds the parsing of attached messages). Only what
-// is needed is decompressed: the first few KiB of each entry (to recognise
-// archives and programs by content) and whole entries that are archives.
-// What cannot be inspected (encrypted, corrupt, over a limit) is reported as an
-// issue; deciding what to do about it is the policy's job.
+// files they hold, and for archive bombs (archive-bomb.ts: sizes and compression
+// ratios, declared and real). Work is bounded per message: entries listed,
+// nesting depth, bytes kept in memory (a shared ScanBudget, which also bounds the
+// parsing of attached messages), and bytes inflated (at most what the entries
+// declare, which is itself bounded, before anything is inflated). Only the first
+// few KiB of each entry are kept (to recognise archives and programs by content),
+// and whole entries that are archives; the rest of an entry is inflated only to
+// count its real size. What cannot be inspected (encrypted, corrupt, over a
+// limit) and bombs are reported as issues; deciding what to do is the policy's job.
 
 import { baseName, extensionsOf } from './filename'
-import { inflateBounded, type Inflated } from './inflate'
+import { declaredBombs, realSizeExceeded, type BombLimits } from './archive-bomb'
+import { inflateBounded, inflateMeasured, type Inflated } from './inflate'
 import { sniff, SNIFF_BYTES, type Sniffed } from './sniff'
 import { entryData, localName, readZipDirectory, ZipError, type ZipEntry } from './zip'
 
-export interface ArchiveLimits {
+export interface ArchiveLimits extends BombLimits {
   /** Deepest nesting inspected: 1 = the attached archive only. */
   readonly maxDepth: number
   /** Entries listed over all archives of one message. */
@@ -25,8 +28,11 @@ export interface ArchiveLimits {
   readonly maxArchiveBytes: number
 }
 
-/** 'malformed': MIME structure that mail clients read in different ways (two Content-Type headers on one part). */
-export type ArchiveProblem = 'encrypted' | 'corrupt' | 'unsupported' | 'limits' | 'malformed'
+/**
+ * 'malformed': MIME structure that mail clients read in different ways (two Content-Type headers on one part).
+ * 'bomb': an archive that expands far beyond its size (archive-bomb.ts); not "cannot be inspected": it was, and is hostile.
+ */
+export type ArchiveProblem = 'encrypted' | 'corrupt' | 'unsupported' | 'limits' | 'malformed' | 'bomb'
 
 export interface ArchiveIssue {
   readonly problem: ArchiveProblem
@@ -49,10 +55,15 @@ export class ScanBudget {
   entriesLeft: number
   bytesLeft: number
   partsLeft: number
+  /** Uncompressed bytes the archives of this message may still declare, over all nesting levels. */
+  expandedLeft: number
+  /** A bomb was found: nothing more is inflated for this message. */
+  bombFound = false
   constructor(readonly limits: ArchiveLimits) {
     this.entriesLeft = limits.maxEntries
     this.bytesLeft = limits.maxBytes
     this.partsLeft = limits.maxParts
+    this.expandedLeft = limits.maxExpandedBytes
   }
 }
 
@@ -77,6 +88,11 @@ export async function inspectZip(data: Buffer, path: readonly string[], budget: 
     return
   }
   budget.entriesLeft -= entries.length
+
+  // Sizes first, from the directory alone: a bomb is found before any of it is inflated.
+  const bombs = budget.bombFound ? [] : declaredBombs(entries, path, budget)
+  for (const b of bombs) sink.issue(b)
+  if (bombs.length > 0) budget.bombFound = true
 
   let encryptedSeen = false
   let budgetReported = false
@@ -109,6 +125,11 @@ export async function inspectZip(data: Buffer, path: readonly string[], budget: 
       continue
     }
 
+    if (budget.bombFound) {
+      // names are still checked (they cost nothing); nothing more is inflated
+      sink.member({ path: memberPath, names, content: 'unknown' })
+      continue
+    }
     if (budget.bytesLeft <= 0 && stored.length > 0) {
       // names are still checked (they cost nothing more); contents no longer
       sink.member({ path: memberPath, names, content: 'unknown' })
@@ -116,10 +137,16 @@ export async function inspectZip(data: Buffer, path: readonly string[], budget: 
       budgetReported = true
       continue
     }
-    const head = await take(stored, entry.method, Math.min(SNIFF_BYTES, budget.bytesLeft), budget)
+    const head = await measure(stored, entry, Math.min(SNIFF_BYTES, budget.bytesLeft), budget)
     if (head === 'corrupt') {
       sink.member({ path: memberPath, names, content: 'unknown' })
       sink.issue({ problem: 'corrupt', path, detail: `cannot decompress ${JSON.stringify(entry.name)}` })
+      continue
+    }
+    if (head.lied) {
+      sink.member({ path: memberPath, names, content: 'unknown' })
+      sink.issue(realSizeExceeded(entry, memberPath))
+      budget.bombFound = true
       continue
     }
     const content = sniff(head.data)
@@ -145,6 +172,27 @@ export async function inspectZip(data: Buffer, path: readonly string[], budget: 
     }
     await inspectZip(whole.data, memberPath, budget, sink)
   }
+}
+
+/**
+ * The first `keep` bytes of an entry (charged to the budget), and whether it holds
+ * more than it declares: a deflated entry is inflated (counting, not keeping) up
+ * to its declared size, and one byte more is a lie. The declared sizes of the
+ * message's archives are bounded (declaredBombs), so this work is too.
+ */
+async function measure(stored: Buffer, entry: ZipEntry, keep: number, budget: ScanBudget): Promise<(Inflated & { lied: boolean }) | 'corrupt'> {
+  if (entry.method === 0) {
+    const head = await take(stored, 0, keep, budget)
+    return head === 'corrupt' ? head : { ...head, lied: false }
+  }
+  let m
+  try {
+    m = await inflateMeasured(stored, Math.max(0, keep), entry.uncompressedSize)
+  } catch {
+    return 'corrupt'
+  }
+  budget.bytesLeft -= m.head.length
+  return { data: m.head, complete: m.ended && m.produced <= keep, lied: !m.ended }
 }
 
 /** Up to `limit` bytes of an entry's content, charged to the budget. */

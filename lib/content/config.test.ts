@@ -20,6 +20,7 @@ describe('loadContentConfig', () => {
       expect(missing.attachments.blockedExtensions).toContain(ext)
     }
     expect(missing.archives).toMatchObject({ unreadableAction: 'quarantine', maxDepth: 3, maxEntries: 1000, maxParts: 1000 })
+    expect(missing.archives).toMatchObject({ bombAction: 'quarantine', maxRatio: 100, ratioMinBytes: 1024 * 1024, maxExpandedBytes: 256 * 1024 * 1024 })
     expect(missing.unreadableAction).toBe('quarantine')
     expect(missing.mime).toEqual({ maxHeaderBytes: 256 * 1024, maxHeaderLines: 1000, maxParts: 1000, maxDepth: 50 })
     expect(missing.rules).toEqual([])
@@ -36,6 +37,12 @@ describe('loadContentConfig', () => {
     // still the action for a message past the [mime] limits, which are checked without archive inspection
     expect(cfg.unreadableAction).toBe('tag')
     expect(load('[archives]\nmax_parts=50\n').archives?.maxParts).toBe(50)
+    expect(load('[archives]\nbomb_action=reject\nmax_ratio=50\nratio_min_bytes=0\nmax_expanded_bytes=1048576\n').archives).toMatchObject({
+      bombAction: 'reject',
+      maxRatio: 50,
+      ratioMinBytes: 0,
+      maxExpandedBytes: 1024 * 1024,
+    })
     expect(load('[mime]\nmax_header_bytes=65536\nmax_header_lines=200\nmax_parts=300\nmax_depth=8\n').mime).toEqual({
       maxHeaderBytes: 65536,
       maxHeaderLines: 200,
@@ -75,6 +82,9 @@ describe('loadContentConfig', () => {
     ['[attachments]\naction=bounce\n', /:2: \[attachments\] action: "bounce" is not one of/],
     ['[archives]\nmax_depth=0\n', /:2: \[archives\] max_depth: 0 is below the minimum 1/],
     ['[archives]\nmax_parts=0\n', /:2: \[archives\] max_parts: 0 is below the minimum 1/],
+    ['[archives]\nbomb_action=explode\n', /:2: \[archives\] bomb_action: "explode" is not one of/],
+    ['[archives]\nmax_ratio=1\n', /:2: \[archives\] max_ratio: 1 is below the minimum 2/],
+    ['[archives]\nmax_expanded_bytes=1000\n', /:2: \[archives\] max_expanded_bytes: 1000 is below the minimum 1048576/],
     ['[size]\nmax=10\n', /:2: \[size\] max: unknown key/],
     ['[mime]\nmax_depth=0\n', /:2: \[mime\] max_depth: 0 is below the minimum 1/],
     ['[mime]\nmax_header_bytes=100\n', /:2: \[mime\] max_header_bytes: 100 is below the minimum 1024/],

@@ -75,6 +75,13 @@ const schema = {
     max_archive_bytes: field.int({ default: 25 * MIB, min: 64 * 1024, max: 1024 * MIB }),
     // MIME parts read over all attached messages of one message (on top of [mime] max_parts per read)
     max_parts: field.int({ default: 1000, min: 1, max: 10_000 }),
+    // archive bombs (archive-bomb.ts): a finding of its own, check "archive-bomb"
+    bomb_action: actionField('quarantine'),
+    // text and office XML compress 3-20:1; zeros 1000:1
+    max_ratio: field.int({ default: 100, min: 2, max: 1032 }),
+    ratio_min_bytes: field.int({ default: MIB, min: 0, max: 1024 * MIB }),
+    // also bounds the inflating done to check real sizes against declared ones
+    max_expanded_bytes: field.int({ default: 256 * MIB, min: MIB, max: 4096 * MIB }),
   },
   // How far the MIME structure is read: a message (or attached message) past any of these is
   // the finding "archive" (archive_limits), never passed as clean
@@ -111,7 +118,7 @@ export interface ContentConfig {
     readonly blockExecutableContent: boolean
   }
   /** undefined when archive inspection is off. */
-  readonly archives: (ArchiveLimits & { readonly unreadableAction: Action }) | undefined
+  readonly archives: (ArchiveLimits & { readonly unreadableAction: Action; readonly bombAction: Action }) | undefined
   /** For what cannot be inspected; also for a message past the [mime] limits or of ambiguous structure, checked even with archive inspection off. */
   readonly unreadableAction: Action
   readonly mime: MimeLimits
@@ -149,6 +156,10 @@ export function loadContentConfig(file: string): ContentConfig {
           maxBytes: cfg.archives.max_bytes,
           maxArchiveBytes: cfg.archives.max_archive_bytes,
           maxParts: cfg.archives.max_parts,
+          bombAction: cfg.archives.bomb_action,
+          maxRatio: cfg.archives.max_ratio,
+          ratioMinBytes: cfg.archives.ratio_min_bytes,
+          maxExpandedBytes: cfg.archives.max_expanded_bytes,
         }
       : undefined,
     unreadableAction: cfg.archives.unreadable_action,

@@ -14,6 +14,7 @@ export const CHECK = Object.freeze({
   size: 'size',
   attachment: 'attachment',
   archive: 'archive',
+  bomb: 'archive-bomb',
   rule: (name: string) => `content-rule:${name}`,
 })
 
@@ -22,6 +23,7 @@ export const CONTENT_REPLIES = Object.freeze({
   size: reply(552, '5.3.4', 'Message size exceeds fixed maximum message size'),
   attachment: reply(554, '5.7.1', 'Message contains a blocked attachment type'),
   archive: reply(554, '5.7.1', 'Message contains an attachment that cannot be inspected'),
+  bomb: reply(554, '5.7.1', 'Message contains an attachment that expands too much'),
   rule: reply(554, '5.7.1', 'Message content rejected'),
 })
 
@@ -52,7 +54,9 @@ export function attachmentFinding(blocked: readonly BlockedItem[]): Finding | un
   }
 }
 
-export function archiveFinding(issues: readonly ArchiveIssue[]): Finding | undefined {
+/** What could not be inspected (bombs are bombFinding's). */
+export function archiveFinding(all: readonly ArchiveIssue[]): Finding | undefined {
+  const issues = all.filter((i) => i.problem !== 'bomb')
   const first = issues[0]
   if (!first) return undefined
   return {
@@ -61,6 +65,19 @@ export function archiveFinding(issues: readonly ArchiveIssue[]): Finding | undef
     detail: describe(issues.map((i) => `${i.path.join(' > ')}: ${i.problem} (${i.detail})`)),
     reply: CONTENT_REPLIES.archive,
     tag: 'attachment could not be inspected',
+  }
+}
+
+/** An archive bomb (archive-bomb.ts): its own check, so its action is configured apart from "cannot be inspected". */
+export function bombFinding(all: readonly ArchiveIssue[]): Finding | undefined {
+  const bombs = all.filter((i) => i.problem === 'bomb')
+  if (bombs.length === 0) return undefined
+  return {
+    check: CHECK.bomb,
+    result: 'archive_bomb',
+    detail: describe(bombs.map((i) => `${i.path.join(' > ')}: ${i.detail}`)),
+    reply: CONTENT_REPLIES.bomb,
+    tag: 'archive bomb',
   }
 }
 

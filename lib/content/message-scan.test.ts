@@ -12,7 +12,7 @@ import { DEFAULT_BLOCKED_EXTENSIONS, DEFAULT_BLOCKED_MIME_TYPES } from './config
 import { scanMessage, type MessageScanOptions } from './message-scan'
 
 const policy = new AttachmentPolicy({ blockedExtensions: DEFAULT_BLOCKED_EXTENSIONS, blockedMimeTypes: DEFAULT_BLOCKED_MIME_TYPES, blockExecutableContent: true })
-const archives = { maxDepth: 3, maxEntries: 100, maxBytes: 1024 * 1024, maxArchiveBytes: 1024 * 1024, maxParts: 1000 }
+const archives = { maxDepth: 3, maxEntries: 100, maxBytes: 1024 * 1024, maxArchiveBytes: 1024 * 1024, maxParts: 1000, maxRatio: 100, ratioMinBytes: 1024 * 1024, maxExpandedBytes: 256 * 1024 * 1024 }
 const mime = { maxHeaderBytes: 256 * 1024, maxHeaderLines: 1000, maxParts: 1000, maxDepth: 50 }
 
 async function scan(raw: string | Buffer, opts: Partial<MessageScanOptions> = {}) {

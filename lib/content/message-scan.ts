@@ -79,7 +79,8 @@ class MessageScan implements ArchiveSink {
   }
 
   issue(i: ArchiveIssue): void {
-    if (this.issues.length < MAX_KEPT) this.issues.push(i)
+    // a bomb is kept even after many other issues: it has a finding (and action) of its own
+    if (this.issues.length < MAX_KEPT || (i.problem === 'bomb' && !this.issues.some((k) => k.problem === 'bomb'))) this.issues.push(i)
   }
 
   private block(block: Block, path: readonly string[]): void {

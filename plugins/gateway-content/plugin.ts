@@ -6,7 +6,8 @@
 //   content, also inside ZIP archives (nested, within limits) and attached
 //   messages, reading the stored message as mail clients do (lib/content/mime-reader.ts);
 //   an archive that cannot be inspected and a message past the reading limits
-//   are a finding of their own ("archive", unreadable_action);
+//   are a finding of their own ("archive", unreadable_action), and so is an
+//   archive bomb ("archive-bomb", bomb_action: lib/content/archive-bomb.ts);
 // - rules: operator regular expressions on a header or the body text.
 // Every finding goes through decide() with the configured action, so reject,
 // tempfail, quarantine, tag, accept and monitor all work. Virus scanning is not
@@ -14,7 +15,7 @@
 
 import { AttachmentPolicy } from '../../lib/content/attachment-policy'
 import { loadContentConfig } from '../../lib/content/config'
-import { archiveFinding, attachmentFinding, ruleFinding, sizeFinding } from '../../lib/content/findings'
+import { archiveFinding, attachmentFinding, bombFinding, ruleFinding, sizeFinding } from '../../lib/content/findings'
 import { scanMessage } from '../../lib/content/message-scan'
 import { matchingRules } from '../../lib/content/rules'
 import { maxMessageBytes } from '../../lib/content/size'
@@ -74,6 +75,8 @@ export = definePlugin({
           const dropped = droppedHeaderLines(stored)
           const unreadable = archiveFinding(dropped ? [dropped, ...report.issues] : report.issues)
           if (unreadable) findings.push([unreadable, cfg.unreadableAction])
+          const bomb = bombFinding(report.issues)
+          if (bomb && cfg.archives) findings.push([bomb, cfg.archives.bombAction])
         }
         const header = (name: string) => txn.header.get_decoded(name)
         for (const rule of matchingRules(cfg.rules, { header, texts }, cfg.ruleMaxChars)) findings.push([ruleFinding(rule), rule.action])

@@ -9,13 +9,12 @@
 // startup), and haraka-plugin-dkim after it (it signs what was queued).
 
 import path from 'node:path'
-import { PassThrough } from 'node:stream'
-
 import * as constants from 'haraka-constants'
 
 import { instanceConfigDir } from '../../lib/config/paths'
 import { DKIM_PLUGIN } from '../../lib/sender-auth/dkim-unsigned'
 import { outboundModule, queueDir as harakaQueueDir } from '../../lib/haraka'
+import { receivedMessage, type ReceivedTransaction } from '../../lib/haraka/received-message'
 import { definePlugin } from '../../lib/plugin/define'
 import { acceptAndStop, deny, type Verdict } from '../../lib/plugin/verdict'
 import { applyMarks, quarantineOf } from '../../lib/policy/marks'
@@ -56,8 +55,9 @@ export = definePlugin({
       })
 
     const toQuarantine = async (c: Haraka.Connection, txn: Haraka.Transaction, why: { check: string; result: string }) => {
-      const stream = new PassThrough()
-      txn.message_stream.pipe(stream) // default: SMTP dot-stuffing removed, the message as a mail client sees it
+      // SMTP dot-stuffing removed, the message as a mail client sees it, with every header line received
+      // (Haraka's own stream stops at connection.ini [headers] max_lines)
+      const stream = await receivedMessage(txn as Haraka.Transaction & ReceivedTransaction)
       const entry = await quarantine.put(
         {
           from: txn.mail_from.address,

@@ -17,6 +17,17 @@ export interface ZipEntry {
   localName?: string
   /** Adds an Info-ZIP Unicode Path extra field (0x7075) with this name. */
   unicodePath?: string
+  /** Already deflated content (`data` is then ignored): entries too large to hold uncompressed (archive bombs). */
+  deflated?: Deflated
+  /** Uncompressed size written into the headers instead of the real one (an archive that lies). */
+  declaredSize?: number
+}
+
+/** Raw deflate data with the size and CRC-32 of what it inflates to. */
+export interface Deflated {
+  body: Buffer
+  size: number
+  crc: number
 }
 
 export function zip(entries: ZipEntry[]): Buffer {
@@ -25,13 +36,14 @@ export function zip(entries: ZipEntry[]): Buffer {
   let offset = 0
   for (const e of entries) {
     const raw = Buffer.isBuffer(e.data) ? e.data : Buffer.from(e.data, 'utf8')
-    const method = e.method === 'store' ? 0 : 8
-    const body = method === 8 ? zlib.deflateRawSync(raw) : raw
+    const method = e.deflated || e.method !== 'store' ? 8 : 0
+    const body = e.deflated?.body ?? (method === 8 ? zlib.deflateRawSync(raw) : raw)
+    const size = e.declaredSize ?? e.deflated?.size ?? raw.length
     const name = Buffer.from(e.name, 'utf8')
     const localName = Buffer.from(e.localName ?? e.name, 'utf8')
     const extra = e.unicodePath === undefined ? Buffer.alloc(0) : unicodePathExtra(name, e.unicodePath)
     const flags = (e.encrypted ? 0x0001 : 0) | 0x0800 // bit 11: names are UTF-8
-    const crc = zlib.crc32(raw)
+    const crc = e.deflated?.crc ?? zlib.crc32(raw)
 
     const local = Buffer.alloc(30)
     local.writeUInt32LE(0x04034b50, 0)
@@ -40,7 +52,7 @@ export function zip(entries: ZipEntry[]): Buffer {
     local.writeUInt16LE(method, 8)
     local.writeUInt32LE(crc, 14)
     local.writeUInt32LE(body.length, 18)
-    local.writeUInt32LE(raw.length, 22)
+    local.writeUInt32LE(size, 22)
     local.writeUInt16LE(localName.length, 26)
     local.writeUInt16LE(extra.length, 28)
     locals.push(local, localName, extra, body)
@@ -53,7 +65,7 @@ export function zip(entries: ZipEntry[]): Buffer {
     central.writeUInt16LE(method, 10)
     central.writeUInt32LE(crc, 16)
     central.writeUInt32LE(body.length, 20)
-    central.writeUInt32LE(raw.length, 24)
+    central.writeUInt32LE(size, 24)
     central.writeUInt16LE(name.length, 28)
     central.writeUInt16LE(extra.length, 30)
     central.writeUInt32LE(offset, 42)
