@@ -5,13 +5,17 @@
 // with mail marked unscanned), starts the demo mailbox if configured, starts
 // both Haraka instances, waits until they listen and prints what runs where.
 // With no Redis anywhere it runs standalone (see launcher/redis.ts), saying so.
-// Ctrl-C (or SIGTERM from systemd) stops everything cleanly, during startup too;
-// if an instance dies, the launcher says so, stops the rest and exits non-zero.
+// Ctrl-C (or SIGTERM from systemd) stops everything cleanly, during startup too.
+// An instance that dies while running is restarted (with back-off, logged loudly)
+// while the other keeps running; after [launcher] restarts_per_minute restarts of
+// one instance within a minute (or a configuration error) the launcher gives up,
+// stops the rest and exits non-zero. Dying during startup stops everything.
 // While it runs, var/run/gateway.json tells the other `gateway` commands which
 // Redis and addresses it uses (lib/config/run-state.ts); every exit removes it.
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import readline from 'node:readline'
 
@@ -23,6 +27,7 @@ import { startMailbox, type Mailbox } from './launcher/demo-mailbox'
 import { ensureEngine, planSpamEngine, planVirusEngine, type EngineHandle, type EnginePlan } from './launcher/scanners'
 import { formatHostPort, type HostPort } from '../lib/net/address'
 import { killGroup } from './launcher/proc'
+import { RestartBudget } from './launcher/restart-budget'
 import { listenProblem } from '../lib/net/listen-check'
 import { probeInternalHosts, unreachableLines } from '../lib/links/banner'
 import { redact, REDIS_MODE_ENV } from '../lib/redis/client'
@@ -35,6 +40,8 @@ import { metricsBannerLine } from '../lib/metrics/banner'
 const INSTANCES: readonly InstanceName[] = ['inbound', 'outbound']
 const STARTUP_TIMEOUT_MS = 60_000
 const STOP_TIMEOUT_MS = 20_000
+/** The window of gateway.ini [launcher] restarts_per_minute. */
+const RESTART_WINDOW_MS = 60_000
 
 interface Running {
   name: InstanceName
@@ -173,7 +180,8 @@ export async function start(): Promise<number> {
   // The scanner settings reach the inbound instance only (outbound loads no scanner).
   const scannerEnv = Object.assign({}, ...scanners.map((s) => s.env)) as Record<string, string>
   const redisEnv = { REDIS_URL: redis.url, [REDIS_MODE_ENV]: redis.mode === 'standalone' ? 'standalone' : '' }
-  running = INSTANCES.map((name) => spawnInstance(name, { ...redisEnv, ...(name === 'inbound' ? scannerEnv : {}) }))
+  const envOf = (name: InstanceName) => ({ ...redisEnv, ...(name === 'inbound' ? scannerEnv : {}) })
+  running = INSTANCES.map((name) => spawnInstance(name, envOf(name)))
   publish({ instances: instancesOf(cfg, running) })
 
   const firstExit = Promise.race(running.map((r) => r.exited.then((code) => ({ r, code }))))
@@ -207,11 +215,40 @@ export async function start(): Promise<number> {
   const unreachable = unreachableLines(await internalProbes)
   printBanner(cfg, redis, engines.map((plan, i) => ({ plan, handle: scanners[i]! })), mailboxAt ? { at: mailboxAt, dir: mailboxDir } : undefined, unreachable, dashboard && { url: dashboard.url, token: cfg.settings.dashboard.token !== '' })
 
-  const outcome = await Promise.race([signalled, firstExit])
-  if (outcome === 'signal') return stoppedBySignal()
-  if (!stopping) console.error(`gateway: ${outcome.r.name} exited unexpectedly (code ${outcome.code}); stopping the gateway`)
-  await stopAll()
-  return 1
+  // Supervision: a crashed instance is restarted, the other one keeps serving.
+  const perMinute = cfg.settings.launcher.restarts_per_minute
+  const budgets = new Map(INSTANCES.map((name) => [name, new RestartBudget(perMinute, RESTART_WINDOW_MS)]))
+  for (;;) {
+    const exit = Promise.race(running.map((r) => r.exited.then((code) => ({ r, code }))))
+    const outcome = await Promise.race([signalled, exit])
+    if (outcome === 'signal') return stoppedBySignal()
+    const { r: crashed, code } = outcome
+    const plan = code === 78 ? undefined : budgets.get(crashed.name)!.next(Date.now())
+    if (!plan) {
+      const why =
+        code === 78
+          ? 'with a configuration error (see above): not restarting it'
+          : perMinute === 0
+            ? 'and restarts are off ([launcher] restarts_per_minute=0)'
+            : `${perMinute + 1} times within ${RESTART_WINDOW_MS / 1000} s: giving up`
+      console.error(`gateway: ${crashed.name} exited unexpectedly (code ${code}) ${why}; stopping the gateway`)
+      await stopAll()
+      return 1
+    }
+    const others = running.filter((r) => r !== crashed).map((r) => r.name)
+    console.error(
+      `gateway: ${crashed.name} exited unexpectedly (code ${code}); restarting it in ${plan.delayMs / 1000} s ` +
+        `(restart ${plan.nth} of at most ${perMinute} per minute); ${others.join(', ')} keeps running`,
+    )
+    const waited = await Promise.race([signalled, sleep(plan.delayMs).then(() => 'waited' as const)])
+    if (waited === 'signal') return stoppedBySignal()
+    const fresh = spawnInstance(crashed.name, envOf(crashed.name))
+    running = running.map((r) => (r === crashed ? fresh : r))
+    publish({ instances: instancesOf(cfg, running) })
+    void fresh.listening(cfg.settings[fresh.name].listen.length).then(() => {
+      if (!stopping) console.log(`gateway: ${fresh.name} restarted (pid ${fresh.child.pid}) and listening again`)
+    })
+  }
 }
 
 /** The first listen address (instances, demo mailbox) this process cannot bind, with the setting that names it. */
@@ -271,7 +308,8 @@ function spawnInstance(name: InstanceName, extraEnv: Record<string, string>): Ru
       }
     })
   }
-  const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1))))
+  // killed by a signal: 128 + its number, as a shell says it (kill -9: 137)
+  const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1))))
   const listening = (count: number) =>
     new Promise<void>((resolve) => {
       const check = () => {
@@ -345,5 +383,10 @@ function redisLines(redis: RedisHandle): string[] {
       `            Redis is ${redis.why}`,
     ]
   }
-  return [`  redis     ${redact(redis.url)}${redis.mode === 'private' ? ` (private redis-server, data in ${redis.dir})` : ''}`]
+  if (redis.mode === 'private') {
+    // its password is never printed: the other commands read it from the runtime file
+    const bare = redis.url.replace(/\/\/[^@/]*@/, '//')
+    return [`  redis     ${bare} (private redis-server, data in ${redis.dir}, password in ${path.join(redis.dir!, 'redis.password')})`]
+  }
+  return [`  redis     ${redact(redis.url)}`]
 }

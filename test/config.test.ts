@@ -192,7 +192,7 @@ describe.concurrent('check-config validates plugin settings, instances and order
     const r = await checkConfigWith({ 'inbound/config/plugins': text })
     expect(r.status).toBe(78)
     expect(r.stderr).toContain(
-      `plugins:${line('gateway-header-firewall')}: gateway-header-firewall: must be the first data_post plugin, before gateway-dmarc (line ${line('gateway-dmarc')}): forged gateway headers are removed before any check reads the message`,
+      `plugins:${line('gateway-header-firewall')}: gateway-header-firewall: must be the first data_post plugin, before gateway-message-syntax (line ${line('gateway-message-syntax')}): forged gateway headers are removed before any check reads the message`,
     )
   })
 

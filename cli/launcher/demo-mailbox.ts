@@ -20,7 +20,9 @@ export interface Mailbox {
 }
 
 export async function startMailbox(opts: MailboxOptions): Promise<Mailbox> {
-  fs.mkdirSync(opts.dir, { recursive: true })
+  // owner-only, as the gateway's queue: these are people's messages
+  fs.mkdirSync(opts.dir, { recursive: true, mode: 0o700 })
+  fs.chmodSync(opts.dir, 0o700)
   let seq = 0
   const server = new SMTPServer({
     name: 'demo-mailbox',
@@ -35,7 +37,7 @@ export async function startMailbox(opts: MailboxOptions): Promise<Mailbox> {
         const rcpts = session.envelope.rcptTo.map((r) => r.address).join(', ')
         const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}-${++seq}.eml`
         const file = path.join(opts.dir, name)
-        fs.writeFile(file, Buffer.concat(chunks), (err) => {
+        fs.writeFile(file, Buffer.concat(chunks), { mode: 0o600 }, (err) => {
           if (err) return callback(err)
           opts.log?.(`stored message for ${rcpts} in ${file}`)
           callback()

@@ -5,9 +5,16 @@
 // flows, each instance keeps its counters (and the AUTH lockout and harvest
 // defence their state) in its own memory, and the counters are written to the
 // configured Redis once it answers.
+//
+// The private redis-server requires a password (random, kept owner-only in
+// var/redis/redis.password, handed to redis-server in an owner-only config file
+// and to the instances and commands in the URL): without one, any local user
+// could delete lockout counters or block a sender by writing a harvest key.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
+import path from 'node:path'
 
 import Redis from 'ioredis'
 
@@ -48,14 +55,29 @@ export async function ensureRedis(configuredUrl: string, privateDir: string): Pr
 }
 
 async function startPrivateRedis(dir: string): Promise<RedisHandle> {
-  fs.mkdirSync(dir, { recursive: true })
+  // Owner-only: the password file, the config file and the data (lockout and harvest counters) live here.
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+  fs.chmodSync(dir, 0o700) // created by an earlier version with a wider mode: narrow it
   const port = await freePort()
-  const url = `redis://127.0.0.1:${port}`
-  const child: ChildProcess = spawn(
-    'redis-server',
-    ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '60 1', '--appendonly', 'no', '--logfile', 'redis.log'],
-    { stdio: 'ignore', detached: true },
+  const password = privateRedisPassword(dir)
+  const url = `redis://:${password}@127.0.0.1:${port}`
+  // The password goes in a config file, never on the command line (ps shows every user argv).
+  const conf = path.join(dir, 'redis.conf')
+  writePrivate(
+    conf,
+    [
+      '# written by `gateway start` at every start: edits are lost',
+      'bind 127.0.0.1',
+      `port ${port}`,
+      `dir ${JSON.stringify(dir)}`,
+      'save "60 1"',
+      'appendonly no',
+      'logfile redis.log',
+      `requirepass ${password}`,
+      '',
+    ].join('\n'),
   )
+  const child: ChildProcess = spawn('redis-server', [conf], { stdio: 'ignore', detached: true })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   // however the launcher ends, its private Redis must not outlive it
   const killOnExit = () => {
@@ -81,6 +103,42 @@ async function startPrivateRedis(dir: string): Promise<RedisHandle> {
   }
   child.kill('SIGKILL')
   throw new Error(`the private redis-server did not start; see ${dir}/redis.log`)
+}
+
+/**
+ * The private Redis's password: var/redis/redis.password, created on first start
+ * (random, owner-only) and kept, so a restarted gateway (and the commands reading
+ * the runtime file) keep working with the data Redis saved.
+ */
+function privateRedisPassword(dir: string): string {
+  const file = path.join(dir, 'redis.password')
+  try {
+    const kept = fs.readFileSync(file, 'utf8').trim()
+    if (/^[0-9a-f]{64}$/.test(kept)) {
+      fs.chmodSync(file, 0o600)
+      return kept
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  // hex: safe in a URL and in redis.conf without quoting
+  const password = randomBytes(32).toString('hex')
+  writePrivate(file, `${password}\n`)
+  return password
+}
+
+/** Writes a 0600 file atomically (a leftover temporary file keeps its old mode otherwise: fchmod). */
+function writePrivate(file: string, content: string): void {
+  const tmp = `${file}.${process.pid}.tmp`
+  const fd = fs.openSync(tmp, 'w', 0o600)
+  try {
+    fs.fchmodSync(fd, 0o600)
+    fs.writeSync(fd, content)
+    fs.fsyncSync(fd)
+  } finally {
+    fs.closeSync(fd)
+  }
+  fs.renameSync(tmp, file)
 }
 
 export async function ping(url: string, timeoutMs = 1500): Promise<boolean> {

@@ -86,6 +86,16 @@ const gatewaySchema = {
     /** Oldest X-Gateway-Org header outbound still trusts (a message forwarded later carries no trusted history). */
     max_age: field.duration({ default: 3 * 86_400, min: 1, max: 365 * 86_400 }),
   },
+  launcher: {
+    /** `gateway start`: restarts of one crashed instance allowed per minute before it gives up and stops the gateway; 0 = never restart. */
+    restarts_per_minute: field.int({ default: 3, min: 0, max: 60, env: 'GATEWAY_RESTARTS_PER_MINUTE' }),
+  },
+  smtp: {
+    /** Both instances' 220 greeting after "<me> ESMTP" (me: the instance's config/me, else the host name). */
+    greeting: field.string({ default: 'ready', pattern: /^[\x20-\x7e]{1,200}$/, patternText: 'printable text (at most 200 characters)' }),
+    /** The comment after "by <me>" in the Received header both instances add; empty = none (the software is not named). */
+    received_product: field.string({ default: '', pattern: /^[\x20-\x27\x2a-\x7e]{0,100}$/, patternText: 'printable text without parentheses (at most 100 characters)' }),
+  },
   links: {
     /** Seconds between checks that each internal mail server answers (inbound); 0 = only deliveries update its state. */
     probe_interval: field.duration({ default: 30, min: 0, max: 86_400 }),

@@ -31,7 +31,11 @@ export const MAX_DATA_EXCEEDED_RESPOND: HarakaInternal = {
 export const PROCESS_LINE: HarakaInternal = { module: './connection', member: ['Connection', 'prototype', 'process_line'], kind: 'function', usedBy: CREDENTIAL_INTAKE }
 export const LOGDEBUG: HarakaInternal = { module: './connection', member: ['Connection', 'prototype', 'logdebug'], kind: 'function', usedBy: CREDENTIAL_INTAKE }
 
-export const CONNECTION_INTERNALS: readonly HarakaInternal[] = [CMD_MAIL, MAX_DATA_EXCEEDED_RESPOND, PROCESS_LINE, LOGDEBUG]
+const SERVER_IDENTITY = 'gateway-core (greeting and Received header without the software name)'
+export const CONNECT_RESPOND: HarakaInternal = { module: './connection', member: ['Connection', 'prototype', 'connect_respond'], kind: 'function', usedBy: SERVER_IDENTITY }
+export const RECEIVED_LINE: HarakaInternal = { module: './connection', member: ['Connection', 'prototype', 'received_line'], kind: 'function', usedBy: SERVER_IDENTITY }
+
+export const CONNECTION_INTERNALS: readonly HarakaInternal[] = [CMD_MAIL, MAX_DATA_EXCEEDED_RESPOND, PROCESS_LINE, LOGDEBUG, CONNECT_RESPOND, RECEIVED_LINE]
 
 type Method = (...args: never[]) => unknown
 
@@ -83,4 +87,37 @@ export function overrideDebugLog(c: Haraka.Connection, map: (args: unknown[]) =>
 export function lineText(c: Haraka.Connection, line: Buffer): string {
   const encoding = (c as { encoding?: BufferEncoding }).encoding ?? 'utf8'
   return line.toString(encoding).replace(/\r?\n$/, '')
+}
+
+/**
+ * The 220 greeting on this connection: when no `connect` hook answered with its
+ * own text (Haraka then greets with "<me> ESMTP Haraka/<version> ready", line 848),
+ * `greeting()` gives the text after the code. Refusals (421, 554) stay Haraka's.
+ */
+export function overrideGreeting(c: Haraka.Connection, greeting: () => string): void {
+  const haraka = current<(retval: number, msg?: unknown) => void>(c, 'connect_respond', CONNECT_RESPOND)
+  const CONT = 900 // haraka-constants: cont; OK (906) with no message greets too
+  const OK = 906
+  install(c, 'connect_respond', (retval: number, msg?: unknown) => {
+    if ((retval === CONT || retval === OK) && !msg) return haraka(retval, greeting())
+    return haraka(retval, msg)
+  })
+}
+
+/**
+ * The value of the Received header Haraka adds on this connection (line 1456:
+ * "from <helo> (<remote>) by <me> (<local.info>) with ..."), with the comment after
+ * "by <me>" replaced: `product` in parentheses, or nothing when it is empty.
+ */
+export function overrideReceivedLine(c: Haraka.Connection, product: string): void {
+  const haraka = current<() => string>(c, 'received_line', RECEIVED_LINE)
+  const info = (c as unknown as { local: { info: string } }).local.info
+  const comment = ` (${info}) with `
+  install(c, 'received_line', () => {
+    const line = haraka()
+    // after "by": the "from" part holds client-chosen text
+    const by = line.indexOf('\tby ')
+    const at = by < 0 ? -1 : line.indexOf(comment, by)
+    return at < 0 ? line : `${line.slice(0, at)}${product ? ` (${product})` : ''} with ${line.slice(at + comment.length)}`
+  })
 }

@@ -3,7 +3,8 @@
 // connection/transaction fields) is described in this folder, one file per
 // Haraka file it touches, each saying what it replaces, why no hook or config
 // can do it (checked against haraka 3.3.4) and what it relies on:
-//   connection.ts    per-connection cmd_mail, max_data_exceeded_respond, process_line, logdebug
+//   connection.ts    per-connection cmd_mail, max_data_exceeded_respond, process_line, logdebug,
+//                    connect_respond, received_line
 //   respond.ts       per-connection respond (enhanced codes on Haraka's own refusals)
 //   hmail.ts         HMailItem populate_bounce_message_with_headers, get_force_tls
 //   outbound-tls.ts  outbound/tls get_tls_options
@@ -13,6 +14,8 @@
 //   queue-stats.ts   outbound/queue get_stats (read, not patched)
 //   dns.ts           haraka-net-utils' resolver (loaded, not patched)
 //   fields.ts        methods of objects read or edited in place (not patched)
+//   message-stream.ts per-transaction haraka-message-stream pipe (8-bit header bytes as received)
+//   message-spool.ts connection.js cfg.main.spool_dir (the message spool folder, set during register)
 // checkHaraka() is the gate gateway-core runs first: the installed version must
 // be the checked one (version.ts), and every internal must have the expected
 // shape. Upgrading Haraka: UPGRADING.md beside this file.
@@ -23,18 +26,22 @@ import { DNS_RESOLVER } from './dns'
 import { FIELD_INTERNALS } from './fields'
 import { HMAIL_INTERNALS } from './hmail'
 import { HarakaIncompatibleError, incompatible, internalName, internalProblem, loaderOf, type HarakaInternal, type HarakaSource } from './internal'
+import { MESSAGE_SPOOL_INTERNALS } from './message-spool'
+import { MESSAGE_STREAM_PIPE } from './message-stream'
 import { OUTBOUND_INTERNALS } from './outbound'
 import { OUTBOUND_TLS_INTERNALS } from './outbound-tls'
 import { QUEUE_STATS_INTERNALS } from './queue-stats'
 import { RESPOND } from './respond'
 import { SERVER_INTERNALS } from './server'
+import { SESSION_WATCH_INTERNALS } from './session-watch'
 import { versionVerdict } from './version'
 
 export { onDeliverySocket } from './client-pool'
-export { lineText, overrideCommandLine, overrideDebugLog, overrideMailCommand, overrideMaxDataReply } from './connection'
+export { lineText, overrideCommandLine, overrideDebugLog, overrideGreeting, overrideMailCommand, overrideMaxDataReply, overrideReceivedLine } from './connection'
 export { harakaDnsResolver } from './dns'
 export { requireTlsWhen, rewriteBounceMessages, type BounceRewrite } from './hmail'
 export { CHECKLIST, HarakaIncompatibleError, internalName, type HarakaInternal, type HarakaLoader, type HarakaSource } from './internal'
+export { keepHeaderBytes } from './message-stream'
 export { outboundModule, queueDir, transactionModule, type BuiltTransaction, type TransactionModule } from './outbound'
 export { trustForOutboundTls } from './outbound-tls'
 export { parseQueueStats, queueDepth, queueStatsReader, type QueueStats, type QueueStatsReader } from './queue-stats'
@@ -53,10 +60,13 @@ export const HARAKA_INTERNALS: readonly HarakaInternal[] = [
   ...OUTBOUND_TLS_INTERNALS,
   ...CLIENT_POOL_INTERNALS,
   ...SERVER_INTERNALS,
+  ...SESSION_WATCH_INTERNALS,
   ...OUTBOUND_INTERNALS,
   ...QUEUE_STATS_INTERNALS,
   DNS_RESOLVER,
   ...FIELD_INTERNALS,
+  MESSAGE_STREAM_PIPE,
+  ...MESSAGE_SPOOL_INTERNALS,
 ]
 
 export interface HarakaCheck {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 
 import { onDeliverySocket } from './client-pool'
-import { lineText, overrideCommandLine, overrideDebugLog, overrideMailCommand, overrideMaxDataReply } from './connection'
+import { lineText, overrideCommandLine, overrideDebugLog, overrideGreeting, overrideMailCommand, overrideMaxDataReply, overrideReceivedLine } from './connection'
 import { requireTlsWhen, rewriteBounceMessages } from './hmail'
 import { HarakaIncompatibleError, type HarakaLoader } from './internal'
 import { queueDir, transactionModule } from './outbound'
@@ -35,6 +35,26 @@ describe('per-connection overrides (connection.js)', () => {
     conn.process_line(Buffer.from('noop'))
     conn.logdebug('pipeline: secret')
     expect(calls).toEqual(['answered', 'mail FROM:<a@b>', 'max 902 big!', 'line NOOP', 'debug hidden'])
+  })
+
+  it('greet and write the Received header without the software name, leaving refusals and hook greetings to Haraka', () => {
+    const sent: string[] = []
+    const conn = {
+      local: { host: 'mx.example.org', info: 'Haraka' },
+      connect_respond: (retval: number, msg?: unknown) => sent.push(`${retval} ${String(msg)}`),
+      received_line: () => 'from x (Haraka) with y ([1.2.3.4])\r\n\tby mx.example.org (Haraka) with ESMTPS id ABC\r\n\tenvelope-from <a@b>',
+    }
+    const c = asConnection(conn)
+    overrideGreeting(c, () => 'mx.example.org ESMTP ready')
+    conn.connect_respond(900)
+    conn.connect_respond(903, 'Come back later')
+    conn.connect_respond(906, 'from a hook')
+    expect(sent).toEqual(['900 mx.example.org ESMTP ready', '903 Come back later', '906 from a hook'])
+    overrideReceivedLine(c, '')
+    expect(conn.received_line()).toBe('from x (Haraka) with y ([1.2.3.4])\r\n\tby mx.example.org with ESMTPS id ABC\r\n\tenvelope-from <a@b>')
+    const other = asConnection({ ...conn, received_line: () => '\tby mx (Haraka) with ESMTP id 1' })
+    overrideReceivedLine(other, 'Edge')
+    expect((other as unknown as { received_line: () => string }).received_line()).toBe('\tby mx (Edge) with ESMTP id 1')
   })
 
   it('refuse a connection without the method, naming it', () => {

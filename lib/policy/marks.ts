@@ -3,6 +3,9 @@
 // own headers (X-Gateway-Checks, X-Gateway-Tag, and a subject prefix if
 // configured) and diverts quarantined mail. The header firewall removes any
 // X-Gateway-* header that arrived from outside, so these can be trusted inside.
+// They are prepended (like Received), never appended: the top of the header
+// section is where every parser, however strict, reads headers; a malformed line
+// above an appended field would turn it into body for some readers (the verdict hidden).
 
 import { sessionState, transactionState } from '../plugin/state'
 
@@ -53,14 +56,15 @@ export function applyMarks(c: Haraka.Connection, opts: MarkOptions): void {
   if (!txn) return
   const decisions = decisionsOf(c)
   if (decisions.length === 0) return
-  txn.add_header('X-Gateway-Checks', decisions.map((d) => `${d.check}=${d.result} (${d.action})`).join('; '))
+  // Each prepend goes on top: written last to first, so they read Checks, Tag..., Subject.
   const tags = decisions.filter((d) => d.action === 'tag')
-  for (const d of tags) txn.add_header('X-Gateway-Tag', `${d.check}: ${d.tag ?? d.result}`)
   if (tags.length > 0 && opts.subjectPrefix) {
     const subject = txn.header.get_decoded('Subject').trim()
     if (!subject.startsWith(opts.subjectPrefix)) {
       txn.remove_header('Subject')
-      txn.add_header('Subject', `${opts.subjectPrefix} ${subject}`.trim())
+      txn.add_leading_header('Subject', `${opts.subjectPrefix} ${subject}`.trim())
     }
   }
+  for (const d of [...tags].reverse()) txn.add_leading_header('X-Gateway-Tag', `${d.check}: ${d.tag ?? d.result}`)
+  txn.add_leading_header('X-Gateway-Checks', decisions.map((d) => `${d.check}=${d.result} (${d.action})`).join('; '))
 }

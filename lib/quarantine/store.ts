@@ -58,7 +58,7 @@ export class QuarantineStore {
 
   /** Stores a message durably (fsync, then rename into place); returns its id. */
   async put(meta: Omit<QuarantineEntry, 'id' | 'at' | 'size'>, message: Readable): Promise<QuarantineEntry> {
-    await fs.promises.mkdir(this.dir, { recursive: true })
+    await fs.promises.mkdir(this.dir, { recursive: true, mode: 0o700 }) // owner-only: held messages
     const chunks: Buffer[] = []
     for await (const chunk of message) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string))
     const data = Buffer.concat(chunks)

@@ -41,6 +41,19 @@ describe('HarvestCounter', () => {
     dead.disconnect()
   })
 
+  it('keeps probes counted in memory once Redis answers again without them', async () => {
+    const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null })
+    dead.on('error', () => {})
+    let current = dead
+    const h = new HarvestCounter(() => current, (ip) => keys.harvest(ip), policy, quiet)
+    for (let i = 1; i <= 4; i++) await h.record('192.0.2.9')
+    current = redis
+    expect(await h.current('192.0.2.9')).toBe(4)
+    expect(await h.record('192.0.2.9')).toBe(5) // 1 in Redis + the outage's 4
+    expect(h.assess(await h.current('192.0.2.9')).block).toBe(true)
+    dead.disconnect()
+  })
+
   it('counts in memory without a warning when Redis is not configured', async () => {
     const warnings: string[] = []
     const h = new HarvestCounter(undefined, (ip) => keys.harvest(ip), policy, (m) => warnings.push(m), { now: () => 0 })

@@ -50,21 +50,23 @@ export class HarvestCounter {
   /** Counts one unknown recipient from `ip`; returns the count in the window. */
   async record(ip: string): Promise<number> {
     const key = this.key(ip)
-    const { value } = await this.shared.run(
+    const { value, where } = await this.shared.run(
       async (r) => Number(await r.eval(INCR_WITH_WINDOW, 1, key, this.policy.windowSeconds)),
       () => this.memory.increment(key),
     )
-    return value
+    // Probes counted here during a Redis outage still count once Redis answers again (it may
+    // have come back empty): memory only counts what Redis did not, so the two add up.
+    return where === 'redis' ? value + this.memory.get(key) : value
   }
 
   /** The current count for `ip` (0 when unknown). */
   async current(ip: string): Promise<number> {
     const key = this.key(ip)
-    const { value } = await this.shared.run(
+    const { value, where } = await this.shared.run(
       async (r) => Number((await r.get(key)) ?? 0),
       () => this.memory.get(key),
     )
-    return value
+    return where === 'redis' ? value + this.memory.get(key) : value
   }
 
   /** What to do after `count` unknown recipients. */

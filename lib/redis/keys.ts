@@ -17,6 +17,11 @@ export class RedisKeys {
     return `${this.prefix}:harvest:${ip}`
   }
 
+  /** New connections from one client IP to one instance in the current window (gateway-client-limits). */
+  connectionRate(direction: Direction, ip: string): string {
+    return `${this.prefix}:connrate:${direction}:${ip}`
+  }
+
   /** Failed AUTH attempts from one client IP in the current window (outbound brute-force lockout). */
   authFailuresByIp(ip: string): string {
     return `${this.prefix}:authfail:ip:${ip}`

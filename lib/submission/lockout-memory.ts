@@ -36,6 +36,20 @@ export class MemoryLockoutStore implements LockoutStore {
     return Promise.resolve({ kind: 'admitted' })
   }
 
+  /**
+   * The first target whose failures counted in this process reached its limit.
+   * AuthLockout asks this before Redis: failures counted here while Redis failed
+   * must still lock once Redis answers again (restarted empty, or a failover),
+   * or an outage would end in a window of free guesses.
+   */
+  lockedHere(targets: readonly LockTarget[]): { by: LockTarget['by']; failures: number } | undefined {
+    for (const t of targets) {
+      const failures = this.failures.get(t.failures)
+      if (failures >= t.max) return { by: t.by, failures }
+    }
+    return undefined
+  }
+
   finish(targets: readonly LockTarget[], id: string, failed: boolean): Promise<Settlement> {
     const now = this.now()
     let held = true

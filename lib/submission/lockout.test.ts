@@ -260,4 +260,17 @@ describe('AuthLockout when Redis fails', () => {
     expect(warnings[0]).toMatch(/^auth lockout: Redis unavailable \(.+\); counting in this process only/)
     dead.disconnect()
   })
+
+  it('keeps a lockout counted in memory once Redis answers again without the counts', async () => {
+    const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null })
+    dead.on('error', () => {})
+    let current = dead
+    const lockout = new AuthLockout(() => current, freshKeys(), { maxPerIp: 0, maxPerUser: 2, windowSeconds: 30 }, quiet)
+    await lockout.attempt('192.0.2.1', 'alice', wrong)
+    await lockout.attempt('192.0.2.2', 'alice', wrong)
+    current = redis // back, empty for these keys
+    expect(await lockout.attempt('192.0.2.3', 'alice', right)).toEqual({ kind: 'locked', by: 'user', failures: 2 })
+    expect(await lockout.attempt('192.0.2.3', 'bob', right)).toEqual({ kind: 'succeeded' })
+    dead.disconnect()
+  })
 })

@@ -37,6 +37,9 @@
 // - Without Redis (not configured, or a call failing) the same contract runs in
 //   process memory with the same windows: the limit then holds per process, and
 //   the operator is warned at most every 30 s. Never a crash, never an open relay.
+//   Failures counted in memory keep locking after Redis answers again (it may
+//   come back empty: restarted without saving, a failover): an outage weakens
+//   only the cross-node view, it never resets a lockout.
 
 import { randomUUID } from 'node:crypto'
 
@@ -162,6 +165,9 @@ export class AuthLockout {
   private async admit(targets: LockTarget[], id: string, waitMs: number): Promise<Admitted | Exclude<Admission, { kind: 'admitted' }>> {
     const deadline = this.now() + waitMs
     for (let round = 0; ; round++) {
+      // what this process counted during a Redis outage is a floor Redis' own count cannot lower
+      const here = this.memory.lockedHere(targets)
+      if (here) return { kind: 'locked', ...here }
       const { value, where } = await this.shared.run(
         (r) => new RedisLockoutStore(r, this.policy.windowSeconds).admit(targets, id, this.leaseMs),
         () => this.memory.admit(targets, id, this.leaseMs),

@@ -66,8 +66,9 @@ export class FileEventLog implements EventLog {
       if (current === this.ino) return
       this.closeFd()
     }
-    fs.mkdirSync(path.dirname(this.file), { recursive: true })
-    this.fd = fs.openSync(this.file, 'a', 0o640)
+    // owner-only: every line names senders and recipients
+    fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 })
+    this.fd = fs.openSync(this.file, 'a', 0o600)
     this.ino = fs.fstatSync(this.fd).ino
   }
 

@@ -89,7 +89,7 @@ export = definePlugin({
         // problem, answered like every other one (4.3.0, nothing about the scanner).
         return deny(REPLIES.localError)
       }
-      txn.add_header(HEADER, 'unscanned')
+      txn.add_leading_header(HEADER, 'unscanned')
       return decide(plugin, c, finding, 'accept')
     }
 

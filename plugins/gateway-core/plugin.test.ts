@@ -24,8 +24,8 @@ afterEach(() => {
 const onHaraka = (pkg: unknown) => () => pluginHarness(plugin, { instance: 'inbound', haraka: { './package.json': pkg } })
 
 describe('gateway-core', () => {
-  it('runs in both instances, with no hooks', () => {
-    expect(declarationOf(plugin)).toMatchObject({ instances: ['inbound', 'outbound'], hooks: [] })
+  it('runs in both instances, with one hook (connect_init: greeting and Received header)', () => {
+    expect(declarationOf(plugin)).toMatchObject({ instances: ['inbound', 'outbound'], hooks: ['connect_init'] })
   })
 
   it('refuses another Haraka version, naming both and the override', () => {

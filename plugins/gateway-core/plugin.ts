@@ -4,7 +4,8 @@
 // configuration (refusing to start on any problem: unknown plugins, plugins in the
 // wrong instance or out of their declared order), then applies the settings
 // Haraka itself needs before it opens sockets: listen addresses from
-// config/gateway.ini or the environment, TLS material for STARTTLS, DNS resolvers.
+// config/gateway.ini or the environment, TLS material for STARTTLS, DNS resolvers,
+// the owner-only umask and folders, and the message spool folder.
 
 import cluster from 'node:cluster'
 import os from 'node:os'
@@ -14,18 +15,23 @@ import { UnavailableError } from '../../lib/config/errors'
 import { listenSetting, type GatewayConfig } from '../../lib/config/gateway'
 import { checkInstance } from '../../lib/config/instance'
 import { instanceConfigDir, type InstanceName } from '../../lib/config/paths'
-import { applyDnsServers } from '../../lib/net/resolvers'
-import { checkHaraka, setListen } from '../../lib/haraka'
+import { narrowPrivateDirs, usePrivateUmask } from '../../lib/config/private-files'
+import { checkHaraka, overrideGreeting, overrideReceivedLine, queueDir, setListen } from '../../lib/haraka'
+import { useMessageSpool } from '../../lib/limits/message-spool'
 import { formatHostPort } from '../../lib/net/address'
 import { listenProblemsSync } from '../../lib/net/listen-check'
+import { applyDnsServers } from '../../lib/net/resolvers'
 import { definePlugin } from '../../lib/plugin/define'
+import { quarantineDir } from '../../lib/quarantine/settings'
 import { ensureTlsMaterial } from '../../lib/tls/material'
 
 export = definePlugin({
   name: 'gateway-core',
   instances: ['inbound', 'outbound'],
-  hooks: [],
+  hooks: ['connect_init'],
   setup({ plugin, instance, gateway: cfg }) {
+    // Before any file is written (Haraka creates its queue folder and files after the plugins load).
+    usePrivateUmask()
     // before anything else: every other plugin relies on it (exit 78 naming both versions)
     const haraka = checkHaraka(plugin)
     if (haraka.warning) plugin.logwarn(haraka.warning)
@@ -43,8 +49,27 @@ export = definePlugin({
       for (const file of ensureTlsMaterial(instanceConfigDir(), me)) plugin.lognotice(`created ${file}`)
     }
     applyDnsServers(plugin, cfg.settings.dns.servers)
+    // large messages go to an owner-only spool file during DATA, not memory (connection.ini [main] spool_*);
+    // a cluster worker starts while its siblings may be spooling: only the primary removes leftovers
+    useMessageSpool(plugin, cluster.isPrimary)
+    if (cluster.isPrimary) {
+      const instanceRoot = path.dirname(instanceConfigDir())
+      for (const line of narrowPrivateDirs([queueDir(plugin), quarantineDir(instanceRoot)])) plugin.lognotice(line)
+    }
     plugin.loginfo(`${instance}: Haraka ${haraka.version}, listen ${listen}, accepted domains ${[...cfg.acceptedDomains].join(' ')}`)
-    return { hooks: {} }
+    // The software's name and version tell an attacker which exploits to try: neither the greeting nor the Received header carries it.
+    const { greeting, received_product: product } = cfg.settings.smtp
+    // Haraka's own greeting ends in the first characters of the session id (connection.ini [uuid] banner_chars): kept, logs are searched by it.
+    const uuid = (plugin.config.get('connection.ini') as { uuid?: { banner_chars?: unknown } }).uuid
+    const bannerChars = Math.max(0, Number(uuid?.banner_chars ?? 0) || 0)
+    return {
+      hooks: {
+        connect_init(c) {
+          overrideGreeting(c, () => `${c.local.host} ESMTP ${greeting}${bannerChars ? ` (${c.uuid.slice(0, bannerChars)})` : ''}`)
+          overrideReceivedLine(c, product)
+        },
+      },
+    }
   },
 })
 

@@ -42,7 +42,7 @@ export = definePlugin({
           if (omitted > 0) c.logwarn(plugin, `${omitted} decision(s) left out of ${ORG_HEADER} to keep it one line (X-Gateway-Checks lists them all)`)
           const forged = removeOrgFields(txn)
           if (forged > 0) c.lognotice(plugin, `removed ${forged} ${ORG_HEADER} field(s) that did not come from this gateway`)
-          txn.add_header(ORG_HEADER, value)
+          txn.add_leading_header(ORG_HEADER, value)
           return undefined // gateway-spool queues it next
         },
       },

@@ -76,7 +76,7 @@ export = definePlugin({
       const scl = sclOf(r)
       // The header firewall strips X-Gateway-* from outside; removing here too keeps ours the only one.
       txn.remove_header('X-Gateway-SCL')
-      txn.add_header('X-Gateway-SCL', String(scl))
+      txn.add_leading_header('X-Gateway-SCL', String(scl))
       txn.results.add(plugin, { scl, score: r.score, required_score: r.requiredScore, rspamd_action: r.action })
       const outcome = outcomeFor(scl, cfg.scl)
       const finding: Finding = {
@@ -94,7 +94,7 @@ export = definePlugin({
       const finding: Finding = { check: CHECK, result: 'unscanned', detail: `rspamd ${why}`, reply: REPLIES.localError }
       if (cfg.main.on_error === 'accept' || cfg.main.monitor) {
         txn.remove_header('X-Gateway-Spam')
-        txn.add_header('X-Gateway-Spam', 'unscanned')
+        txn.add_leading_header('X-Gateway-Spam', 'unscanned')
         return decide(plugin, c, finding, act('accept'))
       }
       // 451 4.7.1 with the generic local-problem text: the sender retries later

@@ -9,6 +9,8 @@ export interface ReceivedMessage {
   from: string
   to: string[]
   raw: string
+  /** The message exactly as received (raw is its UTF-8 reading, which hides 8-bit bytes). */
+  bytes: Buffer
   remoteAddress: string
   helo: string
   secure: boolean
@@ -66,6 +68,7 @@ export class MailSink {
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             to: session.envelope.rcptTo.map((r) => r.address),
             raw: Buffer.concat(chunks).toString('utf8'),
+            bytes: Buffer.concat(chunks),
             remoteAddress: session.remoteAddress.replace(/^::ffff:/, ''),
             helo: session.hostNameAppearsAs,
             secure: session.secure,

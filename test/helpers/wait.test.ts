@@ -47,7 +47,7 @@ describe('lastReading', () => {
 describe('MailSink waits', () => {
   it('name what did not arrive and how much else did', async () => {
     const sink = new MailSink({ host: '127.0.0.1', port: 0 })
-    sink.messages.push({ from: 'a@b.test', to: ['c@d.test'], raw: 'Subject: other\r\n\r\nhello\r\n', remoteAddress: '127.0.0.1', helo: 'x', secure: false })
+    sink.messages.push({ from: 'a@b.test', to: ['c@d.test'], raw: 'Subject: other\r\n\r\nhello\r\n', bytes: Buffer.from('Subject: other\r\n\r\nhello\r\n'), remoteAddress: '127.0.0.1', helo: 'x', secure: false })
     await expect(sink.waitForMessage((m) => m.raw.includes('marker-1'), 'the message marker-1', { timeoutMs: 50, intervalMs: 10 })).rejects.toThrow(
       '127.0.0.1:0 did not receive the message marker-1 in 50 ms (1 other message(s) arrived)',
     )
