@@ -321,7 +321,7 @@ describe('gateway start', () => {
   it('with restarts off, says so and exits non-zero when an instance dies, stopping the rest (private engines included)', async () => {
     const block = addressBlock()
     const root = await demoRoot(block)
-    // restarts (the default) are tested in test/launcher-restart.test.ts
+    // restarts (the default) are tested in test/security/launcher-restart.test.ts
     const gw = launch(root, { REDIS_URL: inject('redisUrl'), GATEWAY_INBOUND_LISTEN: `${block.ip(1)}:2525`, GATEWAY_OUTBOUND_LISTEN: `${block.ip(2)}:2587`, GATEWAY_RESTARTS_PER_MINUTE: '0' })
     await waitFor(gw.output, /Edge SMTP gateway is running[^]*Stop:/, 90_000)
     const rspamdPort = port(gw.output(), /^ {2}rspamd {4}spam scanning: 127\.0\.0\.1:(\d+) \(private rspamd/m)

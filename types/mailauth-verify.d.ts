@@ -1,5 +1,5 @@
 // The part of mailauth 4.9.5's DKIM verifier the tests use as an independent
-// check of the gateway's signatures (test/memory.test.ts); mailauth ships no types.
+// check of the gateway's signatures (test/security/memory.test.ts); mailauth ships no types.
 
 declare module 'mailauth/lib/dkim/verify' {
   export interface DkimResult {

@@ -15,7 +15,7 @@
 // then options.line_endings once; options.skip_headers leaves the header out; the
 // message stream is the transaction's own object (an own property shadows the
 // prototype's pipe for that transaction only).
-// Test: test/message-integrity.test.ts "relays 8-bit header bytes as received".
+// Test: test/security/message-integrity.test.ts "relays 8-bit header bytes as received".
 
 import { Transform, type TransformCallback } from 'node:stream'
 

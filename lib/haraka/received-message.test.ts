@@ -1,5 +1,5 @@
 // Unit tests for putting back the header lines Haraka dropped past [headers] max_lines
-// (the end-to-end proof, through a real instance, is test/quarantine-bytes.test.ts).
+// (the end-to-end proof, through a real instance, is test/security/quarantine-bytes.test.ts).
 import { describe, expect, it } from 'vitest'
 
 import { restore } from './received-message'

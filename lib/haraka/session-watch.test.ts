@@ -1,5 +1,5 @@
 // Unit tests for the per-connection session watch on a stand-in for Haraka's
-// Connection (the real one is exercised by test/client-limits.test.ts): lines and
+// Connection (the real one is exercised by test/security/client-limits.test.ts): lines and
 // replies reach the observer with the session's phase, a DSN's own code is the one
 // judged, a replaced reply is not written, endSession writes once and disconnects,
 // and a Haraka without respond() stops with the checklist named.

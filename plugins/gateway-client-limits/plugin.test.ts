@@ -1,7 +1,7 @@
 // Unit tests of gateway-client-limits through the real adapter (settings validated
 // as at startup) with fake connections: the per-address connection limit and its
 // release at disconnect, exempt networks, monitor mode, bad settings. The real
-// thing (timers, Redis, replies on the wire) is test/client-limits.test.ts.
+// thing (timers, Redis, replies on the wire) is test/security/client-limits.test.ts.
 import { EventEmitter } from 'node:events'
 
 import { describe, expect, it } from 'vitest'

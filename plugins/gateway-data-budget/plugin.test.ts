@@ -1,6 +1,6 @@
 // Unit test of gateway-data-budget through the real adapter: the replies of its
 // MAIL and DATA hooks.
-// test/memory.test.ts runs it in real Haraka under 20 concurrent 20 MB messages.
+// test/security/memory.test.ts runs it in real Haraka under 20 concurrent 20 MB messages.
 
 import fs from 'node:fs'
 import os from 'node:os'

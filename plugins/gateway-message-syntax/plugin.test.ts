@@ -1,5 +1,5 @@
 // Unit test of the settings; the line handling is lib/message-syntax/data-lines.test.ts,
-// the whole path over SMTP test/message-integrity.test.ts.
+// the whole path over SMTP test/security/message-integrity.test.ts.
 
 import { describe, expect, it } from 'vitest'
 

@@ -6,7 +6,7 @@
 // - AUTH abuse on outbound: malformed SASL, unknown mechanisms, prototype names,
 //   an authzid other than the authcid; always a refusal with an enhanced code,
 //   never 235, and a correct login still works afterwards on a new session.
-// (Smuggling by line-ending variants: test/message-integrity.test.ts.)
+// (Smuggling by line-ending variants: test/security/message-integrity.test.ts.)
 
 import net from 'node:net'
 import tls from 'node:tls'

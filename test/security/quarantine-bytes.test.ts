@@ -12,11 +12,11 @@ import path from 'node:path'
 
 import { describe, expect, it } from 'vitest'
 
-import { GATEWAY_ROOT } from '../lib/config/paths'
-import { QuarantineStore } from '../lib/quarantine/store'
-import { mailDate } from './helpers/content-mail'
-import { delivered, gatewayWithSink } from './helpers/fixtures'
-import { sendMail, type TestGateway } from './helpers/gateway'
+import { GATEWAY_ROOT } from '../../lib/config/paths'
+import { QuarantineStore } from '../../lib/quarantine/store'
+import { mailDate } from '../helpers/content-mail'
+import { delivered, gatewayWithSink } from '../helpers/fixtures'
+import { sendMail, type TestGateway } from '../helpers/gateway'
 
 const FROM = 'alice@sender.test'
 const TO = 'bob@example.com'

@@ -13,10 +13,10 @@ import net from 'node:net'
 import Redis from 'ioredis'
 import { afterAll, describe, expect, inject, it, vi } from 'vitest'
 
-import { base64, SmtpClient, type SmtpReply } from '../lib/smtp/client'
-import { addUser, gatewayWithSink, outboundWithPartnerMx } from './helpers/fixtures'
-import type { Instance, TestGateway } from './helpers/gateway'
-import { waitForCounters } from './helpers/stats-counters'
+import { base64, SmtpClient, type SmtpReply } from '../../lib/smtp/client'
+import { addUser, gatewayWithSink, outboundWithPartnerMx } from '../helpers/fixtures'
+import type { Instance, TestGateway } from '../helpers/gateway'
+import { waitForCounters } from '../helpers/stats-counters'
 
 const redis = new Redis(inject('redisUrl'))
 afterAll(() => redis.disconnect())

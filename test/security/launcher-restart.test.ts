@@ -9,12 +9,12 @@ import path from 'node:path'
 
 import { afterAll, afterEach, describe, expect, inject, it, vi } from 'vitest'
 
-import { GATEWAY_ROOT } from '../lib/config/paths'
-import { SmtpClient } from '../lib/smtp/client'
-import { makeDeploymentRoot, sendMail, testMessage } from './helpers/gateway'
-import { addressBlock } from './helpers/net'
-import { freePort } from './helpers/redis-server'
-import { waitForMatch } from './helpers/wait'
+import { GATEWAY_ROOT } from '../../lib/config/paths'
+import { SmtpClient } from '../../lib/smtp/client'
+import { makeDeploymentRoot, sendMail, testMessage } from '../helpers/gateway'
+import { addressBlock } from '../helpers/net'
+import { freePort } from '../helpers/redis-server'
+import { waitForMatch } from '../helpers/wait'
 
 const roots: string[] = []
 const launched: ChildProcess[] = []

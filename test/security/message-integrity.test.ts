@@ -11,11 +11,11 @@
 
 import { describe, expect, it } from 'vitest'
 
-import type { SmtpClient, SmtpReply } from '../lib/smtp/client'
-import { addUser, delivered, gatewayWithSink, outboundWithPartnerMx } from './helpers/fixtures'
-import { sendMail, testMessage, type TestGateway } from './helpers/gateway'
-import type { MailSink } from './helpers/mail-sink'
-import { relaySession } from './helpers/outbound-relay'
+import type { SmtpClient, SmtpReply } from '../../lib/smtp/client'
+import { addUser, delivered, gatewayWithSink, outboundWithPartnerMx } from '../helpers/fixtures'
+import { sendMail, testMessage, type TestGateway } from '../helpers/gateway'
+import type { MailSink } from '../helpers/mail-sink'
+import { relaySession } from '../helpers/outbound-relay'
 
 const { gw, sink, variants } = gatewayWithSink({
   variants: {

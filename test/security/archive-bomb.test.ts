@@ -13,12 +13,12 @@ import zlib from 'node:zlib'
 
 import { describe, expect, it } from 'vitest'
 
-import { QuarantineStore } from '../lib/quarantine/store'
-import { mimeMessage, type Attachment } from './helpers/content-mail'
-import { delivered, gatewayWithSink } from './helpers/fixtures'
-import { sendMail, testMessage, type TestGateway } from './helpers/gateway'
-import { deflatedZeros, zerosZip } from './helpers/zip-bomb'
-import { zip } from './helpers/zip-writer'
+import { QuarantineStore } from '../../lib/quarantine/store'
+import { mimeMessage, type Attachment } from '../helpers/content-mail'
+import { delivered, gatewayWithSink } from '../helpers/fixtures'
+import { sendMail, testMessage, type TestGateway } from '../helpers/gateway'
+import { deflatedZeros, zerosZip } from '../helpers/zip-bomb'
+import { zip } from '../helpers/zip-writer'
 
 const FROM = 'alice@sender.test'
 const TO = 'bob@example.com'
