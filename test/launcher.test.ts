@@ -19,6 +19,7 @@ import { GATEWAY_ROOT } from '../lib/config/paths'
 import { base64, SmtpClient } from '../lib/smtp/client'
 import { eicar, TestClamd } from './helpers/clamd'
 import { makeDeploymentRoot, sendMail, testMessage } from './helpers/gateway'
+import { deadScannerFiles } from './helpers/launched'
 import { addressBlock } from './helpers/net'
 import { freePort } from './helpers/redis-server'
 import { seedRspamdCache } from './helpers/rspamd'
@@ -44,16 +45,6 @@ afterEach(async () => {
 afterAll(() => {
   for (const r of roots) fs.rmSync(r, { recursive: true, force: true })
 })
-
-/** The shipped scanner config, with [main] server where nothing answers (a system rspamd or clamd on this machine must not be found). */
-async function deadScannerFiles(): Promise<Record<string, string>> {
-  const shipped = (file: string) => fs.readFileSync(path.join(GATEWAY_ROOT, 'inbound', 'config', file), 'utf8')
-  const withServer = (ini: string, server: string) => ini.replace(/^server=.*\n/m, '').replace(/^\[main\]$/m, `[main]\nserver=${server}`)
-  return {
-    'inbound/config/gateway-spam.ini': withServer(shipped('gateway-spam.ini'), `127.0.0.1:${await freePort()}`),
-    'inbound/config/gateway-antivirus.ini': withServer(shipped('gateway-antivirus.ini'), '/nonexistent/clamd.ctl'),
-  }
-}
 
 /** A deployment root with the demo mailbox on block.ip(3) and dead scanner addresses. */
 async function demoRoot(block: { ip: (n: number) => string }, gatewayIni = ''): Promise<string> {

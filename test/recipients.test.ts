@@ -6,7 +6,7 @@
 import Redis from 'ioredis'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 
-import { gatewayWithSink, type Fixture } from './helpers/fixtures'
+import { gatewayWithSink, probeRecipients, type Fixture } from './helpers/fixtures'
 import { sendMail, testMessage, type TestGateway } from './helpers/gateway'
 import { addressBlock } from './helpers/net'
 import { TestRedis } from './helpers/redis-server'
@@ -164,15 +164,7 @@ describe('directory-harvest defence with Redis down', () => {
   it('counts in the process across sessions: a prober spreading probes over sessions is still cut off, and refused on connect', async () => {
     await redis.stop()
     const prober = block.ip(66)
-    const probe = async (users: string[]) => {
-      const { client } = await gw.connect('inbound', prober)
-      await client.ehlo()
-      await client.send('MAIL FROM:<x@sender.test>')
-      const codes = []
-      for (const user of users) codes.push((await client.send(`RCPT TO:<${user}@example.com>`)).code)
-      await client.quit()
-      return codes
-    }
+    const probe = (users: string[]) => probeRecipients(gw, prober, users)
     expect(await probe(['u1', 'u2'])).toEqual([550, 550])
     // a new session does not start from zero
     expect(await probe(['u3', 'u4'])).toEqual([550, 421])

@@ -8,15 +8,9 @@
 import type Redis from 'ioredis'
 
 import { RedisOrMemory } from '../redis/fallback'
+import { INCR_WITH_WINDOW } from '../redis/incr-window'
 import { WindowedCounter } from '../redis/windowed-counter'
 
-// INCR and EXPIRE in one atomic step: the first connection starts the window and a
-// key can never be left without an expiry (an INCR followed by a separate EXPIRE,
-// as haraka-plugin-limit does, leaves a key that never expires when the second
-// call fails).
-const INCR_WITH_WINDOW = `local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return n`
 
 export class ConnectionRate {
   private readonly shared: RedisOrMemory

@@ -9,6 +9,7 @@ import type Redis from 'ioredis'
 
 import { WindowedCounter } from '../redis/windowed-counter'
 import { RedisOrMemory } from '../redis/fallback'
+import { INCR_WITH_WINDOW } from '../redis/incr-window'
 
 export interface HarvestPolicy {
   /** Unknown recipients (per IP and window) after which answers are delayed. */
@@ -21,11 +22,6 @@ export interface HarvestPolicy {
   windowSeconds: number
 }
 
-// INCR and EXPIRE in one atomic step: the first probe starts the window, and a
-// key can never be left without an expiry.
-const INCR_WITH_WINDOW = `local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return n`
 
 export class HarvestCounter {
   private readonly shared: RedisOrMemory

@@ -154,6 +154,17 @@ export async function sendOne(
   return { mail: r.mail, rcpts: r.rcpts, ...(r.end ? { end: r.end } : {}), marker }
 }
 
+/** One inbound session from `localAddress` trying `users`@example.com one RCPT after another (a directory harvester); their reply codes. */
+export async function probeRecipients(gw: TestGateway, localAddress: string, users: readonly string[]): Promise<number[]> {
+  const { client } = await gw.connect('inbound', localAddress)
+  await client.ehlo()
+  await client.send('MAIL FROM:<x@sender.test>')
+  const codes = []
+  for (const user of users) codes.push((await client.send(`RCPT TO:<${user}@example.com>`)).code)
+  await client.quit()
+  return codes
+}
+
 /** Waits until `sink` received the message carrying `marker`. */
 export async function delivered(sink: MailSink, marker: string, timeoutMs = 20_000): Promise<ReceivedMessage> {
   return sink.waitForMessage((m) => m.raw.includes(marker), `the message ${marker}`, { timeoutMs })

@@ -3,42 +3,19 @@
 // and after, and an instance that keeps crashing (more than 3 restarts within a
 // minute) makes the launcher give up: one clear line, everything stopped, exit 1.
 
-import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 
-import { afterAll, afterEach, describe, expect, inject, it, vi } from 'vitest'
+import { describe, expect, inject, it, vi } from 'vitest'
 
-import { GATEWAY_ROOT } from '../../lib/config/paths'
 import { SmtpClient } from '../../lib/smtp/client'
 import { makeDeploymentRoot, sendMail, testMessage } from '../helpers/gateway'
+import { deadScannerFiles, startGateway, trackLaunches } from '../helpers/launched'
 import { addressBlock } from '../helpers/net'
-import { freePort } from '../helpers/redis-server'
 import { waitForMatch } from '../helpers/wait'
 
-const roots: string[] = []
-const launched: ChildProcess[] = []
-afterEach(async () => {
-  for (const child of launched.splice(0)) {
-    if (child.exitCode !== null || child.signalCode !== null) continue
-    const exited = new Promise((r) => child.once('exit', r))
-    child.kill('SIGINT')
-    await exited
-  }
-}, 60_000)
-afterAll(() => {
-  for (const r of roots) fs.rmSync(r, { recursive: true, force: true })
-})
-
-/** The shipped scanner config pointing where nothing answers (a system rspamd or clamd must not be found). */
-async function deadScannerFiles(): Promise<Record<string, string>> {
-  const shipped = (file: string) => fs.readFileSync(path.join(GATEWAY_ROOT, 'inbound', 'config', file), 'utf8')
-  const withServer = (ini: string, server: string) => ini.replace(/^server=.*\n/m, '').replace(/^\[main\]$/m, `[main]\nserver=${server}`)
-  return {
-    'inbound/config/gateway-spam.ini': withServer(shipped('gateway-spam.ini'), `127.0.0.1:${await freePort()}`),
-    'inbound/config/gateway-antivirus.ini': withServer(shipped('gateway-antivirus.ini'), '/nonexistent/clamd.ctl'),
-  }
-}
+const launched = trackLaunches()
+const { roots } = launched
 
 /** One message into the inbound instance; the end-of-DATA code and the marker to find it by. */
 async function sendIn(host: string): Promise<{ code: number | undefined; marker: string }> {
@@ -74,27 +51,11 @@ describe('gateway start restarts a crashed instance', () => {
       ...(await deadScannerFiles()),
     })
     roots.push(root)
-    const { REDIS_URL: _r, NODE_ENV: _n, VITEST: _v, ...inherited } = process.env
-    const child = spawn(process.execPath, [path.join(GATEWAY_ROOT, 'bin', 'gateway'), 'start'], {
-      env: {
-        ...inherited,
-        GATEWAY_ROOT: root,
-        REDIS_URL: inject('redisUrl'),
-        GATEWAY_INBOUND_LISTEN: `${block.ip(1)}:2525`,
-        GATEWAY_OUTBOUND_LISTEN: `${block.ip(2)}:2587`,
-        RSPAMD_BIN: '/nonexistent/rspamd',
-        CLAMD_BIN: '/nonexistent/clamd',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    launched.push(child)
-    let out = ''
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d))
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d))
-    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-    const waitOut = (re: RegExp) => waitForMatch(() => out, re, { timeoutMs: 45_000, intervalMs: 100, where: 'launcher output' })
-    const restarts = () => out.match(/gateway: inbound restarted \(pid \d+\) and listening again/g)?.length ?? 0
-    await waitOut(/Edge SMTP gateway is running[^]*Stop:/)
+    const gw = await startGateway(launched, root, { REDIS_URL: inject('redisUrl'), GATEWAY_INBOUND_LISTEN: `${block.ip(1)}:2525`, GATEWAY_OUTBOUND_LISTEN: `${block.ip(2)}:2587` })
+    const { exit } = gw
+    const out = () => gw.output()
+    const waitOut = (re: RegExp) => waitForMatch(out, re, { timeoutMs: 45_000, intervalMs: 100, where: 'launcher output' })
+    const restarts = () => out().match(/gateway: inbound restarted \(pid \d+\) and listening again/g)?.length ?? 0
 
     const before = await sendIn(block.ip(1))
     expect(before.code).toBe(250)
@@ -121,7 +82,7 @@ describe('gateway start restarts a crashed instance', () => {
       await vi.waitFor(() => expect(restarts()).toBe(n), { timeout: 45_000, interval: 100 })
     }
     expect(await exit).toBe(1)
-    expect(out).toMatch(/gateway: inbound exited unexpectedly \(code 137\) 4 times within 60 s: giving up; stopping the gateway/)
+    expect(out()).toMatch(/gateway: inbound exited unexpectedly \(code 137\) 4 times within 60 s: giving up; stopping the gateway/)
     expect(fs.existsSync(path.join(root, 'var', 'run', 'gateway.json'))).toBe(false)
     await expect(SmtpClient.connect({ host: block.ip(2), port: 2587 })).rejects.toThrow(/ECONNREFUSED/)
   }, 90_000)

@@ -9,17 +9,18 @@
 //   counted in the process, and Redis coming back empty does not reset them.
 // - Neither the greeting nor the Received header names the software; both are configurable.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 
 import Redis from 'ioredis'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
 import { GATEWAY_ROOT } from '../../lib/config/paths'
 import { base64, SmtpClient, type SmtpReply } from '../../lib/smtp/client'
-import { addUser, delivered, gatewayWithSink } from '../helpers/fixtures'
+import { addUser, delivered, gatewayWithSink, probeRecipients } from '../helpers/fixtures'
 import { makeDeploymentRoot, sendMail, testMessage, type TestGateway } from '../helpers/gateway'
+import { startGateway, trackLaunches } from '../helpers/launched'
 import { addressBlock } from '../helpers/net'
 import { freePort, TestRedis } from '../helpers/redis-server'
 import { waitForMatch } from '../helpers/wait'
@@ -73,15 +74,7 @@ describe('AUTH lockout and harvest defence through a Redis outage (shipped locko
     expect(wrong.filter((c) => c !== 535 && c !== 454)).toEqual([])
 
     const prober = block.ip(31)
-    const probe = async (users: string[]) => {
-      const { client } = await gw.connect('inbound', prober)
-      await client.ehlo()
-      await client.send('MAIL FROM:<x@sender.test>')
-      const codes = []
-      for (const user of users) codes.push((await client.send(`RCPT TO:<${user}@example.com>`)).code)
-      await client.quit()
-      return codes
-    }
+    const probe = (users: string[]) => probeRecipients(gw, prober, users)
     expect(await probe(['u1', 'u2'])).toEqual([550, 550])
     expect(await probe(['u3', 'u4'])).toEqual([550, 421])
 
@@ -144,19 +137,8 @@ describe('server identity: greeting and Received header', () => {
 })
 
 describe('gateway start from a shell with umask 022', () => {
-  const roots: string[] = []
-  const launched: ChildProcess[] = []
-  afterEach(async () => {
-    for (const child of launched.splice(0)) {
-      if (child.exitCode !== null || child.signalCode !== null) continue
-      const exited = new Promise((r) => child.once('exit', r))
-      child.kill('SIGINT')
-      await exited
-    }
-  }, 60_000)
-  afterAll(() => {
-    for (const r of roots) fs.rmSync(r, { recursive: true, force: true })
-  })
+  const launched = trackLaunches()
+  const { roots } = launched
 
   const mode = (file: string) => (fs.statSync(file).mode & 0o777).toString(8)
 
@@ -172,23 +154,8 @@ describe('gateway start from a shell with umask 022', () => {
     roots.push(root)
     // what an earlier version, started under umask 022, left behind
     for (const dir of ['inbound/queue', 'inbound/quarantine', 'var/redis']) fs.mkdirSync(path.join(root, dir), { recursive: true, mode: 0o755 })
-    const { REDIS_URL: _r, NODE_ENV: _n, VITEST: _v, ...inherited } = process.env
-    const child = spawn('sh', ['-c', 'umask 022; exec "$0" "$1" start', process.execPath, path.join(GATEWAY_ROOT, 'bin', 'gateway')], {
-      env: {
-        ...inherited,
-        GATEWAY_ROOT: root,
-        GATEWAY_INBOUND_LISTEN: `${block.ip(1)}:2525`,
-        GATEWAY_OUTBOUND_LISTEN: `${block.ip(2)}:2587`,
-        RSPAMD_BIN: '/nonexistent/rspamd',
-        CLAMD_BIN: '/nonexistent/clamd',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    launched.push(child)
-    let out = ''
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d))
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d))
-    await waitForMatch(() => out, /Edge SMTP gateway is running[^]*Stop:/, { timeoutMs: 45_000, intervalMs: 100, where: 'launcher output' })
+    const gw = await startGateway(launched, root, { GATEWAY_INBOUND_LISTEN: `${block.ip(1)}:2525`, GATEWAY_OUTBOUND_LISTEN: `${block.ip(2)}:2587` }, { umask: '022' })
+    const { child } = gw
 
     // one message queued (internal server down), one quarantined (unknown recipient)
     for (const to of ['alice@example.com', 'nobody@example.com']) {
@@ -218,7 +185,7 @@ describe('gateway start from a shell with umask 022', () => {
       password: mode(path.join(redisDir, 'redis.password')),
       conf: mode(path.join(redisDir, 'redis.conf')),
     }).toEqual({ queue: '700', queued: '600', quarantine: '700', held: '600', runtime: '600', events: '600', redisDir: '700', password: '600', conf: '600' })
-    expect(out).toMatch(/inbound\/queue was mode 0755: narrowed to 0700/)
+    expect(gw.output()).toMatch(/inbound\/queue was mode 0755: narrowed to 0700/)
 
     // the private Redis: a plain client is refused, the gateway's commands are not
     const password = fs.readFileSync(path.join(redisDir, 'redis.password'), 'utf8').trim()
@@ -231,6 +198,7 @@ describe('gateway start from a shell with umask 022', () => {
     await plain.connect()
     await expect(plain.set('gw:harvest:203.0.113.9', '999')).rejects.toThrow(/NOAUTH/)
     plain.disconnect()
+    const { REDIS_URL: _r, NODE_ENV: _n, VITEST: _v, ...inherited } = process.env
     const stats = spawnSync(process.execPath, [path.join(GATEWAY_ROOT, 'bin', 'gateway'), 'stats', '1'], { env: { ...inherited, GATEWAY_ROOT: root }, encoding: 'utf8' })
     expect(stats.status, stats.stderr).toBe(0)
     expect(stats.stdout).toMatch(/inbound/)
@@ -241,7 +209,7 @@ describe('gateway start from a shell with umask 022', () => {
     const argvs = [...pids, ...grandchildren].map((p) => fs.readFileSync(`/proc/${p}/cmdline`, 'utf8'))
     expect(argvs.some((a) => a.startsWith('redis-server'))).toBe(true)
     for (const argv of argvs) expect(argv).not.toContain(password)
-    expect(out).not.toContain(password)
-    expect(out).toContain(`redis     redis://127.0.0.1:${port} (private redis-server, data in ${redisDir}, password in ${path.join(redisDir, 'redis.password')})`)
+    expect(gw.output()).not.toContain(password)
+    expect(gw.output()).toContain(`redis     redis://127.0.0.1:${port} (private redis-server, data in ${redisDir}, password in ${path.join(redisDir, 'redis.password')})`)
   }, 90_000)
 })
