@@ -21,6 +21,8 @@ const schema = {
     max_failures: field.int({ default: 3, min: 1, max: 100 }),
     /** Delay before answering a failed attempt, growing with each failure (ms). */
     failure_delay_ms: field.int({ default: 1000, min: 0, max: 30_000 }),
+    /** How long a successful password check is remembered (no scrypt for the same password); 0 = never. */
+    verified_cache_ttl: field.duration({ default: 120, min: 0, max: 3600 }),
   },
   sender: {
     /** MAIL FROM or header From outside the sender's scope: reject (550 5.7.1) or only record it. */
@@ -52,6 +54,7 @@ export interface SubmissionConfig {
   readonly scopesFile: string
   readonly maxFailures: number
   readonly failureDelayMs: number
+  readonly verifiedCacheSeconds: number
   readonly senderAction: SenderAction
   readonly lockout: { readonly maxPerIp: number; readonly maxPerUser: number; readonly windowSeconds: number }
   readonly peers: PeerTable
@@ -83,6 +86,7 @@ export function loadSubmissionConfig(file: string): SubmissionConfig {
     scopesFile: cfg.main.scopes_file,
     maxFailures: cfg.main.max_failures,
     failureDelayMs: cfg.main.failure_delay_ms,
+    verifiedCacheSeconds: cfg.main.verified_cache_ttl,
     senderAction: cfg.sender.action,
     lockout: { maxPerIp: cfg.lockout.max_failures_per_ip, maxPerUser: cfg.lockout.max_failures_per_user, windowSeconds: cfg.lockout.window_seconds },
     peers: new PeerTable(peers),

@@ -1,4 +1,5 @@
 // Unit tests for relay credentials: hashPassword, parseUsers/formatUsers and CredentialStore (verify, re-read on change, problems).
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -190,5 +191,60 @@ describe('CredentialStore', () => {
     expect(onProblem.mock.calls).toEqual([
       ['does-not-exist does not exist: nobody can authenticate (add users with "gateway user add NAME")'],
     ])
+  })
+
+  describe('remembering a successful verification (verified_cache_ttl)', () => {
+    /** Counts the scrypt computations the store runs. */
+    function countScrypt() {
+      const spy = vi.spyOn(crypto, 'scrypt')
+      return { calls: () => spy.mock.calls.length, restore: () => spy.mockRestore() }
+    }
+
+    it('accepts the same password again without scrypt until the time is up; a wrong one always costs scrypt and is refused', async () => {
+      writeUsers(formatUsers(new Map([['alice', aliceHash]])))
+      let now = 1_000_000
+      const store = new CredentialStore(file, () => {}, { verifiedCacheSeconds: 60, now: () => now })
+      const scrypt = countScrypt()
+      try {
+        expect(await store.verify('alice', 'alice-pw')).toBe(true)
+        const first = scrypt.calls()
+        expect(await store.verify('alice', 'alice-pw')).toBe(true)
+        expect(scrypt.calls()).toBe(first) // remembered
+        expect(await store.verify('alice', 'alice-pw2')).toBe(false)
+        expect(await store.verify('alice', '')).toBe(false)
+        expect(scrypt.calls()).toBe(first + 2) // every wrong password fully checked
+        expect(await store.verify('alice', 'alice-pw')).toBe(true) // a wrong one in between does not end it
+        expect(scrypt.calls()).toBe(first + 2)
+        now += 60_001
+        expect(await store.verify('alice', 'alice-pw')).toBe(true)
+        expect(scrypt.calls()).toBe(first + 3) // expired: checked again
+      } finally {
+        scrypt.restore()
+      }
+    })
+
+    it('forgets it when the file changes (gateway user ...): a new password, a removed user', async () => {
+      writeUsers(formatUsers(new Map([['alice', aliceHash]])))
+      const store = new CredentialStore(file, () => {}, { verifiedCacheSeconds: 60 })
+      expect(await store.verify('alice', 'alice-pw')).toBe(true)
+      writeUsers(formatUsers(new Map([['alice', bobHash]]))) // alice's password is now bob-pw
+      expect(await store.verify('alice', 'alice-pw')).toBe(false)
+      expect(await store.verify('alice', 'bob-pw')).toBe(true)
+      writeUsers(formatUsers(new Map([['bob', bobHash]]))) // alice removed
+      expect(await store.verify('alice', 'bob-pw')).toBe(false)
+    })
+
+    it('is off with 0: every verification runs scrypt', async () => {
+      writeUsers(formatUsers(new Map([['alice', aliceHash]])))
+      const store = new CredentialStore(file, () => {}, { verifiedCacheSeconds: 0 })
+      const scrypt = countScrypt()
+      try {
+        expect(await store.verify('alice', 'alice-pw')).toBe(true)
+        expect(await store.verify('alice', 'alice-pw')).toBe(true)
+        expect(scrypt.calls()).toBe(2)
+      } finally {
+        scrypt.restore()
+      }
+    })
   })
 })

@@ -2,6 +2,14 @@
 // user in a file the CLI manages (gateway user add|remove|list). Passwords are
 // never stored; verification costs the same whether or not the user exists, so
 // timing does not tell an attacker which names are real.
+//
+// A successful verification is remembered for a short time (verified_cache_ttl):
+// an internal server opens ~20 sessions a minute with one account, and one scrypt
+// verification costs ~30 ms of CPU, more than relaying the message. What is kept
+// is an HMAC of the password under a key made at process start (never the
+// password), tied to the user's stored hash: a password change, a removed user
+// or any change of the file (gateway user ...) ends it. A wrong password is never
+// remembered: every guess costs a full scrypt, as before.
 
 import crypto from 'node:crypto'
 import path from 'node:path'
@@ -68,32 +76,76 @@ export function formatUsers(users: ReadonlyMap<string, string>): string {
   return `# Managed by "gateway user add|remove|list". One user per line: name:scrypt$N$r$p$salt$hash\n${lines.join('\n')}\n`
 }
 
+export interface CredentialStoreOptions {
+  /** Seconds a successful verification is remembered; 0 = every AUTH runs scrypt. */
+  readonly verifiedCacheSeconds?: number
+  /** Milliseconds, for the cache's expiry (tests). */
+  readonly now?: () => number
+}
+
+interface Verified {
+  /** HMAC-SHA256 of the password under this process's key. */
+  readonly digest: Buffer
+  /** The stored hash it was verified against: a new password ends it. */
+  readonly stored: string
+  readonly until: number
+}
+
 /** Reads the user file, re-reading it when it changes on disk (no restart after `gateway user add`). */
 export class CredentialStore {
   private users = new Map<string, string>()
   private readonly source: ChangedFile
   private readonly dummy: Promise<string> = hashPassword(crypto.randomBytes(16).toString('hex'))
+  /** User name -> its last successful verification (bounded by the users in the file). */
+  private verified = new Map<string, Verified>()
+  private readonly cacheKey = crypto.randomBytes(32)
+  private readonly cacheMs: number
+  private readonly now: () => number
 
   constructor(
     readonly file: string,
     private readonly onProblem: (message: string) => void,
+    opts: CredentialStoreOptions = {},
   ) {
     this.source = new ChangedFile(file)
+    this.cacheMs = (opts.verifiedCacheSeconds ?? 0) * 1000
+    this.now = opts.now ?? Date.now
   }
 
   async verify(name: string, password: string): Promise<boolean> {
     this.refresh()
     const known = this.users.get(name)
+    const digest = this.cacheMs > 0 && known !== undefined ? this.digestOf(password) : undefined
+    if (digest && this.remembered(name, known!, digest)) return true
     const h = parseHash(known ?? (await this.dummy))!
     const actual = await scrypt(password, h, h.hash.length)
-    return crypto.timingSafeEqual(actual, h.hash) && known !== undefined
+    const ok = crypto.timingSafeEqual(actual, h.hash) && known !== undefined
+    // the file may have changed while scrypt ran: remember only against what is stored now
+    if (ok && digest && this.users.get(name) === known) this.verified.set(name, { digest, stored: known!, until: this.now() + this.cacheMs })
+    return ok
+  }
+
+  private digestOf(password: string): Buffer {
+    return crypto.createHmac('sha256', this.cacheKey).update(password, 'utf8').digest()
+  }
+
+  private remembered(name: string, stored: string, digest: Buffer): boolean {
+    const v = this.verified.get(name)
+    if (!v) return false
+    if (v.stored !== stored || v.until <= this.now()) {
+      this.verified.delete(name)
+      return false
+    }
+    return crypto.timingSafeEqual(v.digest, digest)
   }
 
   private refresh(): void {
     let text: string | null | undefined
     try {
       text = this.source.readIfChanged()
+      if (text !== undefined) this.verified = new Map() // the file changed (gateway user ...): verify afresh
     } catch (err) {
+      this.verified = new Map()
       this.users = new Map() // unreadable: nobody authenticates rather than a stale or partial list
       this.onProblem(`${(err as Error).message}: nobody can authenticate until it is readable`)
       return

@@ -63,7 +63,7 @@ export = definePlugin({
   setup({ plugin, config: cfg, gateway }) {
     const dir = instanceConfigDir()
     const warn = (m: string) => plugin.logwarn(m)
-    const store = new CredentialStore(path.resolve(dir, cfg.usersFile), warn)
+    const store = new CredentialStore(path.resolve(dir, cfg.usersFile), warn, { verifiedCacheSeconds: cfg.verifiedCacheSeconds })
     const scopes = new ScopeStore(path.resolve(dir, cfg.scopesFile), gateway.acceptedDomains, warn)
     if (cfg.peers.size > 0) {
       // tls.ini as Haraka's TLS layer reads it (same booleans and defaults as tls_socket.load_tls_ini)
