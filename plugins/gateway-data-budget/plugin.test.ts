@@ -2,41 +2,13 @@
 // MAIL and DATA hooks.
 // test/security/memory.test.ts runs it in real Haraka under 20 concurrent 20 MB messages.
 
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
 import { fakeConnection, fakeTransaction, pluginHarness } from '../../lib/plugin/testing'
 import plugin from './plugin'
 
-let root: string
-const saved = { HARAKA: process.env.HARAKA, GATEWAY_ROOT: process.env.GATEWAY_ROOT }
-
-beforeEach(() => {
-  root = fs.mkdtempSync(path.join(os.tmpdir(), 'data-budget-'))
-  fs.mkdirSync(path.join(root, 'inbound', 'config'), { recursive: true })
-  process.env.HARAKA = path.join(root, 'inbound')
-  process.env.GATEWAY_ROOT = root
-})
-
-afterEach(() => {
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k]
-    else process.env[k] = v
-  }
-  fs.rmSync(root, { recursive: true, force: true })
-})
-
-/** connection.js as haraka_require gives it: its parsed connection.ini. */
-function connectionModule(main: Record<string, unknown>) {
-  return { cfg: { main } }
-}
-
-function harness(ini: string, main: Record<string, unknown> = { spool_dir: 'var/spool/inbound', spool_after: 262144 }) {
-  const connection = connectionModule(main)
-  return { h: pluginHarness(plugin, { ini, haraka: { './connection': connection } }), connection }
+function harness(ini: string) {
+  return { h: pluginHarness(plugin, { ini }) }
 }
 
 /** A session that reached DATA's hooks (MAIL with `size`, if any, and one recipient). */

@@ -5,10 +5,6 @@
 // hook and code, checks' decisions. The shared settings come from a temporary
 // folder; the key prefix is this file's own.
 
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-
 import * as constants from 'haraka-constants'
 import Redis from 'ioredis'
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
@@ -18,23 +14,17 @@ import { noteDecision } from '../../lib/policy/marks'
 import { bucketOf, bucketsBetween } from '../../lib/stats/buckets'
 import { countDecision } from '../../lib/stats/decisions'
 import { waitForCounters } from '../../test/helpers/stats-counters'
+import { sharedConfigForFile } from '../../test/helpers/shared-config'
 import plugin from './plugin'
 
 const PREFIX = `statsunit${process.pid}x${Math.floor(Math.random() * 1e9)}`
 const FILE_START = Date.now()
-const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'stats-test-'))
-fs.writeFileSync(path.join(shared, 'gateway.ini'), `[internal]\nhosts[]=127.0.0.1:2526\n[redis]\nprefix=${PREFIX}\n[node]\nname=unit-node\n[stats]\nminute_ttl=2h\nhour_ttl=3d\nday_ttl=10d\n`)
-fs.writeFileSync(path.join(shared, 'accepted_domains'), 'example.com\n')
-const saved = { dir: process.env.GATEWAY_CONFIG_DIR, url: process.env.REDIS_URL, prefix: process.env.GATEWAY_REDIS_PREFIX }
+sharedConfigForFile(`[internal]\nhosts[]=127.0.0.1:2526\n[redis]\nprefix=${PREFIX}\n[node]\nname=unit-node\n[stats]\nminute_ttl=2h\nhour_ttl=3d\nday_ttl=10d\n`)
 
 let h: Harness
 let redis: Redis
 
 beforeAll(() => {
-  // read by gatewayConfig() when the plugin acquires the shared Redis client
-  process.env.GATEWAY_CONFIG_DIR = shared
-  process.env.REDIS_URL = inject('redisUrl')
-  delete process.env.GATEWAY_REDIS_PREFIX
   redis = new Redis(inject('redisUrl'))
   h = pluginHarness(plugin, { instance: 'outbound' })
 })
@@ -42,11 +32,6 @@ beforeAll(() => {
 afterAll(async () => {
   await h.shutdown()
   redis.disconnect()
-  for (const [key, value] of [['GATEWAY_CONFIG_DIR', saved.dir], ['REDIS_URL', saved.url], ['GATEWAY_REDIS_PREFIX', saved.prefix]] as const) {
-    if (value === undefined) delete process.env[key]
-    else process.env[key] = value
-  }
-  fs.rmSync(shared, { recursive: true, force: true })
 })
 
 describe('gateway-stats', () => {

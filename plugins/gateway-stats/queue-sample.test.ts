@@ -4,7 +4,6 @@
 // Haraka without get_stats gets a warning and no samples, never a failure.
 
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 
 import Redis from 'ioredis'
@@ -12,30 +11,20 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 
 import { pluginHarness, type Harness } from '../../lib/plugin/testing'
 import { bucketOf } from '../../lib/stats/buckets'
+import { sharedConfigForFile } from '../../test/helpers/shared-config'
 import plugin from './plugin'
 
 const PREFIX = `qsampleplugin${process.pid}x${Math.floor(Math.random() * 1e9)}`
-const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'stats-queue-test-'))
-fs.writeFileSync(path.join(shared, 'gateway.ini'), `[internal]\nhosts[]=127.0.0.1:2526\n[redis]\nprefix=${PREFIX}\n[node]\nname=q-node\n[stats]\nminute_ttl=2h\nhour_ttl=3d\nday_ttl=10d\n`)
-fs.writeFileSync(path.join(shared, 'accepted_domains'), 'example.com\n')
-const saved = { dir: process.env.GATEWAY_CONFIG_DIR, url: process.env.REDIS_URL, prefix: process.env.GATEWAY_REDIS_PREFIX }
+const shared = sharedConfigForFile(`[internal]\nhosts[]=127.0.0.1:2526\n[redis]\nprefix=${PREFIX}\n[node]\nname=q-node\n[stats]\nminute_ttl=2h\nhour_ttl=3d\nday_ttl=10d\n`)
 
 let redis: Redis
 
 beforeAll(() => {
-  process.env.GATEWAY_CONFIG_DIR = shared
-  process.env.REDIS_URL = inject('redisUrl')
-  delete process.env.GATEWAY_REDIS_PREFIX
   redis = new Redis(inject('redisUrl'))
 })
 
 afterAll(() => {
   redis.disconnect()
-  for (const [key, value] of [['GATEWAY_CONFIG_DIR', saved.dir], ['REDIS_URL', saved.url], ['GATEWAY_REDIS_PREFIX', saved.prefix]] as const) {
-    if (value === undefined) delete process.env[key]
-    else process.env[key] = value
-  }
-  fs.rmSync(shared, { recursive: true, force: true })
 })
 
 describe('gateway-stats queue samples', () => {

@@ -18,23 +18,18 @@ import { noteDecision } from '../../lib/policy/marks'
 import { RedisKeys } from '../../lib/redis/keys'
 import { TRACKING } from '../../lib/tracking/notes'
 import { parseRecord } from '../../lib/tracking/record'
+import { sharedConfigForFile } from '../../test/helpers/shared-config'
 import plugin from './plugin'
 
 const PREFIX = `trackunit${process.pid}`
 const keys = new RedisKeys(PREFIX)
-const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'track-test-'))
-const logFile = path.join(shared, 'events.jsonl')
-fs.writeFileSync(path.join(shared, 'gateway.ini'), `[node]\nname=unit1\n[internal]\nhosts[]=127.0.0.1:2526\n[redis]\nprefix=${PREFIX}\n[tracking]\nevent_log=${logFile}\n`)
-fs.writeFileSync(path.join(shared, 'accepted_domains'), 'example.com\n')
-const saved = { dir: process.env.GATEWAY_CONFIG_DIR, url: process.env.REDIS_URL, prefix: process.env.GATEWAY_REDIS_PREFIX }
+const logFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'track-log-')), 'events.jsonl')
+const shared = sharedConfigForFile(`[node]\nname=unit1\n[internal]\nhosts[]=127.0.0.1:2526\n[redis]\nprefix=${PREFIX}\n[tracking]\nevent_log=${logFile}\n`)
 
 let h: Harness
 let redis: Redis
 
 beforeAll(() => {
-  process.env.GATEWAY_CONFIG_DIR = shared
-  process.env.REDIS_URL = inject('redisUrl')
-  delete process.env.GATEWAY_REDIS_PREFIX
   redis = new Redis(inject('redisUrl'))
   h = pluginHarness(plugin, { instance: 'inbound', gateway: loadGatewayConfig(shared) })
 })
@@ -42,11 +37,6 @@ beforeAll(() => {
 afterAll(async () => {
   await h.shutdown()
   redis.disconnect()
-  for (const [key, value] of [['GATEWAY_CONFIG_DIR', saved.dir], ['REDIS_URL', saved.url], ['GATEWAY_REDIS_PREFIX', saved.prefix]] as const) {
-    if (value === undefined) delete process.env[key]
-    else process.env[key] = value
-  }
-  fs.rmSync(shared, { recursive: true, force: true })
 })
 
 const readRecord = async (id: string) => parseRecord(id, await redis.get(keys.record(id)))
