@@ -216,6 +216,25 @@ describe('DMARC (gateway-dmarc)', () => {
   })
 })
 
+describe('DNS answers kept for their TTL ([dns] txt_cache_max_ttl)', () => {
+  it('five messages, SPF-authorized and DKIM-signed: the SPF record, DKIM key and DMARC policy are asked at most once each', async () => {
+    const names = ['TXT bounces.aligned.test', 'TXT sel1._domainkey.signed.test', 'TXT _dmarc.signed.test']
+    const asked = () => names.map((n) => dns.queries.filter((q) => q === n).length)
+    const before = asked()
+    for (let i = 0; i < 5; i++) {
+      const { text, marker } = testMessage({ from: 'a@signed.test', to: 'user@example.com' })
+      expect((await deliver(front.connect(SPF_CLIENT), 'x@bounces.aligned.test', await sign(text, 'signed.test'))).code).toBe(250)
+      const ar = ourResults(await delivered(internal, marker))
+      expect(ar).toContain('spf=pass smtp.mailfrom=bounces.aligned.test')
+      expect(ar).toContain('dmarc=pass (p=reject) header.from=signed.test')
+    }
+    // the fixture's TTL is 60 s: one query per name at most (none when an earlier test asked within the minute)
+    const after = asked()
+    for (const [i, name] of names.entries()) expect(after[i]! - before[i]!, name).toBeLessThanOrEqual(1)
+    expect(after.reduce((a, b) => a + b, 0)).toBeGreaterThan(0) // the records were looked up at all
+  })
+})
+
 describe('Authentication-Results from outside', () => {
   it('fields claiming our authserv-id are deleted in both names and any syntax; others are kept as Original-Authentication-Results', async () => {
     const { text, marker } = testMessage({

@@ -103,6 +103,10 @@ const gatewaySchema = {
   dns: {
     /** Resolvers for MX lookups; empty means the system's (/etc/resolv.conf). */
     servers: field.hostPortList({ default: [], env: 'GATEWAY_DNS_SERVERS', defaultPort: 53 }),
+    /** TXT answers (SPF, DKIM keys, DMARC) kept in each process for their TTL, at most this long (s); 0 = no cache. */
+    txt_cache_max_ttl: field.duration({ default: 3600, min: 0, max: 86_400 }),
+    /** NXDOMAIN / no-TXT answers kept for their SOA negative TTL, at most this long (s). */
+    txt_cache_max_negative_ttl: field.duration({ default: 900, min: 0, max: 86_400 }),
   },
   demo: {
     /**

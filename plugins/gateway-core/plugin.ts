@@ -21,6 +21,7 @@ import { useMessageSpool } from '../../lib/limits/message-spool'
 import { formatHostPort } from '../../lib/net/address'
 import { listenProblemsSync } from '../../lib/net/listen-check'
 import { applyDnsServers } from '../../lib/net/resolvers'
+import { installTxtCache } from '../../lib/net/txt-cache'
 import { definePlugin } from '../../lib/plugin/define'
 import { quarantineDir } from '../../lib/quarantine/settings'
 import { ensureTlsMaterial } from '../../lib/tls/material'
@@ -49,6 +50,8 @@ export = definePlugin({
       for (const file of ensureTlsMaterial(instanceConfigDir(), me)) plugin.lognotice(`created ${file}`)
     }
     applyDnsServers(plugin, cfg.settings.dns.servers)
+    const { txt_cache_max_ttl: maxTtl, txt_cache_max_negative_ttl: maxNegativeTtl } = cfg.settings.dns
+    if (maxTtl > 0 || maxNegativeTtl > 0) installTxtCache({ maxTtlSeconds: maxTtl, maxNegativeTtlSeconds: maxNegativeTtl })
     // large messages go to an owner-only spool file during DATA, not memory (connection.ini [main] spool_*);
     // a cluster worker starts while its siblings may be spooling: only the primary removes leftovers
     useMessageSpool(plugin, cluster.isPrimary)

@@ -20,6 +20,10 @@ export class FixtureDns {
   /** Every question received, e.g. "MX example.net" (lets tests see what was asked). */
   readonly queries: string[] = []
 
+  /** TTL of every answer, and the negative TTL of NXDOMAIN / empty answers (seconds). */
+  ttl = 60
+  negativeTtl = 60
+
   constructor(
     readonly host: string,
     readonly port: number,
@@ -69,7 +73,7 @@ export class FixtureDns {
     const answers: packet.Answer[] = (records ?? [])
       .filter((r) => r.type === question.type)
       .map((r) => {
-        const base = { name: question.name, ttl: 60, class: 'IN' as const }
+        const base = { name: question.name, ttl: this.ttl, class: 'IN' as const }
         switch (r.type) {
           case 'MX':
             return { ...base, type: 'MX', data: { preference: r.preference, exchange: r.exchange } }
@@ -79,12 +83,15 @@ export class FixtureDns {
             return { ...base, type: r.type, data: r.data }
         }
       }) as packet.Answer[]
+    // a negative answer carries the zone's SOA, as a real server's does: it says how long it may be cached (RFC 2308)
+    const soa = { name: 'test', type: 'SOA', ttl: this.negativeTtl, class: 'IN', data: { mname: 'ns.fixture.test', rname: 'hostmaster.fixture.test', serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum: this.negativeTtl } }
     return packet.encode({
       id: query.id,
       type: 'response',
       flags: packet.AUTHORITATIVE_ANSWER | packet.RECURSION_DESIRED | packet.RECURSION_AVAILABLE | (records ? 0 : 3), // rcode 3 = NXDOMAIN
       questions: [question],
       answers,
+      authorities: answers.length === 0 ? [soa as packet.Answer] : [],
     })
   }
 }
