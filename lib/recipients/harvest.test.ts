@@ -54,6 +54,31 @@ describe('HarvestCounter', () => {
     dead.disconnect()
   })
 
+  it('reuses a count read at connect for 2 s per address, refreshed by every counted probe', async () => {
+    let t = 0
+    let gets = 0
+    const counting = new Proxy(redis, {
+      get: (target, prop) => (prop === 'get' ? (key: string) => (gets++, target.get(key)) : Reflect.get(target, prop, target)),
+    })
+    const here = new HarvestCounter(() => counting, (ip) => keys.harvest(ip), policy, quiet, { now: () => t })
+    const otherNode = new HarvestCounter(() => redis, (ip) => keys.harvest(ip), policy, quiet)
+    expect(await here.current('192.0.2.20')).toBe(0)
+    for (let i = 0; i < 50; i++) expect(await here.current('192.0.2.20')).toBe(0)
+    expect(gets).toBe(1) // 51 connections, one round trip
+    await otherNode.record('192.0.2.20')
+    await otherNode.record('192.0.2.20')
+    t += 1_999
+    expect(await here.current('192.0.2.20')).toBe(0) // another node's probes: seen after the interval
+    t += 1
+    expect(await here.current('192.0.2.20')).toBe(2)
+    expect(gets).toBe(2)
+    expect(await here.record('192.0.2.20')).toBe(3) // counted exactly, and the copy follows
+    expect(await here.current('192.0.2.20')).toBe(3)
+    expect(gets).toBe(2)
+    expect(await here.current('192.0.2.21')).toBe(0) // each address read on its own
+    expect(gets).toBe(3)
+  })
+
   it('counts in memory without a warning when Redis is not configured', async () => {
     const warnings: string[] = []
     const h = new HarvestCounter(undefined, (ip) => keys.harvest(ip), policy, (m) => warnings.push(m), { now: () => 0 })
