@@ -22,7 +22,7 @@ import { quarantineDir, spoolSchema } from '../../lib/quarantine/settings'
 import { QuarantineStore } from '../../lib/quarantine/store'
 import { reply, REPLIES } from '../../lib/smtp/reply'
 import { quarantineMeta, trackQuarantine } from '../../lib/tracking/emit'
-import { freeBytes, roomFor } from '../../lib/queue/free-space'
+import { FreeSpaceCheck } from '../../lib/queue/free-space'
 
 // Haraka appends " (<transaction id>)". Quarantined mail gets the same answer:
 // the sender must not learn which of its messages were held.
@@ -79,13 +79,14 @@ export = definePlugin({
 
     const reserve = cfg.queue.min_free_mb * 1024 * 1024
     const queueDir = harakaQueueDir(plugin)
+    const freeSpace = new FreeSpaceCheck()
 
     const spool = async (c: Haraka.Connection, txn: Haraka.Transaction): Promise<Verdict> => {
       applyMarks(c, { subjectPrefix: cfg.tag.subject_prefix })
       const held = quarantineOf(c)
       const dir = held ? quarantine.dir : queueDir
-      const free = await freeBytes(dir)
-      if (!roomFor(free, txn.data_bytes, reserve)) {
+      const { ok, free } = await freeSpace.room(dir, txn.data_bytes, reserve)
+      if (!ok) {
         c.logerror(plugin, `not enough free space in ${dir} (${Math.floor(free / 1048576)} MiB free, reserve ${cfg.queue.min_free_mb} MiB): mail is deferred`)
         return deny(INSUFFICIENT_STORAGE)
       }
