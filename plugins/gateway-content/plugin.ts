@@ -41,8 +41,11 @@ export = definePlugin({
   config: loadContentConfig,
   hookTimeoutMs: HOOK_TIMEOUT_MS,
   setup({ plugin, config: cfg }) {
-    // Read on every use: Haraka reloads connection.ini when it changes, and so does its config cache.
-    const limit = () => maxMessageBytes(plugin.config.get('connection.ini'))
+    // Read once, and again when connection.ini changes (haraka-config watches the file and calls
+    // back): a get() at every MAIL costs file-system calls (missing-file probes, watch set-up).
+    const readLimit = (): number => maxMessageBytes(plugin.config.get('connection.ini', 'ini', () => (maxBytes = readLimit())))
+    let maxBytes = readLimit()
+    const limit = () => maxBytes
     const attachments = cfg.attachments
     const policy = new AttachmentPolicy(
       attachments.enabled
