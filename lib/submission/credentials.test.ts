@@ -234,6 +234,26 @@ describe('CredentialStore', () => {
       expect(await store.verify('alice', 'bob-pw')).toBe(false)
     })
 
+    it('knownValid: true only for the remembered password of a stored user, before it expires or the file changes', async () => {
+      writeUsers(formatUsers(new Map([['alice', aliceHash]])))
+      let now = 1_000_000
+      const store = new CredentialStore(file, () => {}, { verifiedCacheSeconds: 60, now: () => now })
+      expect(store.knownValid('alice', 'alice-pw')).toBe(false) // never verified yet
+      expect(await store.verify('alice', 'alice-pw')).toBe(true)
+      expect(store.knownValid('alice', 'alice-pw')).toBe(true)
+      expect(store.knownValid('alice', 'alice-pw ')).toBe(false)
+      expect(store.knownValid('bob', 'alice-pw')).toBe(false)
+      expect(store.knownValid('__proto__', 'alice-pw')).toBe(false)
+      now += 60_001
+      expect(store.knownValid('alice', 'alice-pw')).toBe(false)
+      expect(await store.verify('alice', 'alice-pw')).toBe(true)
+      writeUsers(formatUsers(new Map([['alice', bobHash]])))
+      expect(store.knownValid('alice', 'alice-pw')).toBe(false)
+      const off = new CredentialStore(file, () => {}, { verifiedCacheSeconds: 0 })
+      expect(await off.verify('alice', 'bob-pw')).toBe(true)
+      expect(off.knownValid('alice', 'bob-pw')).toBe(false)
+    })
+
     it('is off with 0: every verification runs scrypt', async () => {
       writeUsers(formatUsers(new Map([['alice', aliceHash]])))
       const store = new CredentialStore(file, () => {}, { verifiedCacheSeconds: 0 })

@@ -125,6 +125,18 @@ export class CredentialStore {
     return ok
   }
 
+  /**
+   * Whether `password` is the one verified for `name` within verified_cache_ttl (and
+   * still the stored one), without scrypt: the AUTH lockout then only asks whether
+   * the account or address is locked (AuthLockout.attemptKnown).
+   */
+  knownValid(name: string, password: string): boolean {
+    if (this.cacheMs === 0) return false
+    this.refresh()
+    const known = this.users.get(name)
+    return known !== undefined && this.remembered(name, known, this.digestOf(password))
+  }
+
   private digestOf(password: string): Buffer {
     return crypto.createHmac('sha256', this.cacheKey).update(password, 'utf8').digest()
   }

@@ -77,6 +77,17 @@ export class RedisLockoutStore implements LockoutStore {
   }
 }
 
+/** The first target whose failures reached its limit, read in one MGET (no lease taken, nothing written). */
+export async function lockedBy(redis: Redis, targets: readonly LockTarget[]): Promise<{ by: LockTarget['by']; failures: number } | undefined> {
+  if (targets.length === 0) return undefined
+  const counts = await redis.mget(...targets.map((t) => t.failures))
+  for (const [i, t] of targets.entries()) {
+    const failures = Number(counts[i] ?? 0)
+    if (failures >= t.max) return { by: t.by, failures }
+  }
+  return undefined
+}
+
 function keysOf(targets: readonly LockTarget[]): string[] {
   return targets.flatMap((t) => [t.failures, t.leases])
 }

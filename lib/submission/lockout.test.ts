@@ -91,6 +91,27 @@ describe('AuthLockout with Redis', () => {
     expect(await redis.pttl(keys.authFailuresByUser('frank'))).toBeGreaterThan(0)
   })
 
+  it('a password already known to be right asks only the lock: one MGET, no lease, and a lock still refuses it', async () => {
+    const { keys, lockout } = make({ maxPerIp: 2, maxPerUser: 2, windowSeconds: 60 })
+    const commands: string[] = []
+    const counting = new Proxy(redis, {
+      get: (target, prop) => {
+        const v = Reflect.get(target, prop, target)
+        return typeof v === 'function' && ['mget', 'eval', 'evalsha', 'get'].includes(String(prop)) ? (...a: unknown[]) => (commands.push(String(prop)), v.apply(target, a)) : v
+      },
+    })
+    const known = new AuthLockout(() => counting, keys, { maxPerIp: 2, maxPerUser: 2, windowSeconds: 60 }, quiet)
+    const outcomes = await Promise.all(Array.from({ length: 20 }, () => known.attemptKnown('192.0.2.30', 'server')))
+    expect(outcomes).toEqual(Array(20).fill({ kind: 'succeeded' }))
+    expect(commands).toEqual(Array(20).fill('mget')) // one round trip each, no admit/finish scripts
+    expect(await redis.exists(keys.authLeasesByIp('192.0.2.30'), keys.authLeasesByUser('server'))).toBe(0)
+    // two wrong guesses lock the user: the remembered right password is refused too, and counts nothing
+    await lockout.attempt('192.0.2.31', 'server', wrong)
+    await lockout.attempt('192.0.2.32', 'server', wrong)
+    expect(await known.attemptKnown('192.0.2.30', 'server')).toEqual({ kind: 'locked', by: 'user', failures: 2 })
+    expect(await redis.get(keys.authFailuresByUser('server'))).toBe('2')
+  })
+
   it('lets 30 parallel correct attempts all in, checking at most `limit` at a time, and gives every lease back', async () => {
     const { keys, lockout } = make({ maxPerIp: 3, maxPerUser: 3, windowSeconds: 60 })
     const { check, stats } = slowCheck(true, 20)

@@ -48,7 +48,7 @@ import type Redis from 'ioredis'
 import { RedisOrMemory } from '../redis/fallback'
 import { USER_NAME } from './credentials'
 import { MemoryLockoutStore } from './lockout-memory'
-import { RedisLockoutStore } from './lockout-redis'
+import { RedisLockoutStore, lockedBy } from './lockout-redis'
 import type { Admission, LockScope, LockTarget } from './lockout-store'
 
 export type { LockScope } from './lockout-store'
@@ -160,6 +160,25 @@ export class AuthLockout {
     const i = targets.findIndex((t, n) => (failures[n] ?? 0) >= t.max)
     const locked = i >= 0 ? { by: targets[i]!.by, failures: failures[i]! } : undefined
     return { kind: 'failed', late: !held, ...(locked && { locked }) }
+  }
+
+  /**
+   * An attempt whose password is already known to be right (CredentialStore.knownValid:
+   * the same password verified within verified_cache_ttl). No check is made, so no
+   * lease is needed and nothing can be revealed beyond the bound; only the lock is
+   * asked (one MGET, instead of the admit and finish scripts): a locked target still
+   * refuses the right password, exactly as attempt() does. An attacker's guess that
+   * is not the remembered password never comes here; it goes through attempt().
+   */
+  async attemptKnown(ip: string, user: string): Promise<Extract<AttemptOutcome, { kind: 'locked' | 'succeeded' }>> {
+    const targets = this.targets(ip, user)
+    const here = this.memory.lockedHere(targets)
+    if (here) return { kind: 'locked', ...here }
+    const { value } = await this.shared.run(
+      (r) => lockedBy(r, targets),
+      async () => this.memory.lockedHere(targets),
+    )
+    return value ? { kind: 'locked', ...value } : { kind: 'succeeded' }
   }
 
   private async admit(targets: LockTarget[], id: string, waitMs: number): Promise<Admitted | Exclude<Admission, { kind: 'admitted' }>> {

@@ -124,13 +124,18 @@ export = definePlugin({
       // learns nothing, even with the right one; parallel attempts wait for in-flight checks
       // instead of being refused, as long as the hook's time leaves after this attempt's
       // failure delay) and counts only a wrong password.
+      // A password verified within verified_cache_ttl needs no check: only the lock is asked.
       const verify = () => store.verify(step.user, step.password)
       const nextFailure = (FAILURES.get(c) ?? 0) + 1
-      const outcome: AttemptOutcome = lockout
-        ? await lockout.attempt(c.remote.ip, step.user, verify, WAIT_BUDGET_MS - failureDelay(nextFailure))
-        : (await verify())
-          ? { kind: 'succeeded' }
-          : { kind: 'failed', late: false }
+      const outcome: AttemptOutcome = store.knownValid(step.user, step.password)
+        ? lockout
+          ? await lockout.attemptKnown(c.remote.ip, step.user)
+          : { kind: 'succeeded' }
+        : lockout
+          ? await lockout.attempt(c.remote.ip, step.user, verify, WAIT_BUDGET_MS - failureDelay(nextFailure))
+          : (await verify())
+            ? { kind: 'succeeded' }
+            : { kind: 'failed', late: false }
       if (outcome.kind === 'locked') return lockedOut(c, step.user, outcome)
       if (outcome.kind === 'busy') return notChecked(c, step.user, 'busy')
       if (outcome.kind === 'late') {
