@@ -203,7 +203,7 @@ describe('CredentialStore', () => {
     it('accepts the same password again without scrypt until the time is up; a wrong one always costs scrypt and is refused', async () => {
       writeUsers(formatUsers(new Map([['alice', aliceHash]])))
       let now = 1_000_000
-      const store = new CredentialStore(file, () => {}, { verifiedCacheSeconds: 60, now: () => now })
+      const store = new CredentialStore(file, () => {}, { verifiedCacheSeconds: 60, now: () => now, changeCheck: { recheckMs: 0 } })
       const scrypt = countScrypt()
       try {
         expect(await store.verify('alice', 'alice-pw')).toBe(true)
@@ -225,7 +225,7 @@ describe('CredentialStore', () => {
 
     it('forgets it when the file changes (gateway user ...): a new password, a removed user', async () => {
       writeUsers(formatUsers(new Map([['alice', aliceHash]])))
-      const store = new CredentialStore(file, () => {}, { verifiedCacheSeconds: 60 })
+      const store = new CredentialStore(file, () => {}, { verifiedCacheSeconds: 60, changeCheck: { recheckMs: 0 } })
       expect(await store.verify('alice', 'alice-pw')).toBe(true)
       writeUsers(formatUsers(new Map([['alice', bobHash]]))) // alice's password is now bob-pw
       expect(await store.verify('alice', 'alice-pw')).toBe(false)
@@ -237,7 +237,7 @@ describe('CredentialStore', () => {
     it('knownValid: true only for the remembered password of a stored user, before it expires or the file changes', async () => {
       writeUsers(formatUsers(new Map([['alice', aliceHash]])))
       let now = 1_000_000
-      const store = new CredentialStore(file, () => {}, { verifiedCacheSeconds: 60, now: () => now })
+      const store = new CredentialStore(file, () => {}, { verifiedCacheSeconds: 60, now: () => now, changeCheck: { recheckMs: 0 } })
       expect(store.knownValid('alice', 'alice-pw')).toBe(false) // never verified yet
       expect(await store.verify('alice', 'alice-pw')).toBe(true)
       expect(store.knownValid('alice', 'alice-pw')).toBe(true)
@@ -249,14 +249,14 @@ describe('CredentialStore', () => {
       expect(await store.verify('alice', 'alice-pw')).toBe(true)
       writeUsers(formatUsers(new Map([['alice', bobHash]])))
       expect(store.knownValid('alice', 'alice-pw')).toBe(false)
-      const off = new CredentialStore(file, () => {}, { verifiedCacheSeconds: 0 })
+      const off = new CredentialStore(file, () => {}, { verifiedCacheSeconds: 0, changeCheck: { recheckMs: 0 } })
       expect(await off.verify('alice', 'bob-pw')).toBe(true)
       expect(off.knownValid('alice', 'bob-pw')).toBe(false)
     })
 
     it('is off with 0: every verification runs scrypt', async () => {
       writeUsers(formatUsers(new Map([['alice', aliceHash]])))
-      const store = new CredentialStore(file, () => {}, { verifiedCacheSeconds: 0 })
+      const store = new CredentialStore(file, () => {}, { verifiedCacheSeconds: 0, changeCheck: { recheckMs: 0 } })
       const scrypt = countScrypt()
       try {
         expect(await store.verify('alice', 'alice-pw')).toBe(true)

@@ -14,7 +14,7 @@
 import crypto from 'node:crypto'
 import path from 'node:path'
 
-import { ChangedFile } from '../config/changed-file'
+import { ChangedFile, type ChangedFileOptions } from '../config/changed-file'
 
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32, saltlen: 16 }
 export const USER_NAME = /^[A-Za-z0-9._@+-]{1,64}$/
@@ -81,6 +81,8 @@ export interface CredentialStoreOptions {
   readonly verifiedCacheSeconds?: number
   /** Milliseconds, for the cache's expiry (tests). */
   readonly now?: () => number
+  /** How the users file is checked for changes (tests: recheckMs 0, a stat at every use). */
+  readonly changeCheck?: ChangedFileOptions
 }
 
 interface Verified {
@@ -107,7 +109,7 @@ export class CredentialStore {
     private readonly onProblem: (message: string) => void,
     opts: CredentialStoreOptions = {},
   ) {
-    this.source = new ChangedFile(file)
+    this.source = new ChangedFile(file, opts.changeCheck)
     this.cacheMs = (opts.verifiedCacheSeconds ?? 0) * 1000
     this.now = opts.now ?? Date.now
   }

@@ -60,7 +60,7 @@ describe('ScopeStore', () => {
 
   it('gives the default scope without a file, the configured one with it, and re-reads changes', () => {
     const onProblem = vi.fn()
-    const store = new ScopeStore(file, ['example.com'], onProblem)
+    const store = new ScopeStore(file, ['example.com'], onProblem, { recheckMs: 0 })
     expect(store.scopeOf('relay').source).toBe('default')
     expect(store.scopeOf('relay').scope.allows('x@example.com')).toBe(true)
     expect(store.scopeOf('app@example.com').scope.allows('x@example.com')).toBe(false)
@@ -85,7 +85,7 @@ describe('ScopeStore', () => {
     const unreadable = path.join(dir, 'unreadable-scopes')
     fs.mkdirSync(unreadable) // reading a directory fails (EISDIR) even as root, like a file we may not read
     const onProblem = vi.fn()
-    const store = new ScopeStore(unreadable, ['example.com'], onProblem)
+    const store = new ScopeStore(unreadable, ['example.com'], onProblem, { recheckMs: 0 })
     const { scope, source } = store.scopeOf('relay')
     expect(source).toBe('broken')
     expect(scope.allows('anyone@example.com')).toBe(false)

@@ -5,7 +5,7 @@
 // broken gets no rights at all, never the (possibly broader) default.
 
 
-import { ChangedFile } from '../config/changed-file'
+import { ChangedFile, type ChangedFileOptions } from '../config/changed-file'
 import { USER_NAME } from './credentials'
 import { defaultScope, SenderScope, splitScope } from './sender-scope'
 
@@ -72,8 +72,9 @@ export class ScopeStore {
     readonly file: string,
     private readonly acceptedDomains: Iterable<string>,
     private readonly onProblem: (message: string) => void,
+    changeCheck?: ChangedFileOptions,
   ) {
-    this.source = new ChangedFile(file)
+    this.source = new ChangedFile(file, changeCheck)
   }
 
   scopeOf(user: string): { scope: SenderScope; source: ScopeSource } {
