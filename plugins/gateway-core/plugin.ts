@@ -22,6 +22,7 @@ import { formatHostPort } from '../../lib/net/address'
 import { listenProblemsSync } from '../../lib/net/listen-check'
 import { applyDnsServers } from '../../lib/net/resolvers'
 import { installTxtCache } from '../../lib/net/txt-cache'
+import { shareServerTlsContexts } from '../../lib/tls/shared-server-context'
 import { definePlugin } from '../../lib/plugin/define'
 import { quarantineDir } from '../../lib/quarantine/settings'
 import { ensureTlsMaterial } from '../../lib/tls/material'
@@ -46,6 +47,8 @@ export = definePlugin({
     if (cluster.isPrimary) checkListen(cfg, instance)
 
     if (plugins.includes('tls')) {
+      // one TLS context per listener for all STARTTLS sessions, as a tls.Server has (Haraka builds one per session)
+      shareServerTlsContexts()
       const me = String(plugin.config.get('me') ?? '') || os.hostname()
       for (const file of ensureTlsMaterial(instanceConfigDir(), me)) plugin.lognotice(`created ${file}`)
     }
