@@ -15,6 +15,8 @@ import { randomUUID } from 'node:crypto'
 
 import type Redis from 'ioredis'
 
+import { coalesceUpkeep } from './coalesce'
+
 /** One Redis command: name and arguments, e.g. ['hset', key, 'field', 'value']. */
 export type RedisCommand = readonly [name: string, ...args: (string | number)[]]
 
@@ -131,7 +133,7 @@ export class WriteBatch {
           for (const [field, by] of fields) multi.hincrby(key, field, by)
           multi.expire(key, ttl)
         }
-        for (const unit of units) for (const [name, ...args] of unit.commands) multi.call(name, ...args)
+        for (const [name, ...args] of coalesceUpkeep(units.flatMap((u) => u.commands))) multi.call(name, ...args)
         if (this.opts.appliedMarker) multi.set(this.opts.appliedMarker(token), '1', 'EX', MARKER_TTL_SECONDS)
         const replies = await multi.exec()
         if (!replies) throw new Error('MULTI aborted')
