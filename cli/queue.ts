@@ -3,10 +3,14 @@
 // waiting for the internal servers). Reads Haraka's queue files directly; asks
 // the running instance to retry with SIGHUP; holds and single-domain flushes are
 // carried out by the gateway-queue plugin through <instance>/queue-control/.
+// The plugin re-reads that folder on a change event or within RECHECK_MS: hold and
+// release return only after that time, so when they return the change is in force
+// in every running process (cluster workers, and nodes sharing the folder).
 
 import fs from 'node:fs'
 import path from 'node:path'
 
+import { RECHECK_MS } from '../lib/config/changed-file'
 import { readList } from '../lib/config/ini'
 import { instanceDir, type InstanceName } from '../lib/config/paths'
 import { parseDomainName } from '../lib/address/domain'
@@ -130,7 +134,7 @@ class Queue {
     return 1
   }
 
-  hold(domainArg: string, hold: boolean): number {
+  async hold(domainArg: string, hold: boolean): Promise<number> {
     const domain = parseDomain(domainArg)
     if (domain === null) return 64
     if (!this.pluginLoaded()) {
@@ -140,6 +144,8 @@ class Queue {
       return 1
     }
     const changed = this.control.setHeld(domain, hold)
+    // a running instance sees the change by its next check at the latest (plus slack for a busy machine)
+    if (changed && findInstanceProcesses(this.dir).length > 0) await new Promise((resolve) => setTimeout(resolve, RECHECK_MS + 500))
     const queued = listQueue(this.queueDir).filter((m) => m.todo?.domain === domain).length
     if (hold) console.log(`${changed ? 'holding' : 'already holding'} ${domain} (${queued} queued): not attempted until "gateway queue release ${domain}"`)
     else console.log(`${changed ? 'released' : 'was not held:'} ${domain} (${queued} queued): tried at the next retry, or now with "gateway queue flush ${domain}"`)

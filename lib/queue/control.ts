@@ -50,11 +50,11 @@ export class QueueControl {
     this.dir = controlDir(instanceDir)
   }
 
-  private get heldFile(): string {
+  get heldFile(): string {
     return path.join(this.dir, 'held-domains')
   }
 
-  private get scopeFile(): string {
+  get scopeFile(): string {
     return path.join(this.dir, 'flush-scope.json')
   }
 
@@ -63,7 +63,7 @@ export class QueueControl {
     return path.join(this.dir, 'last-error', `${id}.json`)
   }
 
-  // ---- held domains (read by the plugin before every attempt) ----
+  // ---- held domains (the plugin reads them through QueueControlCache, control-cache.ts) ----
 
   heldDomains(): Set<string> {
     return parseHeld(readOptional(this.heldFile))
@@ -110,9 +110,8 @@ export class QueueControl {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
       throw err
     }
-    const scope = JSON.parse(text) as Partial<FlushScope>
-    if (typeof scope.domain !== 'string' || typeof scope.at !== 'number') throw new Error(`${this.scopeFile}: not a flush scope`)
-    return now - scope.at <= FLUSH_SCOPE_TTL_MS ? { domain: scope.domain, at: scope.at } : null
+    const scope = parseFlushScope(text, this.scopeFile)
+    return now - scope.at <= FLUSH_SCOPE_TTL_MS ? scope : null
   }
 
   // ---- last error per queued message ----
@@ -132,6 +131,21 @@ export class QueueControl {
       return JSON.parse(text) as LastError
     } catch {
       return null // being replaced right now: the next listing shows it
+    }
+  }
+
+  /** Ids that have an error record now (one readdir: the plugin's index at startup). */
+  recordedErrorIds(): Set<string> {
+    try {
+      return new Set(
+        fs
+          .readdirSync(path.join(this.dir, 'last-error'))
+          .filter((n) => n.endsWith('.json'))
+          .map((n) => n.slice(0, -'.json'.length)),
+      )
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Set()
+      throw err
     }
   }
 
@@ -163,7 +177,14 @@ export class QueueControl {
   }
 }
 
-function parseHeld(text: string): Set<string> {
+/** The flush-scope file's content; throws naming `file` when it is not one. */
+export function parseFlushScope(text: string, file: string): FlushScope {
+  const scope = JSON.parse(text) as Partial<FlushScope>
+  if (typeof scope.domain !== 'string' || typeof scope.at !== 'number') throw new Error(`${file}: not a flush scope`)
+  return { domain: scope.domain, at: scope.at }
+}
+
+export function parseHeld(text: string): Set<string> {
   const out = new Set<string>()
   for (const line of text.split(/\r?\n/)) {
     const t = line.trim()

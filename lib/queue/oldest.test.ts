@@ -1,6 +1,7 @@
 // Unit tests of the oldest-message age read from a queue folder's file names:
 // temp and error files are not waiting messages, an empty or missing folder means
-// an empty queue, and the age is whole seconds from the arrival in the name.
+// an empty queue, the count is of queue files only, and the age is whole seconds
+// from the arrival in the name.
 
 import fs from 'node:fs'
 import os from 'node:os'
@@ -8,7 +9,7 @@ import path from 'node:path'
 
 import { afterEach, describe, expect, it } from 'vitest'
 
-import { oldestAgeSeconds, oldestArrivalMs } from './oldest'
+import { oldestAgeSeconds, oldestArrivalMs, queuedCount } from './oldest'
 
 let dir: string
 const touch = (name: string) => fs.writeFileSync(path.join(dir, name), '')
@@ -26,12 +27,15 @@ describe('oldest queued message', () => {
     touch('not-a-queue-file')
     expect(await oldestArrivalMs(dir)).toBe(now - 90_500)
     expect(await oldestAgeSeconds(dir, now)).toBe(90)
+    expect(await queuedCount(dir)).toBe(2)
   })
 
   it('is none for an empty or missing folder (age 0)', async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oldest-'))
     expect(await oldestArrivalMs(dir)).toBeNull()
     expect(await oldestAgeSeconds(path.join(dir, 'missing'), Date.now())).toBe(0)
+    expect(await queuedCount(dir)).toBe(0)
+    expect(await queuedCount(path.join(dir, 'missing'))).toBe(0)
   })
 
   it('never goes negative when a name is ahead of this clock (another node, a clock step)', async () => {

@@ -9,9 +9,10 @@
 // Why the maximum is a Lua max in Redis rather than an HSET of a maximum kept in
 // memory: a restart within the hour (or day), or a second process of the node,
 // would start from 0 and overwrite a larger maximum already written.
-// The depth is Haraka's count for this process (lib/haraka/queue-stats.ts); the age
-// comes from the queue folder's file names (lib/queue/oldest.ts), which every
-// process of the instance shares, so processes write the same age (max: no harm).
+// Depth and age come from the queue folder's file names (lib/queue/oldest.ts), which
+// every process of the instance shares, so all processes write the same figures
+// (HSET and max: no harm). Not Haraka's own count: with smtp.ini nodes=N it is one
+// worker's (the cluster master's is 0), and the last writer would win.
 
 import type { Direction, RedisKeys } from '../redis/keys'
 import type { WriteUnit } from '../redis/write-batch'
@@ -64,8 +65,8 @@ export function queueSampleUnit(target: QueueSampleTarget, sample: QueueSample, 
 }
 
 export interface QueueSamplerOptions extends QueueSampleTarget {
-  /** This process's queue depth, or undefined when it cannot be read (no sample then). */
-  readonly depth: () => number | undefined
+  /** The instance's queue depth, or undefined when it cannot be read (no sample then). */
+  readonly depth: () => number | undefined | Promise<number | undefined>
   /** Seconds the oldest queued message has waited at `nowMs` (0: empty); a rejection means "unknown" (the depth is still written). */
   readonly oldestSeconds?: (nowMs: number) => Promise<number>
   readonly sink: { push(unit: WriteUnit): void }
@@ -82,7 +83,8 @@ export class QueueSampler {
 
   /** Samples now; false when the depth could not be read. */
   async sample(now: Date = new Date()): Promise<boolean> {
-    const depth = this.opts.depth()
+    const read = this.opts.depth()
+    const depth = read instanceof Promise ? await read : read // a synchronous reading stays synchronous
     if (depth === undefined) return false
     let oldestSeconds: number | undefined
     if (this.opts.oldestSeconds) {

@@ -6,13 +6,17 @@
 // on its own schedule, the last error of a deferred message is recorded and
 // forgotten on bounce, and a message whose queue file an administrator deleted
 // gets an empty MX list at get_mx and is then dropped (no retry, no DSN).
+// The control files are read once and again only on a change (a few file reads
+// over a thousand deliveries), a change is seen without a restart, and a flush
+// signal makes the next delivery re-read them.
 // Runs as the outbound instance (inbound also serves quarantine releases).
 
 import fs from 'node:fs'
+import fsp from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it, vi } from 'vitest'
 
 import { declarationOf } from '../../lib/plugin/declaration'
 import { QueueControl } from '../../lib/queue/control'
@@ -72,7 +76,49 @@ describe('gateway-queue', () => {
     } finally {
       control.setHeld('held.test', false)
     }
-    expect(await h.run('send_email', withFile('held.test').hmail)).toEqual({ result: 'CONT' })
+    // the release is seen without a restart (folder watch, or the check once a second)
+    await vi.waitFor(async () => expect(await h.run('send_email', withFile('held.test').hmail)).toEqual({ result: 'CONT' }), { timeout: 5000, interval: 50 })
+    await h.shutdown()
+  })
+
+  it('reads the control files once over 1000 deliveries, again after a change, and at once after a flush signal', async () => {
+    control.setHeld('busy.test', true)
+    const h = harness()
+    // sync or async, a read or a stat of a control file is counted
+    const spies = {
+      reads: [vi.spyOn(fs, 'readFileSync'), vi.spyOn(fsp, 'readFile')],
+      stats: [vi.spyOn(fs, 'statSync'), vi.spyOn(fsp, 'stat')],
+    }
+    const controlFiles = [path.join(control.dir, 'held-domains'), path.join(control.dir, 'flush-scope.json')]
+    const count = (kind: keyof typeof spies) =>
+      spies[kind].reduce((n, spy) => n + spy.mock.calls.filter((c: unknown[]) => controlFiles.includes(String(c[0]))).length, 0)
+    try {
+      const started = performance.now()
+      for (let i = 0; i < 1000; i++) {
+        const domain = i % 2 ? 'busy.test' : 'free.test'
+        expect((await h.run('send_email', withFile(domain).hmail)).result).toBe(domain === 'busy.test' ? 'DELAY' : 'CONT')
+      }
+      const seconds = Math.ceil((performance.now() - started) / 1000)
+      expect(count('reads')).toBe(1) // held-domains once; flush-scope.json does not exist (stat only)
+      // a stat of each file at the first use and then at most once a second (or on a change event)
+      expect(count('stats')).toBeLessThanOrEqual(2 * (1 + seconds))
+
+      // a change: seen without a restart
+      control.setHeld('busy.test', false) // (the command reads the list too)
+      const written = count('reads')
+      await vi.waitFor(async () => expect((await h.run('send_email', withFile('busy.test').hmail)).result).toBe('CONT'), { timeout: 5000, interval: 50 })
+      expect(count('reads')).toBe(written + 1)
+
+      // a flush signal: the very next delivery reads the files again (a hold written just before is obeyed)
+      const before = count('reads')
+      process.emit('SIGHUP', 'SIGHUP')
+      expect((await h.run('send_email', withFile('busy.test').hmail)).result).toBe('CONT')
+      expect(count('reads')).toBe(before + 1)
+    } finally {
+      for (const spy of [...spies.reads, ...spies.stats]) spy.mockRestore()
+      await h.shutdown()
+      control.setHeld('busy.test', false)
+    }
   })
 
   it('a flush for one domain leaves a message of another domain on its own schedule', async () => {

@@ -6,7 +6,9 @@
 // queue file an administrator deleted is dropped before any remote host is
 // contacted. On inbound it also carries out `gateway quarantine release`: the
 // message goes into this delivery queue (lib/quarantine/release-service.ts).
-// State is shared with the commands through <instance>/queue-control/.
+// State is shared with the commands through <instance>/queue-control/, read through
+// a cache (lib/queue/control-cache.ts): no file is read per delivery, a hold is
+// seen at once (folder watch) or within a second, and a flush re-reads first.
 
 import cluster from 'node:cluster'
 import fsp from 'node:fs/promises'
@@ -19,6 +21,7 @@ import { definePlugin } from '../../lib/plugin/define'
 import { acceptAndStop, CONT, delay, DROP } from '../../lib/plugin/verdict'
 import { serveQuarantineReleases } from '../../lib/quarantine/release-service'
 import { QueueControl } from '../../lib/queue/control'
+import { QueueControlCache } from '../../lib/queue/control-cache'
 import { listQueue, parseQueueFileName, queueId } from '../../lib/queue/qfile'
 import { decideSend } from '../../lib/queue/schedule'
 
@@ -37,6 +40,26 @@ export = definePlugin({
   setup({ plugin, instance, config: { hold } }) {
     const instanceDir = path.dirname(instanceConfigDir())
     const control = new QueueControl(instanceDir)
+    const cache = new QueueControlCache(control, (m) => plugin.logwarn(m))
+    // Haraka's flush (SIGHUP; in a cluster the master's message to each worker) tries
+    // every waiting message at once: the hold and scope it acts on are the ones the
+    // administrator just wrote. Prepended, so the caches are renewed before Haraka's
+    // own listener starts the deliveries. The event name is Haraka's (3.3.4 server.js
+    // flushQueue, outbound/index.js); if it changed, a hold or scope written just
+    // before a flush is still seen within RECHECK_MS (and hold/release wait that long).
+    const onSighup = (): void => cache.refresh()
+    const onMessage = (msg: unknown): void => {
+      if ((msg as { event?: unknown } | null)?.event === 'outbound.flush_queue') cache.refresh()
+    }
+    if (cluster.isWorker) process.prependListener('message', onMessage)
+    else process.prependListener('SIGHUP', onSighup)
+    // ids with a last-error record: a delivered message without one costs no file-system call
+    const recorded = control.recordedErrorIds()
+    const forget = async (id: string): Promise<void> => {
+      if (!recorded.has(id)) return
+      await control.forgetError(id)
+      recorded.delete(id)
+    }
     const queueDir = harakaQueueDir(plugin)
     // queue items whose file was deleted by an administrator: dropped, never sent
     const withdrawn = new WeakSet<Haraka.QueuedMail>()
@@ -54,14 +77,20 @@ export = definePlugin({
     const releases = instance === 'inbound' ? serveQuarantineReleases(plugin, instanceDir, queueDir) : undefined
 
     return {
-      shutdown: () => releases?.stop(),
+      shutdown: () => {
+        releases?.stop()
+        cache.close()
+        process.removeListener('message', onMessage)
+        process.removeListener('SIGHUP', onSighup)
+      },
       hooks: {
         send_email: {
           // the hold list could not be read: waiting is safe, sending a held domain is not
           onFailure: delay(hold.recheck_seconds),
           async run(hmail) {
             const name = parseQueueFileName(hmail.filename)
-            const [held, scope] = await Promise.all([control.heldDomainsAsync(), control.flushScope()])
+            const held = cache.heldDomains()
+            const scope = cache.flushScope()
             const d = decideSend({
               domain: hmail.todo.domain,
               nextAttempt: name?.nextAttempt ?? 0,
@@ -81,7 +110,10 @@ export = definePlugin({
           async run(hmail, params) {
             if (withdrawn.has(hmail)) return DROP
             const id = idOf(hmail)
-            if (id) await control.recordError(id, { error: String(params?.err ?? 'unknown'), at: Date.now(), attempts: hmail.num_failures })
+            if (id) {
+              recorded.add(id)
+              await control.recordError(id, { error: String(params?.err ?? 'unknown'), at: Date.now(), attempts: hmail.num_failures })
+            }
             return CONT
           },
         },
@@ -90,14 +122,14 @@ export = definePlugin({
           async run(hmail) {
             if (withdrawn.has(hmail)) return DROP // deleted: no delivery and no DSN
             const id = idOf(hmail)
-            if (id) await control.forgetError(id)
+            if (id) await forget(id)
             return CONT
           },
         },
         // observe-only: the message has left the queue whatever happens here
         async delivered(hmail) {
           const id = idOf(hmail)
-          if (id) await control.forgetError(id)
+          if (id) await forget(id)
         },
         // Runs before gateway-routing (which ends get_mx: declared there, checked at
         // startup): the queue file is gone, so `gateway queue delete` removed it while

@@ -7,15 +7,15 @@
 // deferrals, bounces), quarantined messages, AUTH successes, and once per message
 // that ends (accepted, quarantined or refused at or after MAIL): its spam band, an
 // infected verdict and, when refused or quarantined, the filter ROI (lib/stats/roi.ts).
-// Once a minute it samples the process's delivery-queue depth into the node's
-// buckets (lib/stats/queue-sample.ts).
+// Once a minute it samples the instance's delivery-queue depth (queue files, shared by
+// all cluster workers) into the node's buckets (lib/stats/queue-sample.ts).
 
 import { gatewayConfig } from '../../lib/config/gateway'
 import { queueDepth, queueDir, queueStatsReader } from '../../lib/haraka'
 import { definePlugin } from '../../lib/plugin/define'
 import { CONT } from '../../lib/plugin/verdict'
 import { decisionsOf, quarantineOf } from '../../lib/policy/marks'
-import { oldestAgeSeconds } from '../../lib/queue/oldest'
+import { oldestAgeSeconds, queuedCount } from '../../lib/queue/oldest'
 import { dayOf, type Direction } from '../../lib/redis/keys'
 import { acquireWriteBatch, type SharedBatch } from '../../lib/redis/shared-batch'
 import { setDecisionSink } from '../../lib/stats/decisions'
@@ -124,7 +124,8 @@ function queueSamplerOf(plugin: Haraka.Plugin, instance: Direction, shared: Shar
     node: settings.node.name,
     ttls: { m: settings.stats.minute_ttl, h: settings.stats.hour_ttl, d: settings.stats.day_ttl },
     missed: () => ({ key: shared.redis.keys.stats(instance, dayOf(new Date())), field: STAT.nodeListMissed }), // the sample refreshes the node list too
-    depth: () => queueDepth(read),
+    // the folder's count: Haraka's own is per process (one worker's with nodes=N)
+    depth: folder === undefined ? () => queueDepth(read) : () => queuedCount(folder).catch(() => undefined),
     ...(folder !== undefined && { oldestSeconds: (nowMs: number) => oldestAgeSeconds(folder, nowMs) }),
     onAgeError: (err) => plugin.logwarn(`queue folder not readable for the oldest message's age: ${err.message}`),
     sink: shared.batch,
