@@ -6,12 +6,12 @@
 
 import path from 'node:path'
 
-import Redis from 'ioredis'
+import type Redis from 'ioredis'
 
 import { loadGatewayConfig, type GatewayConfig } from '../lib/config/gateway'
 import { deploymentRoot, displayPath } from '../lib/config/paths'
 import { parseHostPort, type HostPort } from '../lib/net/address'
-import { redact } from '../lib/redis/client'
+import { createRedisClient, redact } from '../lib/redis/client'
 import { RedisKeys } from '../lib/redis/keys'
 import { readRuntimeState, type RuntimeLookup, type RuntimeState } from '../lib/config/run-state'
 
@@ -50,7 +50,8 @@ export interface RedisTarget {
 
 export function redisTarget(g: RunningGateway): RedisTarget {
   const { redis } = g.cfg.settings
-  const prefix = fromEnv('GATEWAY_REDIS_PREFIX') ?? g.state?.redis.prefix ?? redis.prefix
+  // the configured prefix already applies GATEWAY_REDIS_PREFIX (and the cluster hash tag)
+  const prefix = fromEnv('GATEWAY_REDIS_PREFIX') ? redis.prefix : (g.state?.redis.prefix ?? redis.prefix)
   const url = fromEnv('REDIS_URL')
   if (url) return { url, prefix, source: 'REDIS_URL' }
   if (g.state && g.state.redis.mode !== 'standalone') return { url: g.state.redis.url, prefix, source: `the running gateway (pid ${g.state.pid})` }
@@ -64,8 +65,15 @@ export function redisTarget(g: RunningGateway): RedisTarget {
  */
 export async function connectGatewayRedis(g: RunningGateway): Promise<{ redis: Redis; target: RedisTarget } | { problem: string }> {
   const target = redisTarget(g)
-  const { connect_timeout_ms } = g.cfg.settings.redis
-  const redis = new Redis(target.url, { lazyConnect: true, connectTimeout: connect_timeout_ms, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  const { connect_timeout_ms, sentinel_password_file } = g.cfg.settings.redis
+  const redis = createRedisClient(target.url, {
+    lazyConnect: true,
+    connectTimeoutMs: connect_timeout_ms,
+    maxRetriesPerRequest: 0,
+    reconnect: false,
+    failFast: false,
+    ...(sentinel_password_file ? { sentinelPasswordFile: sentinel_password_file } : {}),
+  })
   redis.on('error', () => {}) // the failure is reported below, once
   try {
     await redis.connect()

@@ -45,7 +45,7 @@ describe('configuration errors refuse to start', () => {
   it('unknown key in config/gateway.ini', async () => {
     const gw = gateway({ 'config/gateway.ini': '[internal]\nhosts[]=127.0.0.1:2526\n\n[redis]\nurll=redis://x\n' })
     const file = path.join(gw.root, 'config', 'gateway.ini')
-    const expected = `${file}:5: [redis] urll: unknown key (known: url, prefix, connect_timeout_ms, stats_ttl_days)`
+    const expected = `${file}:5: [redis] urll: unknown key (known: url, sentinel_password_file, prefix, connect_timeout_ms, stats_ttl_days)`
     await expectRefusal(gw, 'inbound', expected)
     const cli = checkConfig(gw)
     expect(cli.status).toBe(78)

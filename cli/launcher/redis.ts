@@ -10,16 +10,21 @@
 // var/redis/redis.password, handed to redis-server in an owner-only config file
 // and to the instances and commands in the URL): without one, any local user
 // could delete lockout counters or block a sender by writing a harvest key.
+//
+// A Sentinel or Cluster URL (redis+sentinel://, redis+cluster://) means several
+// gateway nodes share that Redis: when it does not answer at start, no private
+// redis-server is started (this node's lockout, harvest and counter state would
+// silently part from the other nodes'); the gateway runs standalone and writes
+// its counters there once it answers.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 
-import Redis from 'ioredis'
-
 import { freePort, killGroup } from './proc'
-import { redact } from '../../lib/redis/client'
+import { createRedisClient, redact } from '../../lib/redis/client'
+import { describeTarget, parseRedisUrl } from '../../lib/redis/connection-options'
 import type { RedisMode } from '../../lib/config/run-state'
 
 /** How long the private Redis gets to save and exit before it is killed. */
@@ -38,11 +43,15 @@ export interface RedisHandle {
 
 const nothingToStop = async (): Promise<void> => {}
 
-export async function ensureRedis(configuredUrl: string, privateDir: string): Promise<RedisHandle> {
+export async function ensureRedis(configuredUrl: string, privateDir: string, sentinelPasswordFile = ''): Promise<RedisHandle> {
   const fromEnv = process.env.REDIS_URL
   const url = fromEnv || configuredUrl
-  if (await ping(url)) return { mode: 'external', url, stop: nothingToStop }
+  if (await ping(url, 1500, sentinelPasswordFile)) return { mode: 'external', url, stop: nothingToStop }
   if (fromEnv) throw new Error(`Redis is not reachable at REDIS_URL=${redact(fromEnv)}. Start it, fix REDIS_URL, or unset REDIS_URL to let the gateway run a private redis-server.`)
+  if (parseRedisUrl(url).kind !== 'server') {
+    const why = `the ${describeTarget(url)} (config/gateway.ini [redis] url) does not answer; no private redis-server is started for a shared Sentinel or Cluster setup`
+    return { mode: 'standalone', url, why, stop: nothingToStop }
+  }
   const unreachable = `not reachable at ${redact(url)} (config/gateway.ini [redis] url)`
   if (spawnSync('redis-server', ['--version']).error) {
     return { mode: 'standalone', url, why: `${unreachable} and redis-server is not installed (apt-get install redis-server)`, stop: nothingToStop }
@@ -141,8 +150,16 @@ function writePrivate(file: string, content: string): void {
   fs.renameSync(tmp, file)
 }
 
-export async function ping(url: string, timeoutMs = 1500): Promise<boolean> {
-  const r = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false })
+/** Whether Redis (one server, the sentinels' master, or a cluster) answers PING now. */
+export async function ping(url: string, timeoutMs = 1500, sentinelPasswordFile = ''): Promise<boolean> {
+  const r = createRedisClient(url, {
+    lazyConnect: true,
+    connectTimeoutMs: timeoutMs,
+    maxRetriesPerRequest: 0,
+    reconnect: false,
+    failFast: true,
+    ...(sentinelPasswordFile ? { sentinelPasswordFile } : {}),
+  })
   r.on('error', () => {})
   try {
     await r.connect()

@@ -21,6 +21,8 @@ const ENV_VARS = [
   'GATEWAY_NODE_NAME',
   'GATEWAY_EVENT_LOG',
   'GATEWAY_ORG_KEY_FILE',
+  'GATEWAY_REDIS_SENTINEL_PASSWORD_FILE',
+  'GATEWAY_ROOT',
 ]
 
 let dir: string
@@ -54,6 +56,7 @@ describe('loadGatewayConfig', () => {
     expect(cfg.settings.outbound.listen).toEqual([{ host: '127.0.0.1', port: 2587 }])
     expect(cfg.settings.redis).toEqual({
       url: 'redis://127.0.0.1:6379',
+      sentinel_password_file: '',
       prefix: 'test1',
       connect_timeout_ms: 2000,
       stats_ttl_days: 400,
@@ -145,8 +148,57 @@ describe('loadGatewayConfig', () => {
     write('accepted_domains', 'example.com\n')
     vi.stubEnv('REDIS_URL', 'http://nope')
     expect(configError(() => loadGatewayConfig(dir)).message).toBe(
-      'environment variable REDIS_URL: "http://nope" is not a redis:// or rediss:// URL',
+      'environment variable REDIS_URL: "http://nope" is not a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL',
     )
+  })
+
+  describe('[redis] Sentinel and Cluster', () => {
+    beforeEach(() => write('accepted_domains', 'example.com\n'))
+
+    it('accepts a Sentinel URL and keeps the prefix as written', () => {
+      write('gateway.ini', '[internal]\nhosts[]=mx.example\n[redis]\nurl=redis+sentinel://:secret@10.0.0.1:26379,10.0.0.2/mymaster\nprefix=gw\n')
+      const { redis } = loadGatewayConfig(dir).settings
+      expect(redis.url).toBe('redis+sentinel://:secret@10.0.0.1:26379,10.0.0.2/mymaster')
+      expect(redis.prefix).toBe('gw')
+    })
+
+    it('makes the prefix a hash tag on a cluster (from the file or REDIS_URL, with GATEWAY_REDIS_PREFIX too)', () => {
+      write('gateway.ini', '[internal]\nhosts[]=mx.example\n[redis]\nurl=redis+cluster://10.0.0.1:7000,10.0.0.2:7000\nprefix=gw\n')
+      expect(loadGatewayConfig(dir).settings.redis.prefix).toBe('{gw}')
+      write('gateway.ini', '[internal]\nhosts[]=mx.example\n')
+      vi.stubEnv('REDIS_URL', 'redis+cluster://10.0.0.1')
+      vi.stubEnv('GATEWAY_REDIS_PREFIX', 'site2')
+      expect(loadGatewayConfig(dir).settings.redis.prefix).toBe('{site2}')
+    })
+
+    it('stops on a Sentinel URL without a master name, naming file, line and key, without the password', () => {
+      write('gateway.ini', '[internal]\nhosts[]=mx.example\n[redis]\nurl=redis+sentinel://:hunter2-secret@10.0.0.1:26379\n')
+      const err = configError(() => loadGatewayConfig(dir))
+      expect(err.message).toMatch(new RegExp(`^${path.join(dir, 'gateway.ini')}:4: \\[redis\\] url: "redis\\+sentinel://:\\*\\*\\*@10\\.0\\.0\\.1:26379": give the master name`))
+      expect(err.message).not.toContain('hunter2')
+    })
+
+    it('stops on a cluster node that is not host:port', () => {
+      write('gateway.ini', '[internal]\nhosts[]=mx.example\n[redis]\nurl=redis+cluster://10.0.0.1:7000,10.0.0.2:99999\n')
+      expect(configError(() => loadGatewayConfig(dir)).message).toMatch(/:4: \[redis\] url: "redis\+cluster:\/\/10\.0\.0\.1:7000,10\.0\.0\.2:99999": .*99999/)
+    })
+
+    it('reads sentinel_password_file under the deployment root; a missing or empty file stops startup naming the key, never a password', () => {
+      vi.stubEnv('GATEWAY_ROOT', dir)
+      fs.mkdirSync(path.join(dir, 'secrets'))
+      fs.writeFileSync(path.join(dir, 'secrets', 'sentinel'), 'sentinel-secret\n', { mode: 0o600 })
+      write('gateway.ini', '[internal]\nhosts[]=mx.example\n[redis]\nurl=redis+sentinel://10.0.0.1/mymaster\nsentinel_password_file=secrets/sentinel\n')
+      expect(loadGatewayConfig(dir).settings.redis.sentinel_password_file).toBe(path.join(dir, 'secrets', 'sentinel'))
+
+      write('gateway.ini', '[internal]\nhosts[]=mx.example\n[redis]\nsentinel_password_file=secrets/missing\n')
+      expect(configError(() => loadGatewayConfig(dir)).message).toMatch(/:4: \[redis\] sentinel_password_file: cannot read .*secrets\/missing: ENOENT$/)
+
+      fs.writeFileSync(path.join(dir, 'secrets', 'empty'), '\n')
+      vi.stubEnv('GATEWAY_REDIS_SENTINEL_PASSWORD_FILE', 'secrets/empty')
+      const err = configError(() => loadGatewayConfig(dir))
+      expect(err.where).toBe('environment variable GATEWAY_REDIS_SENTINEL_PASSWORD_FILE')
+      expect(err.problem).toMatch(/secrets\/empty is empty/)
+    })
   })
 
   it('reports a bad line in gateway.ini with its file and line', () => {

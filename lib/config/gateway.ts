@@ -2,21 +2,61 @@
 // read once per process and validated against one schema. Both instances and the
 // CLI use this module, so they can never disagree about what the settings mean.
 
+import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
 import { ConfigError } from './errors'
 import { readIni, readList } from './ini'
-import { displayPath, sharedConfigDir } from './paths'
+import { deploymentPath, displayPath, sharedConfigDir } from './paths'
 import { field, validate, type Field, type Infer } from './schema'
 import { hostDomain } from '../address/domain'
 import { formatHostPort, type HostPort } from '../net/address'
+import { effectivePrefix, parseRedisUrl } from '../redis/connection-options'
 
 const DEMO_MAILBOX_ENV = 'GATEWAY_DEMO_MAILBOX'
 const INTERNAL_HOSTS_ENV = 'GATEWAY_INTERNAL_HOSTS'
 const DASHBOARD_LISTEN_ENV = 'GATEWAY_DASHBOARD_LISTEN'
 const DASHBOARD_TOKEN_ENV = 'GATEWAY_DASHBOARD_TOKEN'
 const LISTEN_ENV = { inbound: 'GATEWAY_INBOUND_LISTEN', outbound: 'GATEWAY_OUTBOUND_LISTEN' } as const
+
+/** A Redis URL: one server, redis+sentinel:// or redis+cluster:// (lib/redis/connection-options.ts); messages never show its password. */
+function redisUrlField(): Field<string> {
+  return {
+    parse: (raw) => {
+      if (Array.isArray(raw)) throw new Error('takes one value, not a list (several sentinels or cluster nodes go in one URL, separated by commas)')
+      parseRedisUrl(raw)
+      return raw
+    },
+    fallback: () => 'redis://127.0.0.1:6379',
+    env: 'REDIS_URL',
+  }
+}
+
+/**
+ * A file holding the sentinels' own password (relative: under the deployment root),
+ * or empty. Checked at load (readable, a non-empty first line), read again by the
+ * client factory; only the path is ever shown.
+ */
+function sentinelPasswordFileField(): Field<string> {
+  return {
+    parse: (raw) => {
+      if (Array.isArray(raw)) throw new Error('takes one value, not a list')
+      if (raw === '') return ''
+      const file = deploymentPath(raw)
+      let first: string
+      try {
+        first = fs.readFileSync(file, 'utf8').split(/\r?\n/)[0]!.trim()
+      } catch (err) {
+        throw new Error(`cannot read ${displayPath(file)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+      }
+      if (first === '') throw new Error(`${displayPath(file)} is empty: its first line must be the sentinels' password`)
+      return file
+    },
+    fallback: () => '',
+    env: 'GATEWAY_REDIS_SENTINEL_PASSWORD_FILE',
+  }
+}
 
 /** A secret of 16 to 256 printable characters, or empty; a bad one is refused without repeating it (error lines end up in logs). */
 function secretField(env: string): Field<string> {
@@ -49,8 +89,14 @@ const gatewaySchema = {
     hosts: field.hostPortList({ env: INTERNAL_HOSTS_ENV, defaultPort: 25 }),
   },
   redis: {
-    url: field.string({ default: 'redis://127.0.0.1:6379', env: 'REDIS_URL', pattern: /^rediss?:\/\/[^\s]+$/, patternText: 'a redis:// or rediss:// URL' }),
-    /** Every key the gateway writes starts with "<prefix>:"; several gateways can share one Redis. */
+    /** redis:// or rediss:// (one server), redis+sentinel://HOSTS/MASTER, redis+cluster://HOSTS (lib/redis/connection-options.ts). */
+    url: redisUrlField(),
+    /** The sentinels' own password (requirepass in sentinel.conf), in a file; empty = sentinels without a password. */
+    sentinel_password_file: sentinelPasswordFileField(),
+    /**
+     * Every key the gateway writes starts with "<prefix>:"; several gateways can share one Redis.
+     * With redis+cluster:// it becomes the hash tag "{<prefix>}" (withClusterPrefix).
+     */
     prefix: field.string({ default: 'gw', env: 'GATEWAY_REDIS_PREFIX', pattern: /^[A-Za-z0-9_.-]{1,32}$/, patternText: 'letters, digits, _ . - (at most 32)' }),
     connect_timeout_ms: field.int({ default: 2000, min: 100, max: 60_000 }),
     /** How long daily counters are kept. */
@@ -136,7 +182,7 @@ export interface GatewayConfig {
 export function loadGatewayConfig(dir = sharedConfigDir()): GatewayConfig {
   const iniFile = path.join(dir, 'gateway.ini')
   const ini = readIni(iniFile)
-  const settings = followDemoMailbox(validate(ini, iniFile, gatewaySchema), demoMailboxInFile(ini.get('demo')?.get('mailbox_listen')?.value), iniFile)
+  const settings = withClusterPrefix(followDemoMailbox(validate(ini, iniFile, gatewaySchema), demoMailboxInFile(ini.get('demo')?.get('mailbox_listen')?.value), iniFile))
   if (settings.internal.hosts.length === 0) {
     throw new ConfigError(displayPath(iniFile), '[internal] hosts', 'no internal mail server configured (set hosts[]= or GATEWAY_INTERNAL_HOSTS)')
   }
@@ -153,6 +199,18 @@ export function loadGatewayConfig(dir = sharedConfigDir()): GatewayConfig {
     throw new ConfigError(displayPath(domainsFile), '', 'lists no accepted domain: the inbound instance would refuse all mail')
   }
   return Object.freeze({ dir, settings, acceptedDomains })
+}
+
+/**
+ * On a Redis Cluster the key prefix is a hash tag, "{gw}": every gateway key lands
+ * in one slot, so multi-key scripts (AUTH lockout), MULTI/EXEC (counter flushes,
+ * tracking) and MGET work. The prefix is changed here, once, so the instances, the
+ * CLI, the dashboard and the launcher's runtime file all use the same keys.
+ */
+function withClusterPrefix(settings: GatewaySettings): GatewaySettings {
+  const prefix = effectivePrefix(settings.redis.prefix, settings.redis.url)
+  if (prefix === settings.redis.prefix) return settings
+  return Object.freeze({ ...settings, redis: Object.freeze({ ...settings.redis, prefix }) })
 }
 
 /** The demo mailbox address config/gateway.ini names, ignoring the environment (null: none, or not valid there). */

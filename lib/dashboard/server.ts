@@ -5,11 +5,10 @@
 
 import http from 'node:http'
 
-import Redis from 'ioredis'
-
 import { readLinks } from '../links/read'
 import { toJson } from '../links/view'
 import { formatHostPort, type HostPort } from '../net/address'
+import { createRedisClient } from '../redis/client'
 import { RedisKeys } from '../redis/keys'
 import type { BucketTtlSeconds } from '../report/granularity'
 import { loadAssets } from './assets'
@@ -25,6 +24,8 @@ export interface DashboardOptions {
   readonly redisUrl: string
   readonly redisPrefix: string
   readonly connectTimeoutMs: number
+  /** [redis] sentinel_password_file, if the sentinels require a password. */
+  readonly sentinelPasswordFile?: string
   readonly ttls: BucketTtlSeconds
   readonly log: (line: string) => void
 }
@@ -39,13 +40,14 @@ const CACHE_MS = 1000
 
 /** Listens (rejects with the listen error, e.g. EADDRINUSE) and serves until closed. */
 export async function startDashboard(opts: DashboardOptions): Promise<RunningDashboard> {
-  const redis = new Redis(opts.redisUrl, {
+  const redis = createRedisClient(opts.redisUrl, {
     lazyConnect: true,
-    connectTimeout: opts.connectTimeoutMs,
+    connectTimeoutMs: opts.connectTimeoutMs,
     maxRetriesPerRequest: 1,
     // a page asking while Redis is away gets a 503 at once, not a hanging request
-    enableOfflineQueue: false,
-    retryStrategy: (times) => Math.min(times * 250, 5000),
+    failFast: true,
+    reconnect: true,
+    ...(opts.sentinelPasswordFile ? { sentinelPasswordFile: opts.sentinelPasswordFile } : {}),
   })
   redis.on('error', () => {}) // each failed read says so in its answer and one log line
   redis.connect().catch(() => {}) // retried by retryStrategy

@@ -18,6 +18,7 @@ export function dashboardOptions(cfg: GatewayConfig, redis: { url: string; prefi
     redisUrl: redis.url,
     redisPrefix: redis.prefix,
     connectTimeoutMs: cfg.settings.redis.connect_timeout_ms,
+    ...(cfg.settings.redis.sentinel_password_file ? { sentinelPasswordFile: cfg.settings.redis.sentinel_password_file } : {}),
     ttls: { minute_ttl: stats.minute_ttl, hour_ttl: stats.hour_ttl },
     log,
   }

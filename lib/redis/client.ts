@@ -7,16 +7,25 @@
 // GATEWAY_REDIS_MODE=standalone (set by `gateway start` when it found no Redis)
 // makes "no Redis" the expected state: said once at start, not as an ERROR every
 // 30 s. The client still tries the URL, so a Redis that appears later is used.
+//
+// createRedisClient() is the one place any ioredis client of the gateway is made
+// (plugins, CLI, dashboard, launcher probe, tools): one server, Sentinel or
+// Cluster, as the URL says (connection-options.ts).
 
-import Redis from 'ioredis'
+import fs from 'node:fs'
+
+import Redis, { Cluster } from 'ioredis'
 
 import { ConfigError } from '../config/errors'
+import { connectionPlan, redactRedisUrl, type ClientBehaviour } from './connection-options'
 
 export const REDIS_MODE_ENV = 'GATEWAY_REDIS_MODE'
 
 export interface RedisOptions {
   url: string
   connectTimeoutMs: number
+  /** [redis] sentinel_password_file: the sentinels' own password, if they require one. */
+  sentinelPasswordFile?: string
   /** Called (rate-limited) when the connection fails or recovers. */
   log: (level: 'error' | 'notice', message: string) => void
 }
@@ -25,6 +34,8 @@ let client: Redis | undefined
 let lastErrorLog = 0
 /** Whether this process has had a working connection yet. */
 let everReady = false
+/** The last client ended by itself: the next one says when Redis is reachable again. */
+let replacingEnded = false
 const ERROR_LOG_INTERVAL_MS = 30_000
 
 /** Whether the gateway was started without Redis (standalone); a bad value is a ConfigError naming the variable. */
@@ -43,19 +54,22 @@ export function redisExpectedDown(): boolean {
 export function redisClient(opts: RedisOptions): Redis {
   if (client) return client
   const standalone = standaloneMode()
-  const c = new Redis(opts.url, {
-    connectTimeout: opts.connectTimeoutMs,
-    commandTimeout: opts.connectTimeoutMs,
-    enableOfflineQueue: false,
+  const c = createRedisClient(opts.url, {
+    connectTimeoutMs: opts.connectTimeoutMs,
+    commandTimeoutMs: opts.connectTimeoutMs,
+    failFast: true,
     maxRetriesPerRequest: 1,
     // keep trying forever, at most every 5 s: Redis coming back must heal by itself
-    retryStrategy: (attempt) => Math.min(attempt * 250, 5000),
+    reconnect: true,
     lazyConnect: false,
+    ...(opts.sentinelPasswordFile ? { sentinelPasswordFile: opts.sentinelPasswordFile } : {}),
   })
-  if (standalone) {
+  const replacing = replacingEnded
+  replacingEnded = false
+  if (standalone && !replacing) {
     opts.log('notice', `standalone mode (no Redis when the gateway started): counters are kept in this process and written to ${redact(opts.url)} once it answers`)
   }
-  let wasDown = false
+  let wasDown = replacing
   c.on('error', (err: Error) => {
     wasDown = true
     if (standalone && !everReady) return // expected, and said once above
@@ -63,6 +77,15 @@ export function redisClient(opts: RedisOptions): Redis {
     if (now - lastErrorLog < ERROR_LOG_INTERVAL_MS) return
     lastErrorLog = now
     opts.log('error', `redis unavailable (${redact(opts.url)}): ${err.message}; mail keeps flowing, counters are kept in memory`)
+  })
+  // A client that ended by itself (ioredis gives up on it, e.g. a Sentinel switch
+  // arriving mid-reconnect) is forgotten: the next redisClient() call, which every
+  // user makes per command, creates a new one instead of failing forever.
+  c.on('end', () => {
+    if (client !== c) return // closed on purpose (closeRedis)
+    client = undefined
+    replacingEnded = true
+    opts.log('error', `redis client for ${redact(opts.url)} ended; a new one is created at the next use`)
   })
   c.on('ready', () => {
     if (standalone && !everReady) opts.log('notice', `redis reachable at ${redact(opts.url)}: counters kept so far are written there`)
@@ -88,5 +111,34 @@ export async function closeRedis(): Promise<void> {
 
 /** A URL without its password, for logs. */
 export function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')
+  return redactRedisUrl(url)
 }
+
+export interface ClientOptions extends Omit<ClientBehaviour, 'sentinelPassword'> {
+  /** A file holding the sentinels' password (read now; the password is never logged). */
+  sentinelPasswordFile?: string
+}
+
+/**
+ * A new ioredis client for `url` (one server, Sentinel or Cluster). A Cluster is
+ * returned typed as Redis: it answers the same commands (the gateway's keys share
+ * one hash slot there, see effectivePrefix), and the gateway's code uses no
+ * command that differs between them.
+ */
+export function createRedisClient(url: string, opts: ClientOptions): Redis {
+  const { sentinelPasswordFile, ...behaviour } = opts
+  const sentinelPassword = sentinelPasswordFile ? readSentinelPassword(sentinelPasswordFile) : undefined
+  const plan = connectionPlan(url, { ...behaviour, ...(sentinelPassword ? { sentinelPassword } : {}) })
+  if (plan.kind === 'server') return new Redis(plan.url, plan.options)
+  if (plan.kind === 'sentinel') return new Redis(plan.options)
+  return new Cluster(
+    plan.nodes.map((n) => ({ host: n.host, port: n.port })),
+    plan.options,
+  ) as unknown as Redis
+}
+
+/** The first line of the file (read once per client: a changed password needs a restart); the config check already refused a missing or empty file. */
+function readSentinelPassword(file: string): string {
+  return fs.readFileSync(file, 'utf8').split(/\r?\n/)[0]!.trim()
+}
+

@@ -22,7 +22,7 @@ export function acquireGatewayRedis(log: (level: 'error' | 'notice', message: st
   const { redis } = gatewayConfig().settings
   users++
   let released = false
-  const client = () => redisClient({ url: redis.url, connectTimeoutMs: redis.connect_timeout_ms, log })
+  const client = () => redisClient({ url: redis.url, connectTimeoutMs: redis.connect_timeout_ms, sentinelPasswordFile: redis.sentinel_password_file, log })
   // Connect now, not on first use: with no offline queue, commands sent while the
   // connection is still being set up would fail (and e.g. harvest probes go uncounted).
   client()

@@ -4,11 +4,13 @@
 // Redis holding nothing else for a clean number:
 //   node dist/lib/tracking/measure-memory.js redis://127.0.0.1:6390 100000 [--two-legs]
 // The scratch keys are deleted afterwards (by their known names, no SCAN).
+// Any gateway Redis URL works (redis+sentinel://, redis+cluster://); on a cluster
+// INFO answers for one node, so measure against a single server.
 
 import crypto from 'node:crypto'
 
-import Redis from 'ioredis'
-
+import { createRedisClient } from '../redis/client'
+import { effectivePrefix } from '../redis/connection-options'
 import { RedisKeys } from '../redis/keys'
 import { EVENT_VERSION, type TrackEvent } from './event'
 import { RECORD_VERSION, type TrackRecord } from './record'
@@ -74,8 +76,8 @@ async function main(): Promise<void> {
   const [url = 'redis://127.0.0.1:6379', countText = '100000', ...flags] = process.argv.slice(2)
   const count = Number(countText)
   const twoLegs = flags.includes('--two-legs')
-  const redis = new Redis(url)
-  const keys = new RedisKeys(`memtest${process.pid}`)
+  const redis = createRedisClient(url, { connectTimeoutMs: 10_000, maxRetriesPerRequest: 20, failFast: false, reconnect: true, lazyConnect: false })
+  const keys = new RedisKeys(effectivePrefix(`memtest${process.pid}`, url))
   const written = new Set<string>([keys.events()])
   const before = usedMemory(await redis.info('memory'))
   const now = Date.now()
