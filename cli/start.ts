@@ -17,7 +17,6 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import readline from 'node:readline'
 
 import { ConfigError } from '../lib/config/errors'
 import { dashboardListenSetting, listenSetting, loadGatewayConfig, type GatewayConfig } from '../lib/config/gateway'
@@ -26,6 +25,7 @@ import { deploymentRoot, displayPath, instanceDir, type InstanceName } from '../
 import { startMailbox, type Mailbox } from './launcher/demo-mailbox'
 import { ensureEngine, planSpamEngine, planVirusEngine, type EngineHandle, type EnginePlan } from './launcher/scanners'
 import { formatHostPort, type HostPort } from '../lib/net/address'
+import { copyPrefixed } from './launcher/prefix-lines'
 import { killGroup } from './launcher/proc'
 import { RestartBudget } from './launcher/restart-budget'
 import { listenProblem } from '../lib/net/listen-check'
@@ -122,7 +122,7 @@ export async function start(): Promise<number> {
 
   let redis: RedisHandle
   try {
-    redis = await ensureRedis(cfg.settings.redis.url, path.join(deploymentRoot(), 'var', 'redis'))
+    redis = await ensureRedis(cfg.settings.redis.url, path.join(deploymentRoot(), 'var', 'redis'), cfg.settings.redis.sentinel_password_file)
   } catch (err) {
     console.error(`gateway: ${(err as Error).message}`)
     return 69 // EX_UNAVAILABLE
@@ -299,13 +299,12 @@ function spawnInstance(name: InstanceName, extraEnv: Record<string, string>): Ru
   })
   let listeners = 0
   const onListening = new Set<() => void>()
+  // one write per chunk with "[name] " per line (readline + console.log per line cost ~10 % CPU)
+  const write = (text: string) => process.stdout.write(text)
   for (const stream of [child.stdout, child.stderr]) {
-    readline.createInterface({ input: stream! }).on('line', (line) => {
-      if (line.trim()) console.log(`[${name}] ${line}`)
-      if (/\[server\] Listening on /.test(line)) {
-        listeners++
-        for (const check of onListening) check()
-      }
+    copyPrefixed(stream!, `[${name}] `, write, () => {
+      listeners++
+      for (const check of onListening) check()
     })
   }
   // killed by a signal: 128 + its number, as a shell says it (kill -9: 137)

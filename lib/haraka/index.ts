@@ -16,6 +16,8 @@
 //   fields.ts        methods of objects read or edited in place (not patched)
 //   message-stream.ts per-transaction haraka-message-stream pipe (8-bit header bytes as received)
 //   message-spool.ts connection.js cfg.main.spool_dir (the message spool folder, set during register)
+//   log-levels.ts    Connection and HMailItem lognotice (routine lines at INFO, wrapped once per process)
+//   transaction-end.ts per-connection reset_transaction (one summary line per transaction)
 // checkHaraka() is the gate gateway-core runs first: the installed version must
 // be the checked one (version.ts), and every internal must have the expected
 // shape. Upgrading Haraka: UPGRADING.md beside this file.
@@ -25,6 +27,7 @@ import { CONNECTION_INTERNALS } from './connection'
 import { DNS_RESOLVER } from './dns'
 import { FIELD_INTERNALS } from './fields'
 import { HMAIL_INTERNALS } from './hmail'
+import { LOG_LEVEL_INTERNALS } from './log-levels'
 import { HarakaIncompatibleError, incompatible, internalName, internalProblem, loaderOf, type HarakaInternal, type HarakaSource } from './internal'
 import { MESSAGE_SPOOL_INTERNALS } from './message-spool'
 import { MESSAGE_STREAM_PIPE } from './message-stream'
@@ -34,6 +37,7 @@ import { QUEUE_STATS_INTERNALS } from './queue-stats'
 import { RESPOND } from './respond'
 import { SERVER_INTERNALS } from './server'
 import { SESSION_WATCH_INTERNALS } from './session-watch'
+import { TRANSACTION_END_INTERNALS } from './transaction-end'
 import { versionVerdict } from './version'
 
 export { onDeliverySocket } from './client-pool'
@@ -41,12 +45,14 @@ export { lineText, overrideCommandLine, overrideDebugLog, overrideGreeting, over
 export { harakaDnsResolver } from './dns'
 export { requireTlsWhen, rewriteBounceMessages, type BounceRewrite } from './hmail'
 export { CHECKLIST, HarakaIncompatibleError, internalName, type HarakaInternal, type HarakaLoader, type HarakaSource } from './internal'
+export { demoteRoutineLogLines } from './log-levels'
 export { keepHeaderBytes } from './message-stream'
 export { outboundModule, queueDir, transactionModule, type BuiltTransaction, type TransactionModule } from './outbound'
 export { trustForOutboundTls } from './outbound-tls'
 export { parseQueueStats, queueDepth, queueStatsReader, type QueueStats, type QueueStatsReader } from './queue-stats'
 export { overrideReplies } from './respond'
 export { setListen } from './server'
+export { onTransactionEnd } from './transaction-end'
 export { CHECKED_HARAKA_VERSION, OVERRIDE_ENV } from './version'
 
 /** The version field of Haraka's package.json (the version gate reads it from the running Haraka). */
@@ -67,6 +73,8 @@ export const HARAKA_INTERNALS: readonly HarakaInternal[] = [
   ...FIELD_INTERNALS,
   MESSAGE_STREAM_PIPE,
   ...MESSAGE_SPOOL_INTERNALS,
+  ...LOG_LEVEL_INTERNALS,
+  ...TRANSACTION_END_INTERNALS,
 ]
 
 export interface HarakaCheck {

@@ -16,7 +16,7 @@ import { listenSetting, type GatewayConfig } from '../../lib/config/gateway'
 import { checkInstance } from '../../lib/config/instance'
 import { instanceConfigDir, type InstanceName } from '../../lib/config/paths'
 import { narrowPrivateDirs, usePrivateUmask } from '../../lib/config/private-files'
-import { checkHaraka, overrideGreeting, overrideReceivedLine, queueDir, setListen } from '../../lib/haraka'
+import { checkHaraka, demoteRoutineLogLines, overrideGreeting, overrideReceivedLine, queueDir, setListen } from '../../lib/haraka'
 import { useMessageSpool } from '../../lib/limits/message-spool'
 import { formatHostPort } from '../../lib/net/address'
 import { listenProblemsSync } from '../../lib/net/listen-check'
@@ -37,6 +37,8 @@ export = definePlugin({
     // before anything else: every other plugin relies on it (exit 78 naming both versions)
     const haraka = checkHaraka(plugin)
     if (haraka.warning) plugin.logwarn(haraka.warning)
+    // Haraka's per-command lines at INFO: the shipped level (notice) keeps gateway-track's summaries
+    demoteRoutineLogLines(plugin)
     const plugins = checkInstance(path.dirname(instanceConfigDir()), instance)
 
     // Haraka reads smtp.ini's listen when it opens sockets, after every register():

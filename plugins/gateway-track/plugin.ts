@@ -7,11 +7,14 @@
 // write batch (lib/redis/shared-batch.ts), never awaited, so Redis being slow or
 // down delays the history, never the mail. Listed right after gateway-stats: its
 // bounce hook must run before gateway-bounce may drop the bounce.
+// It also writes the log lines the shipped level (notice) keeps: one summary per
+// transaction and one per delivery attempt (lib/tracking/summary-line.ts).
 
 import * as constants from 'haraka-constants'
 
 import { deploymentPath } from '../../lib/config/paths'
 import { verifiedOrgHistory } from '../../lib/org/verified'
+import { onTransactionEnd } from '../../lib/haraka'
 import { definePlugin } from '../../lib/plugin/define'
 import { transactionState } from '../../lib/plugin/state'
 import { CONT } from '../../lib/plugin/verdict'
@@ -19,6 +22,7 @@ import { decisionsOf, quarantineOf } from '../../lib/policy/marks'
 import { acquireWriteBatch } from '../../lib/redis/shared-batch'
 import { buildRecord, messageIdOf, replyText } from '../../lib/tracking/collect'
 import { setTrackingSink, type QuarantineReport, type ReleaseReport } from '../../lib/tracking/emit'
+import { deliveryLine, transactionSummary, type TransactionOutcome } from '../../lib/tracking/summary-line'
 import { openEventLog } from '../../lib/tracking/event-log'
 import { queuedIdentity, queueItems, TRACKING, isTrackingNote } from '../../lib/tracking/notes'
 import { Tracker } from '../../lib/tracking/tracker'
@@ -27,13 +31,19 @@ import type { TrackEvent } from '../../lib/tracking/event'
 /** The quarantine entry gateway-spool stored the message as (reported through lib/tracking/emit.ts). */
 const QUARANTINED = transactionState<QuarantineReport>('gateway_track_quarantine')
 
+/** How the transaction ended (queue_ok, or a refusal that ends it) and the recipients refused at RCPT: for the summary line. */
+const OUTCOME = transactionState<TransactionOutcome>('gateway_track_outcome')
+const REFUSED_RCPTS = transactionState<{ count: number; last: string }>('gateway_track_refused_rcpts')
+/** Refusals that end the transaction (a refused RCPT does not). */
+const ENDING_HOOKS = new Set(['mail', 'data', 'data_post', 'max_data_exceeded', 'queue', 'queue_outbound'])
+
 const PERMANENT = new Set([constants.deny, constants.denydisconnect])
 const REFUSALS = new Set([constants.deny, constants.denydisconnect, constants.denysoft, constants.denysoftdisconnect])
 
 export = definePlugin({
   name: 'gateway-track',
   instances: ['inbound', 'outbound'],
-  hooks: ['queue_ok', 'deny', 'pre_send_trans_email', 'delivered', 'deferred', 'bounce'],
+  hooks: ['connect_init', 'queue_ok', 'deny', 'pre_send_trans_email', 'delivered', 'deferred', 'bounce'],
   setup({ plugin, instance, gateway }) {
     const { settings } = gateway
     const say = (level: 'error' | 'warn' | 'notice', msg: string) =>
@@ -67,6 +77,19 @@ export = definePlugin({
 
     return {
       hooks: {
+        /** The summary line of each transaction, when it ends (accepted, refused, or ended by the client). */
+        connect_init(c) {
+          onTransactionEnd(
+            c,
+            (txn, startedAt) => {
+              const refused = REFUSED_RCPTS.get(txn)
+              const facts = { outcome: OUTCOME.get(txn), refused: refused?.count ?? 0, lastRefusal: refused?.last, seconds: (Date.now() - startedAt) / 1000 }
+              c.lognotice(plugin, transactionSummary(c, txn, facts))
+            },
+            (err) => c.logerror(plugin, `summary line not written: ${err instanceof Error ? err.message : String(err)}`),
+          )
+        },
+
         /** Just before Haraka writes the queue file: the ids the queue items carry (Haraka has added a missing Message-ID by now). */
         pre_send_trans_email(_ctx, txn) {
           const existing = TRACKING.get(txn)
@@ -74,10 +97,11 @@ export = definePlugin({
           TRACKING.set(txn, { recordId: isTrackingNote(existing) ? existing.recordId : txn.uuid, messageId: existing?.messageId ?? messageId })
         },
 
-        queue_ok(c, txn) {
+        queue_ok(c, txn, msg) {
           const now = Date.now()
           const q = QUARANTINED.get(txn)
           const held = q !== undefined || quarantineOf(c) !== undefined
+          OUTCOME.set(txn, { result: held ? 'quarantined' : 'accepted', reply: replyText(250, msg) })
           const record = buildRecord(c, txn, {
             id: txn.uuid,
             node: settings.node.name,
@@ -108,6 +132,8 @@ export = definePlugin({
           const now = Date.now()
           const txn = c.transaction
           const reply = replyText(PERMANENT.has(code) ? 550 : 450, msg)
+          if (txn && hook === 'rcpt') REFUSED_RCPTS.set(txn, { count: (REFUSED_RCPTS.get(txn)?.count ?? 0) + 1, last: reply })
+          else if (txn && ENDING_HOOKS.has(hook)) OUTCOME.set(txn, { result: PERMANENT.has(code) ? 'rejected' : 'tempfailed', reply })
           const refused = [...decisionsOf(c)].reverse().find((d) => d.action === 'reject' || d.action === 'tempfail')
           const check = refused?.check ?? pluginName
           const rcpt = hook === 'rcpt' && Array.isArray(params) ? (params[0] as { address?: unknown } | undefined)?.address : undefined
@@ -129,10 +155,12 @@ export = definePlugin({
         delivered(hmail, params) {
           const [host, ip, response, , port, , okRecips, secured] = params as [unknown, unknown, unknown, unknown, unknown, unknown, unknown, unknown]
           const recipients = Array.isArray(okRecips) ? okRecips.map((r: { address?: unknown }) => String(r?.address ?? r)) : []
+          const hostText = `${String(host)}${ip ? `[${String(ip)}]` : ''}${port ? `:${String(port)}` : ''}`
+          hmail.lognotice(plugin, deliveryLine(queuedIdentity(hmail).queueId ?? hmail.filename, { result: 'delivered', domain: hmail.todo.domain, host: hostText, tls: Boolean(secured), reply: deliveredReply(response), recipients: recipients.length, failures: hmail.num_failures }))
           tracker.writeEvents([
             tracker.event('DELIVER', queuedIdentity(hmail), {
               destination: hmail.todo.domain,
-              host: `${String(host)}${ip ? `[${String(ip)}]` : ''}${port ? `:${String(port)}` : ''}`,
+              host: hostText,
               reply: deliveredReply(response),
               tls: Boolean(secured),
               recipients,
@@ -144,6 +172,17 @@ export = definePlugin({
           onFailure: CONT,
           run(hmail, { delay, err }) {
             const seconds = typeof delay === 'number' ? delay : Number(delay)
+            hmail.lognotice(
+              plugin,
+              deliveryLine(queuedIdentity(hmail).queueId ?? hmail.filename, {
+                result: 'deferred',
+                domain: hmail.todo.domain,
+                reply: errorText(err),
+                recipients: hmail.todo.rcpt_to.length,
+                failures: hmail.num_failures,
+                ...(Number.isFinite(seconds) ? { retryIn: seconds } : {}),
+              }),
+            )
             tracker.writeEvents([
               tracker.event('DEFER', queuedIdentity(hmail), {
                 destination: hmail.todo.domain,
@@ -159,6 +198,7 @@ export = definePlugin({
         bounce: {
           onFailure: CONT,
           run(hmail, err) {
+            hmail.lognotice(plugin, deliveryLine(queuedIdentity(hmail).queueId ?? hmail.filename, { result: 'bounced', domain: hmail.todo.domain, reply: errorText(err), recipients: hmail.todo.rcpt_to.length, failures: hmail.num_failures }))
             tracker.writeEvents([
               tracker.event('BOUNCE', queuedIdentity(hmail), {
                 destination: hmail.todo.domain,

@@ -41,6 +41,8 @@ export interface GatewayOptions {
   env?: Record<string, string>
 }
 
+const TEST_LOG_INI = '[main]\nlevel=info\ntimestamps=true\nformat=default\n'
+
 export const HARAKA_BIN = path.join(GATEWAY_ROOT, 'node_modules', 'haraka', 'bin', 'haraka')
 
 /** Copies the repository's deployment files into a fresh temporary root. */
@@ -52,6 +54,8 @@ export function makeDeploymentRoot(files: Record<string, string> = {}): string {
   }
   // the shipped Prometheus ports would collide between deployments running at once: off unless a test sets them
   for (const instance of ['inbound', 'outbound']) fs.writeFileSync(path.join(root, instance, 'config', 'gateway-metrics.ini'), '[http]\nlisten=off\n')
+  // tests read Haraka's and the plugins' detail lines (INFO); test/logging.test.ts runs the shipped level (notice)
+  for (const instance of ['inbound', 'outbound']) fs.writeFileSync(path.join(root, instance, 'config', 'log.ini'), TEST_LOG_INI)
   for (const [rel, content] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true })
     fs.writeFileSync(path.join(root, rel), content)
