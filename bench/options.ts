@@ -1,0 +1,80 @@
+// The harness's settings, from environment variables (vitest owns argv):
+//   BENCH_ROUNDS=3 BENCH_MESSAGES=3000 BENCH_SESSIONS=20 BENCH_BYTES=4096
+//   BENCH_LATENCY_MESSAGES=200 (serial messages for client-side latency)
+//   BENCH_WARMUP=300 (messages per variant before round 1, not measured)
+//   BENCH_VARIANTS=1,2,3,4,5,6 or ids (gateway-inbound, gateway-inbound-scan, gateway-outbound,
+//     bare-haraka, bare-haraka-tls, postfix, ceiling)
+//   BENCH_PER_SESSION_ROWS=1 (also 10 messages per session for inbound/outbound and their bare twins; 0 = off)
+//   BENCH_SKIP_MISSING_SCANNERS=1 (drop variant 2 when rspamd/clamd are not installed instead of failing)
+//   BENCH_SCALING=1 (the scaling section) BENCH_LEAK_MESSAGES=100000
+//   BENCH_OUT=BENCHMARKS.md (relative to the repository root; "-" = do not write)
+
+import os from 'node:os'
+
+export const VARIANT_IDS = ['gateway-inbound', 'gateway-inbound-scan', 'gateway-outbound', 'bare-haraka', 'bare-haraka-tls', 'postfix', 'ceiling'] as const
+export type VariantId = (typeof VARIANT_IDS)[number]
+
+/** The brief's numbering: 4 is both bare Haraka variants. */
+const BY_NUMBER: Record<string, VariantId[]> = {
+  1: ['gateway-inbound'],
+  2: ['gateway-inbound-scan'],
+  3: ['gateway-outbound'],
+  4: ['bare-haraka', 'bare-haraka-tls'],
+  5: ['postfix'],
+  6: ['ceiling'],
+}
+
+export interface BenchOptions {
+  rounds: number
+  messages: number
+  sessions: number
+  bytes: number
+  latencyMessages: number
+  warmup: number
+  variants: VariantId[]
+  perSessionRows: boolean
+  skipMissingScanners: boolean
+  scaling: boolean
+  leakMessages: number
+  /** Output file (absolute), or undefined to write nothing. */
+  out: string | undefined
+}
+
+function int(name: string, fallback: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw.replace(/_/g, ''))
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name}=${raw}: expected a whole number >= 0`)
+  return n
+}
+
+export function parseVariants(raw: string | undefined): VariantId[] {
+  if (!raw) return [...VARIANT_IDS]
+  const out: VariantId[] = []
+  for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const ids = Object.hasOwn(BY_NUMBER, item) ? BY_NUMBER[item]! : (VARIANT_IDS as readonly string[]).includes(item) ? [item as VariantId] : undefined
+    if (!ids) throw new Error(`BENCH_VARIANTS: unknown variant "${item}" (use 1-6 or ${VARIANT_IDS.join(', ')})`)
+    for (const id of ids) if (!out.includes(id)) out.push(id)
+  }
+  return VARIANT_IDS.filter((id) => out.includes(id))
+}
+
+export function benchOptions(repoRoot: string): BenchOptions {
+  const out = process.env.BENCH_OUT ?? 'BENCHMARKS.md'
+  return {
+    rounds: Math.max(1, int('BENCH_ROUNDS', 3)),
+    messages: Math.max(1, int('BENCH_MESSAGES', 3000)),
+    sessions: Math.max(1, int('BENCH_SESSIONS', 20)),
+    bytes: Math.max(256, int('BENCH_BYTES', 4096)),
+    latencyMessages: int('BENCH_LATENCY_MESSAGES', 200),
+    warmup: int('BENCH_WARMUP', 300),
+    variants: parseVariants(process.env.BENCH_VARIANTS),
+    perSessionRows: int('BENCH_PER_SESSION_ROWS', 1) !== 0,
+    skipMissingScanners: int('BENCH_SKIP_MISSING_SCANNERS', 0) !== 0,
+    scaling: int('BENCH_SCALING', 0) !== 0,
+    leakMessages: int('BENCH_LEAK_MESSAGES', 100_000),
+    out: out === '-' ? undefined : out.startsWith('/') ? out : `${repoRoot}/${out}`,
+  }
+}
+
+export const CPUS = os.cpus().length

@@ -1,0 +1,122 @@
+// BENCHMARKS.md and the console table: medians with their spread (min–max over
+// rounds), and the gateway's cost against bare Haraka and Postfix as ratios
+// computed round by round (both sides of a ratio ran in the same round).
+
+import type { RowResult } from './harness'
+import type { BenchOptions } from './options'
+import type { ScalingResult } from './scaling'
+import { spread, type Spread } from './measure/stats'
+
+const fmt = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : '–')
+const cell = (s: Spread, digits: number) => (Number.isFinite(s.median) ? `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})` : '–')
+
+export function table(header: string[], rows: string[][]): string {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n')
+}
+
+export function resultsTable(rows: readonly RowResult[]): string {
+  return table(
+    ['variant', 'msg/s', 'latency median ms', 'latency p99 ms', 'CPU ms/msg', 'peak RSS MiB', 'Redis cmds/msg', 'Redis round trips/msg', 'delivered/sent', 'load'],
+    rows.map((r) => {
+      const ms = r.measurements
+      const delivered = ms.reduce((s, m) => s + m.delivered, 0)
+      const sent = ms.reduce((s, m) => s + m.sent, 0)
+      const redis = ms.map((m) => m.redisPerMsg).filter((v): v is number => v !== undefined)
+      return [
+        r.key,
+        cell(spread(ms.map((m) => m.msgPerSec)), 0),
+        cell(spread(r.latencies.map((l) => l.median)), 1),
+        cell(spread(r.latencies.map((l) => l.p99)), 1),
+        cell(spread(ms.map((m) => m.cpuMsPerMsg)), 2),
+        cell(spread(ms.map((m) => m.peakRssMiB)), 0),
+        redis.length ? cell(spread(redis), 1) : '–',
+        r.redisRoundTripsPerMsg === undefined ? '–' : fmt(r.redisRoundTripsPerMsg, 1),
+        `${delivered}/${sent}`,
+        `${r.generator}, ${r.perSession}/session`,
+      ]
+    }),
+  )
+}
+
+/** [numerator row, denominator row, what it says] */
+const RATIOS: [string, string, string][] = [
+  ['gateway-inbound', 'bare-haraka', 'gateway inbound / bare Haraka'],
+  ['gateway-inbound x10', 'bare-haraka x10', 'gateway inbound / bare Haraka, 10 msgs/session'],
+  ['gateway-inbound-scan', 'gateway-inbound', 'inbound with scanners / without'],
+  ['gateway-outbound', 'bare-haraka-tls', 'gateway outbound / bare Haraka TLS+AUTH'],
+  ['gateway-outbound x10', 'bare-haraka-tls x10', 'gateway outbound / bare Haraka TLS+AUTH, 10 msgs/session'],
+  ['gateway-inbound', 'postfix', 'gateway inbound / Postfix'],
+  ['bare-haraka', 'postfix', 'bare Haraka / Postfix'],
+  ['postfix', 'ceiling', 'Postfix / machine ceiling'],
+]
+
+export function ratiosTable(rows: readonly RowResult[]): string | undefined {
+  const byKey = new Map(rows.map((r) => [r.key, r]))
+  const out: string[][] = []
+  for (const [a, b, label] of RATIOS) {
+    const ra = byKey.get(a)
+    const rb = byKey.get(b)
+    if (!ra || !rb) continue
+    const per = (f: (m: RowResult['measurements'][number]) => number) => ra.measurements.map((m, i) => f(m) / f(rb.measurements[i]!))
+    out.push([label, cell(spread(per((m) => m.msgPerSec)), 2), cell(spread(per((m) => m.cpuMsPerMsg)), 2)])
+  }
+  return out.length ? table(['ratio (same round)', 'throughput', 'CPU per message'], out) : undefined
+}
+
+export interface Report {
+  opts: BenchOptions
+  machine: [string, string][]
+  rows: RowResult[]
+  scaling: ScalingResult | undefined
+  skipped: string[]
+  command: string
+  date: string
+}
+
+export function markdown(r: Report): string {
+  const o = r.opts
+  const ratios = ratiosTable(r.rows)
+  const parts = [
+    '# Benchmarks',
+    '',
+    `Measured ${r.date} by \`bench/\` (issue 12). Regenerate with:`,
+    '',
+    '```sh',
+    r.command,
+    '```',
+    '',
+    '## Machine',
+    '',
+    table(['', ''], r.machine),
+    '',
+    '## Method',
+    '',
+    `- ${o.rounds} round${o.rounds === 1 ? '' : 's'}; in each round every variant is measured once, in the same order (interleaved), after a warm-up of ${o.warmup} messages per variant. Cells show the median over rounds and the spread (min–max).`,
+    `- Each measurement: ${o.messages} messages of ${o.bytes} bytes from ${o.sessions} parallel sessions. Plain SMTP with one message per session is driven by Postfix's \`smtp-source\`; STARTTLS + AUTH LOGIN and "x10" rows (10 messages per session) by our Node client (\`bench/load/smtp-client.ts\`).`,
+    '- Every server relays to its own `smtp-sink` on loopback, which counts arrivals: msg/s is from the first connection to the last message **delivered** at the sink. A row only counts if the sink got exactly the messages sent.',
+    `- Latency: ${o.latencyMessages} messages one after another over one session (light load), MAIL FROM to the reply after DATA, measured by the client after each round's throughput run.`,
+    '- CPU ms/msg: utime+stime+cutime+cstime of the server\'s process tree (/proc/PID/stat) before and after, divided by the messages. Peak RSS: the tree\'s summed VmRSS sampled every 200 ms. For `ceiling` both are the sink\'s.',
+    '- Redis cmds/msg: INFO commandstats delta (MULTI and EXEC included, our INFO calls excluded) over the measurement, divided by the messages; the gateway variants each have their own redis-server, so background work (stats flushes) is included.',
+    `- Redis round trips/msg: a separate measurement per gateway variant (up to 1000 messages) under Redis MONITOR: each command outside MULTI/EXEC counts one, each MULTI…EXEC block one, commands issued inside Lua scripts none (the gateway's per-message paths use no plain pipelines). Counted from the whole instance, so periodic work (stats flushes) is included.`,
+    '- Peak RSS sums VmRSS over all processes of a server: for Postfix (master, smtpd, cleanup, qmgr, smtp, …) shared pages are counted once per process, which overstates it.',
+    '- Variants: ' + r.rows.filter((x) => x.perSession === 1).map((x) => `\`${x.key}\` = ${x.title}`).join('; ') + '.',
+    '- The gateway runs exactly as shipped (its plugin lists and config) with `nodes=0` (one process), its test deployment defaults (test/helpers/gateway.ts) and an empty fixture DNS: every lookup is NXDOMAIN, none leaves the machine.',
+    ...(r.skipped.length ? [`- Skipped: ${r.skipped.join('; ')}.`] : []),
+    '',
+    '## Results',
+    '',
+    resultsTable(r.rows),
+    '',
+    ...r.rows.filter((x) => x.redisRoundTripTop).map((x) => `- Redis round trips of \`${x.key}\` by command: ${x.redisRoundTripTop}`),
+    '',
+    ...(ratios ? ['## Ratios', '', 'Per round (both sides measured in the same round), median and spread over rounds. Throughput below 1 means slower; CPU above 1 means more CPU per message.', '', ratios, ''] : []),
+  ]
+  if (r.scaling) parts.push(scalingMarkdown(r.scaling))
+  return `${parts.join('\n')}\n`
+}
+
+export function scalingMarkdown(s: ScalingResult): string {
+  const parts = ['## Scaling', '', s.note, '']
+  for (const section of s.sections) parts.push(`### ${section.title}`, '', table(section.header, section.rows), '')
+  return parts.join('\n')
+}

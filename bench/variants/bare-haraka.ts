@@ -1,0 +1,98 @@
+// Haraka 3.3.4 itself with nothing of the gateway: the reference the gateway's
+// cost is measured against. One small plugin accepts the test domain, queues
+// durably through Haraka's own outbound queue and routes every delivery to the
+// sink. The TLS variant adds Haraka's tls and auth/flat_file plugins (AUTH LOGIN
+// after STARTTLS), for comparison with the gateway's outbound instance.
+
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+import { ensureTlsMaterial } from '../../lib/tls/material'
+import { HARAKA_BIN } from '../../test/helpers/gateway'
+import { addressBlock } from '../../test/helpers/net'
+import { SmtpSink } from '../sink'
+import type { Variant, VariantOptions } from './variant'
+
+const ACCOUNT = { user: 'relay', password: 'bench password 1' }
+
+/** The whole plugin: RCPT ok for example.com, queue (inbound and relayed) to the outbound queue, MX = the sink. */
+function benchPlugin(sink: SmtpSink): string {
+  return `// bare benchmark plugin (written by bench/variants/bare-haraka.ts)
+const outbound = require('./outbound')
+exports.hook_rcpt = function (next, connection, params) {
+  if (connection.relaying || params[0].host === 'example.com') return next(OK)
+  next()
+}
+const queue = function (next, connection) { outbound.send_trans_email(connection.transaction, next) }
+exports.hook_queue = queue
+exports.hook_queue_outbound = queue
+exports.hook_get_mx = function (next) { next(OK, { exchange: '${sink.host}', port: ${sink.port}, priority: 10 }) }
+`
+}
+
+export function bareHaraka(opts: VariantOptions & { tlsAuth?: boolean } = {}): Variant {
+  const block = addressBlock()
+  const sink = new SmtpSink(block.ip(3), 2526)
+  const endpoint = { host: block.ip(1), port: 2525 }
+  let dir: string | undefined
+  let child: ChildProcess | undefined
+  let log = ''
+  return {
+    id: opts.tlsAuth ? 'bare-haraka-tls' : 'bare-haraka',
+    title: opts.tlsAuth ? 'bare Haraka 3.3.4: tls + auth/flat_file (AUTH LOGIN after STARTTLS), outbound queue' : 'bare Haraka 3.3.4: accept + outbound queue only',
+    endpoint,
+    from: 'app@example.com',
+    to: opts.tlsAuth ? 'someone@partner.test' : 'bob@example.com',
+    ...(opts.tlsAuth ? { auth: ACCOUNT } : {}),
+    sink,
+    async start() {
+      await sink.start()
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-haraka-'))
+      // a fresh instance as a Haraka user starts one (haraka -i), then our few files over it
+      execFileSync(process.execPath, [HARAKA_BIN, '-i', dir], { stdio: 'ignore', timeout: 30_000 })
+      const config = path.join(dir, 'config')
+      fs.writeFileSync(path.join(dir, 'plugins', 'bench_accept.js'), benchPlugin(sink))
+      const plugins = opts.tlsAuth ? ['tls', 'auth/flat_file', 'bench_accept'] : ['bench_accept']
+      const files: Record<string, string> = {
+        plugins: `${plugins.join('\n')}\n`,
+        'smtp.ini': `[main]\nlisten=${endpoint.host}:${endpoint.port}\nnodes=${opts.nodes ?? 0}\ngraceful_shutdown=true\nforce_shutdown_timeout=1\n`,
+        // same delivery settings as the gateway's test instances
+        'outbound.ini': '[main]\nreceived_header=disabled\nlocal_mx_ok=true\n',
+        'log.ini': '[main]\nlevel=notice\n',
+        host_list: 'example.com\n',
+        me: 'bare.bench.test\n',
+      }
+      if (opts.tlsAuth) files['auth_flat_file.ini'] = `[core]\nmethods=LOGIN\n[users]\n${ACCOUNT.user}=${ACCOUNT.password}\n`
+      for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(config, name), content)
+      if (opts.tlsAuth) ensureTlsMaterial(config, 'bare.bench.test')
+      const { NODE_ENV: _n, VITEST: _v, ...env } = process.env
+      const c = spawn(process.execPath, [HARAKA_BIN, '-c', dir], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+      child = c
+      c.stdout!.setEncoding('utf8').on('data', (d: string) => (log += d))
+      c.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d))
+      const until = Date.now() + 30_000
+      // every worker logs its listener (nodes=N: N of them)
+      while ((log.match(/Listening on/g)?.length ?? 0) < Math.max(1, opts.nodes ?? 0)) {
+        if (c.exitCode !== null) throw new Error(`bare Haraka exited during startup:\n${log.slice(-3000)}`)
+        if (Date.now() > until) throw new Error(`bare Haraka not listening after 30 s:\n${log.slice(-3000)}`)
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    },
+    async stop() {
+      const c = child
+      child = undefined
+      if (c && c.exitCode === null && c.signalCode === null) {
+        const exited = new Promise((r) => c.once('exit', r))
+        c.kill('SIGINT')
+        const timer = setTimeout(() => c.kill('SIGKILL'), 10_000)
+        await exited
+        clearTimeout(timer)
+      }
+      await sink.stop()
+      if (dir) fs.rmSync(dir, { recursive: true, force: true })
+    },
+    serverPids: () => (child?.pid ? [child.pid] : []),
+  }
+}
