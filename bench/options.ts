@@ -8,6 +8,7 @@
 //   BENCH_SKIP_MISSING_SCANNERS=1 (drop variant 2 when rspamd/clamd are not installed instead of failing)
 //   BENCH_SCALING=1 (the scaling section) BENCH_LEAK_MESSAGES=100000
 //   BENCH_OUT=BENCHMARKS.md (relative to the repository root; "-" = do not write)
+//   BENCH_CPU_PROF=DIR (a CPU profile of each gateway instance: bench/variants/shipped.ts)
 
 import os from 'node:os'
 

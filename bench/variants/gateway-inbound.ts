@@ -9,6 +9,7 @@ import { addressBlock } from '../../test/helpers/net'
 import { TestRedis } from '../../test/helpers/redis-server'
 import { SmtpSink } from '../sink'
 import type { Scanners } from './scanners'
+import { profileEnv, shippedLogIni } from './shipped'
 import type { Variant, VariantOptions } from './variant'
 
 export function gatewayInbound(opts: VariantOptions & { scanners?: Scanners } = {}): Variant {
@@ -37,8 +38,10 @@ export function gatewayInbound(opts: VariantOptions & { scanners?: Scanners } = 
         withScanners: scanners !== undefined,
         files: {
           'inbound/config/smtp.ini': `[main]\nnodes=${opts.nodes ?? 0}\ngraceful_shutdown=true\nforce_shutdown_timeout=1\n`,
+          ...shippedLogIni('inbound'),
           ...(scanners ? scanners.inboundFiles() : {}),
         },
+        env: profileEnv(),
       })
       await gw.start()
     },

@@ -9,6 +9,7 @@ import { TestGateway } from '../../test/helpers/gateway'
 import { addressBlock } from '../../test/helpers/net'
 import { TestRedis } from '../../test/helpers/redis-server'
 import { SmtpSink } from '../sink'
+import { profileEnv, shippedLogIni } from './shipped'
 import type { Variant, VariantOptions } from './variant'
 
 const ACCOUNT = { user: 'relay', password: 'bench password 1' }
@@ -41,7 +42,8 @@ export function gatewayOutbound(opts: VariantOptions = {}): Variant {
         internalHosts: [internal.address],
         dnsServer: dns.address,
         instances: ['outbound'],
-        files: { 'outbound/config/smtp.ini': `[main]\nnodes=${opts.nodes ?? 0}\ngraceful_shutdown=true\nforce_shutdown_timeout=1\n` },
+        files: { 'outbound/config/smtp.ini': `[main]\nnodes=${opts.nodes ?? 0}\ngraceful_shutdown=true\nforce_shutdown_timeout=1\n`, ...shippedLogIni('outbound') },
+        env: profileEnv(),
       })
       addUser(gw, ACCOUNT.user, ACCOUNT.password)
       await gw.start()
