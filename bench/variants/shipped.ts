@@ -4,7 +4,7 @@
 // on request, a CPU profile of the instance for finding where its time goes.
 //
 //   BENCH_CPU_PROF=DIR   each gateway instance writes a V8 .cpuprofile into DIR when
-//                        it stops (node --cpu-prof; open it in Chrome DevTools)
+//                        it stops (bench/cpu-profile.cjs; open it in Chrome DevTools)
 
 import fs from 'node:fs'
 import path from 'node:path'
@@ -16,10 +16,11 @@ export function shippedLogIni(instance: 'inbound' | 'outbound'): Record<string, 
   return { [`${instance}/config/log.ini`]: fs.readFileSync(path.join(GATEWAY_ROOT, instance, 'config', 'log.ini'), 'utf8') }
 }
 
-/** NODE_OPTIONS for a CPU profile when BENCH_CPU_PROF names a folder, else nothing. */
+/** NODE_OPTIONS preloading bench/cpu-profile.cjs when BENCH_CPU_PROF names a folder, else nothing. */
 export function profileEnv(): Record<string, string> {
   const dir = process.env.BENCH_CPU_PROF
   if (!dir) return {}
   fs.mkdirSync(dir, { recursive: true })
-  return { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${path.resolve(dir)}`.trim() }
+  const preload = path.join(GATEWAY_ROOT, 'bench', 'cpu-profile.cjs')
+  return { BENCH_CPU_PROF: path.resolve(dir), NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${preload}`.trim() }
 }

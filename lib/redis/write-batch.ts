@@ -120,10 +120,15 @@ export class WriteBatch {
 
   private async write(): Promise<void> {
     if (this.unconfirmed && !(await this.settleUnconfirmed())) return
+    // Only what is pending now: units that arrive while an EXEC is under way wait for
+    // the next interval. Looping until the buffer is empty sent one MULTI per message
+    // or two under steady traffic (a round trip each, every counter's EXPIRE repeated).
+    let backlog = this.units.length
     do {
       if (this.counters.size === 0 && this.units.length === 0) return
       const counters = this.counters
-      const units = this.units.slice(0, UNITS_PER_FLUSH)
+      const units = this.units.slice(0, Math.min(backlog, UNITS_PER_FLUSH))
+      backlog -= units.length
       this.counters = new Map()
       this.units = this.units.slice(units.length)
       const token = randomUUID()
@@ -145,7 +150,7 @@ export class WriteBatch {
         this.opts.onError(err as Error)
         return
       }
-    } while (this.units.length > 0)
+    } while (backlog > 0)
   }
 
   /**
