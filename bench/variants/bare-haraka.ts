@@ -14,6 +14,7 @@ import { HARAKA_BIN } from '../../test/helpers/gateway'
 import { addressBlock } from '../../test/helpers/net'
 import { SmtpSink } from '../sink'
 import type { Variant, VariantOptions } from './variant'
+import { profileEnv } from './shipped'
 
 const ACCOUNT = { user: 'relay', password: 'bench password 1' }
 
@@ -68,7 +69,7 @@ export function bareHaraka(opts: VariantOptions & { tlsAuth?: boolean } = {}): V
       for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(config, name), content)
       if (opts.tlsAuth) ensureTlsMaterial(config, 'bare.bench.test')
       const { NODE_ENV: _n, VITEST: _v, ...env } = process.env
-      const c = spawn(process.execPath, [HARAKA_BIN, '-c', dir], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+      const c = spawn(process.execPath, [HARAKA_BIN, '-c', dir], { env: { ...env, ...profileEnv(), BENCH_CPU_PROF_NAME: opts.tlsAuth ? 'bare-tls' : 'bare' }, stdio: ['ignore', 'pipe', 'pipe'] })
       child = c
       c.stdout!.setEncoding('utf8').on('data', (d: string) => (log += d))
       c.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d))

@@ -3,7 +3,7 @@
 // info to read Haraka's detail lines; an operator runs the shipped notice), and,
 // on request, a CPU profile of the instance for finding where its time goes.
 //
-//   BENCH_CPU_PROF=DIR   each gateway instance writes a V8 .cpuprofile into DIR when
+//   BENCH_CPU_PROF=DIR   each gateway instance (and bare Haraka) writes a V8 .cpuprofile into DIR when
 //                        it stops (bench/cpu-profile.cjs; open it in Chrome DevTools)
 
 import fs from 'node:fs'
