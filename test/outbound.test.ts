@@ -144,6 +144,27 @@ describe('outbound: authenticated relay', () => {
     expect(dns.queries).toContain('MX partner.test')
   })
 
+  it('asks DNS for a route once per TTL ([dns] mx_cache_max_ttl): MX, A and AAAA of the exchange', async () => {
+    const relay = async (n: number) => {
+      const client = await tlsSession()
+      await client.ehlo()
+      expect((await client.send(`AUTH PLAIN ${base64(`\0app@example.com\0${PASSWORD}`)}`)).code).toBe(235)
+      const { text, marker } = testMessage({ from: 'app@example.com', to: `route${n}@partner.test` })
+      const r = await sendMail(client, { from: 'app@example.com', to: [`route${n}@partner.test`] }, text)
+      await client.quit()
+      expect(r.end!.code).toBe(250)
+      return marker
+    }
+    const routeQueries = () => dns.queries.filter((q) => / (mx\.)?partner\.test$/.test(q))
+    const first = await relay(0)
+    await remoteMx.waitForMessage((m) => m.raw.includes(first), "the first message")
+    const before = routeQueries().length
+    expect(dns.queries).toEqual(expect.arrayContaining(['MX partner.test', 'A mx.partner.test', 'AAAA mx.partner.test']))
+    const markers = await Promise.all([1, 2, 3, 4, 5].map(relay))
+    for (const m of markers) await remoteMx.waitForMessage((x) => x.raw.includes(m), `message ${m}`)
+    expect(routeQueries().slice(before)).toEqual([]) // five deliveries, no DNS question (the fixture's TTL is 60 s)
+  })
+
   it('routes mail for an accepted domain to the internal server, not out by MX', async () => {
     const client = await tlsSession()
     await client.ehlo()

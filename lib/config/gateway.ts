@@ -153,6 +153,10 @@ const gatewaySchema = {
     txt_cache_max_ttl: field.duration({ default: 3600, min: 0, max: 86_400 }),
     /** NXDOMAIN / no-TXT answers kept for their SOA negative TTL, at most this long (s). */
     txt_cache_max_negative_ttl: field.duration({ default: 900, min: 0, max: 86_400 }),
+    /** MX answers and the A/AAAA of the exchanges (the delivery queue's routes), kept the same way (s); 0 = no cache. */
+    mx_cache_max_ttl: field.duration({ default: 3600, min: 0, max: 86_400 }),
+    /** NXDOMAIN / no-record answers of those, at most this long (s). */
+    mx_cache_max_negative_ttl: field.duration({ default: 900, min: 0, max: 86_400 }),
   },
   demo: {
     /**

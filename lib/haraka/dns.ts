@@ -15,11 +15,16 @@ export const DNS_RESOLVER: HarakaInternal = {
   module: 'haraka-net-utils/lib/dns_config',
   member: ['getDnsResolver'],
   kind: 'function',
-  usedBy: 'gateway-core ([dns] servers)',
+  usedBy: 'gateway-core ([dns] servers, the MX cache)',
 }
 
+type Resolver = import('node:dns').promises.Resolver
+/** What the gateway uses of it: its servers ([dns] servers) and the lookups the route cache answers (lib/net/dns-cache.ts). */
+export type HarakaResolver = Pick<Resolver, 'setServers' | 'getServers' | 'resolveMx' | 'resolve4' | 'resolve6' | 'resolveTxt'>
+const USED: readonly (keyof HarakaResolver)[] = ['setServers', 'getServers', 'resolveMx', 'resolve4', 'resolve6', 'resolveTxt']
+
 /** The Resolver every MX lookup of Haraka's delivery queue goes through. */
-export function harakaDnsResolver(source: HarakaSource): Pick<import('node:dns').promises.Resolver, 'setServers'> {
+export function harakaDnsResolver(source: HarakaSource): HarakaResolver {
   let resolver: unknown
   try {
     resolver = (loaderOf(source)(DNS_RESOLVER.module) as { getDnsResolver?: unknown }).getDnsResolver
@@ -27,8 +32,9 @@ export function harakaDnsResolver(source: HarakaSource): Pick<import('node:dns')
   } catch {
     resolver = undefined
   }
-  if (typeof (resolver as { setServers?: unknown } | undefined)?.setServers !== 'function') {
-    throw new HarakaIncompatibleError(`haraka-net-utils has no getDnsResolver().setServers() (used by ${DNS_RESOLVER.usedBy}); see ${CHECKLIST}`)
+  const missing = USED.filter((m) => typeof (resolver as Record<string, unknown> | undefined)?.[m] !== 'function')
+  if (missing.length > 0) {
+    throw new HarakaIncompatibleError(`haraka-net-utils has no getDnsResolver().${missing.join('(), ')}() (used by ${DNS_RESOLVER.usedBy}); see ${CHECKLIST}`)
   }
-  return resolver as Pick<import('node:dns').promises.Resolver, 'setServers'>
+  return resolver as HarakaResolver
 }

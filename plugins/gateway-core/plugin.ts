@@ -20,8 +20,7 @@ import { checkHaraka, demoteRoutineLogLines, overrideGreeting, overrideReceivedL
 import { useMessageSpool } from '../../lib/limits/message-spool'
 import { formatHostPort } from '../../lib/net/address'
 import { listenProblemsSync } from '../../lib/net/listen-check'
-import { applyDnsServers } from '../../lib/net/resolvers'
-import { installTxtCache } from '../../lib/net/txt-cache'
+import { applyDnsServers, cacheDnsAnswers } from '../../lib/net/resolvers'
 import { shareServerTlsContexts } from '../../lib/tls/shared-server-context'
 import { definePlugin } from '../../lib/plugin/define'
 import { quarantineDir } from '../../lib/quarantine/settings'
@@ -55,8 +54,11 @@ export = definePlugin({
       for (const file of ensureTlsMaterial(instanceConfigDir(), me)) plugin.lognotice(`created ${file}`)
     }
     applyDnsServers(plugin, cfg.settings.dns.servers)
-    const { txt_cache_max_ttl: maxTtl, txt_cache_max_negative_ttl: maxNegativeTtl } = cfg.settings.dns
-    if (maxTtl > 0 || maxNegativeTtl > 0) installTxtCache({ maxTtlSeconds: maxTtl, maxNegativeTtlSeconds: maxNegativeTtl })
+    const d = cfg.settings.dns
+    cacheDnsAnswers(plugin, {
+      txt: { maxTtlSeconds: d.txt_cache_max_ttl, maxNegativeTtlSeconds: d.txt_cache_max_negative_ttl },
+      mx: { maxTtlSeconds: d.mx_cache_max_ttl, maxNegativeTtlSeconds: d.mx_cache_max_negative_ttl },
+    })
     // large messages go to an owner-only spool file during DATA, not memory (connection.ini [main] spool_*);
     // a cluster worker starts while its siblings may be spooling: only the primary removes leftovers
     useMessageSpool(plugin, cluster.isPrimary)

@@ -1,7 +1,8 @@
-// The TXT cache against a real DNS server on loopback (the fixture server, UDP):
-// answers come back as Node's resolveTxt gives them, each name is asked once per
-// TTL, negative answers are kept for the SOA's negative TTL, and what the cache
-// cannot answer goes to the fallback resolver.
+// The DNS cache against a real DNS server on loopback (the fixture server, UDP):
+// answers come back as Node's resolver gives them (TXT, MX, A, AAAA), each name is
+// asked once per TTL, negative answers are kept for the SOA's negative TTL, and
+// what the cache cannot answer goes to the fallback resolver. installRouteCache on
+// a real node:dns Resolver, as gateway-core installs it on Haraka's.
 
 import dns from 'node:dns'
 
@@ -9,24 +10,29 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { FixtureDns } from '../../test/helpers/dns-server'
 import { addressBlock } from '../../test/helpers/net'
-import { TxtCache } from './txt-cache'
-import { queryTxt } from './txt-query'
+import { DnsCache, installRouteCache } from './dns-cache'
+import { queryDns, queryTxt } from './dns-query'
 
 const block = addressBlock()
 const fixture = new FixtureDns(block.ip(53), 53)
   .add('_dmarc.example.org', { type: 'TXT', data: 'v=DMARC1; p=reject' })
   .add('example.org', { type: 'A', data: '192.0.2.1' })
   .add('long.example.org', { type: 'TXT', data: `v=spf1 ${'include:a.example.org '.repeat(20)}-all` })
+  .add('partner.example.org', { type: 'MX', preference: 10, exchange: 'mx1.partner.example.org' })
+  .add('partner.example.org', { type: 'MX', preference: 20, exchange: 'mx2.partner.example.org' })
+  .add('mx1.partner.example.org', { type: 'A', data: '192.0.2.10' })
+  .add('mx1.partner.example.org', { type: 'AAAA', data: '2001:db8::10' })
+  .add('nullmx.example.org', { type: 'MX', preference: 0, exchange: '.' })
 beforeAll(() => fixture.start())
 afterAll(() => fixture.stop())
 
-function cache(now: () => number, extra: Partial<ConstructorParameters<typeof TxtCache>[0]> = {}) {
+function cache(now: () => number, extra: Partial<ConstructorParameters<typeof DnsCache>[0]> = {}) {
   const fallbacks: string[] = []
-  const c = new TxtCache({
+  const c = new DnsCache({
     maxTtlSeconds: 3600,
     maxNegativeTtlSeconds: 900,
     servers: () => [fixture.address],
-    fallback: async (name) => (fallbacks.push(name), [['from-fallback']]),
+    fallback: async (_type, name) => (fallbacks.push(name), [['from-fallback']]),
     now,
     ...extra,
   })
@@ -55,7 +61,7 @@ describe('queryTxt', () => {
   })
 })
 
-describe('TxtCache', () => {
+describe('DnsCache', () => {
   it('asks DNS once per name and TTL, and again when the TTL ends', async () => {
     let t = 0
     const { c } = cache(() => t)
@@ -107,5 +113,44 @@ describe('TxtCache', () => {
     const ok = cache(() => 0).c
     await expect(ok.resolveTxt('__proto__')).rejects.toMatchObject({ code: 'ENOTFOUND' })
     await expect(ok.resolveTxt('constructor')).rejects.toMatchObject({ code: 'ENOTFOUND' })
+  })
+})
+
+describe('queryDns and the route cache (MX, A, AAAA)', () => {
+  const node = new dns.promises.Resolver()
+  beforeAll(() => node.setServers([fixture.address]))
+
+  it('gives MX, A and AAAA records exactly as Node does, a null MX as an empty exchange', async () => {
+    const mx = await queryDns('partner.example.org', 'MX', fixture.address, 2000)
+    expect(mx.kind === 'records' && mx.records).toEqual(await node.resolveMx('partner.example.org'))
+    const a = await queryDns('mx1.partner.example.org', 'A', fixture.address, 2000)
+    expect(a.kind === 'records' && a.records).toEqual(await node.resolve4('mx1.partner.example.org'))
+    const aaaa = await queryDns('mx1.partner.example.org', 'AAAA', fixture.address, 2000)
+    expect(aaaa.kind === 'records' && aaaa.records).toEqual(await node.resolve6('mx1.partner.example.org'))
+    const nullMx = await queryDns('nullmx.example.org', 'MX', fixture.address, 2000)
+    expect(nullMx.kind === 'records' && nullMx.records).toEqual([{ exchange: '', priority: 0 }])
+    expect(await queryDns('mx2.partner.example.org', 'A', fixture.address, 2000)).toEqual({ kind: 'nxdomain', ttl: 60 })
+    expect(await queryDns('mx1.partner.example.org', 'MX', fixture.address, 2000)).toEqual({ kind: 'nodata', ttl: 60 })
+  })
+
+  it('answers a Resolver\'s resolveMx/resolve4/resolve6 from the cache: one query per name and type, the same errors', async () => {
+    const resolver = new dns.promises.Resolver()
+    resolver.setServers([fixture.address])
+    const c = installRouteCache(resolver, { maxTtlSeconds: 3600, maxNegativeTtlSeconds: 900 })
+    expect(installRouteCache(resolver, { maxTtlSeconds: 1, maxNegativeTtlSeconds: 1 })).toBe(c) // once per resolver
+    const before = fixture.queries.length
+    for (let i = 0; i < 5; i++) {
+      expect(await resolver.resolveMx('partner.example.org')).toEqual(await node.resolveMx('partner.example.org'))
+      expect(await resolver.resolve4('mx1.partner.example.org')).toEqual(['192.0.2.10'])
+      expect(await resolver.resolve6('mx1.partner.example.org')).toEqual(await node.resolve6('mx1.partner.example.org'))
+      await expect(resolver.resolve6('mx2.partner.example.org')).rejects.toMatchObject({ code: 'ENOTFOUND', syscall: 'queryAaaa' })
+      await expect(resolver.resolveMx('mx1.partner.example.org')).rejects.toMatchObject({ code: 'ENODATA', syscall: 'queryMx' })
+    }
+    // 5 lookups of each of the 5 questions: each sent to DNS once (`node` asked the others in the comparisons)
+    expect(c.stats.queries).toBe(5)
+    expect(c.stats.hits).toBe(20)
+    expect(fixture.queries.slice(before).filter((q) => q === 'A mx1.partner.example.org')).toHaveLength(1)
+    // calls with options (e.g. ttl) go to the resolver itself
+    expect(await resolver.resolve4('mx1.partner.example.org', { ttl: true })).toEqual([{ address: '192.0.2.10', ttl: 60 }])
   })
 })
