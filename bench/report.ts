@@ -100,7 +100,7 @@ export function markdown(r: Report): string {
     `- Redis round trips/msg: a separate measurement per gateway variant (up to 1000 messages) under Redis MONITOR: each command outside MULTI/EXEC counts one, each MULTI…EXEC block one, commands issued inside Lua scripts none (the gateway's per-message paths use no plain pipelines). Counted from the whole instance, so periodic work (stats flushes) is included.`,
     '- Peak RSS sums VmRSS over all processes of a server: for Postfix (master, smtpd, cleanup, qmgr, smtp, …) shared pages are counted once per process, which overstates it.',
     '- Variants: ' + r.rows.filter((x) => x.perSession === 1).map((x) => `\`${x.key}\` = ${x.title}`).join('; ') + '.',
-    '- The gateway runs exactly as shipped (its plugin lists and config) with `nodes=0` (one process), its test deployment defaults (test/helpers/gateway.ts) and an empty fixture DNS: every lookup is NXDOMAIN, none leaves the machine.',
+    '- The gateway runs exactly as shipped (its plugin lists, config and log level `notice`) with `nodes=0` (one process), its test deployment defaults otherwise (test/helpers/gateway.ts: retries every 5 s, no Received header on relayed mail as in bare Haraka, Prometheus endpoint on an address of its own) and an empty fixture DNS: every lookup is NXDOMAIN (kept per its negative TTL, as any answer), none leaves the machine.',
     ...(r.skipped.length ? [`- Skipped: ${r.skipped.join('; ')}.`] : []),
     '',
     '## Results',

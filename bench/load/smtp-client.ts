@@ -8,16 +8,10 @@
 
 import { base64, SmtpClient, type SmtpReply } from '../../lib/smtp/client'
 import { benchMessage } from './message'
+import type { SourceLoad } from './smtp-source'
 
-export interface ClientLoad {
-  host: string
-  port: number
-  from: string
-  to: string
-  total: number
-  sessions: number
+export interface ClientLoad extends SourceLoad {
   perSession: number
-  bytes: number
   /** STARTTLS, then AUTH LOGIN with this account. */
   auth?: { user: string; password: string }
 }

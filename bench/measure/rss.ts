@@ -1,35 +1,13 @@
-// Peak resident memory of a server's process trees, sampled every 200 ms while a
-// measurement runs (test/helpers/process-memory.ts reads /proc).
+// Peak resident memory of a server's process trees while a measurement runs: the
+// test helpers' sampler (test/helpers/process-memory.ts reads /proc), every 200 ms.
 
-import { treeRss } from '../../test/helpers/process-memory'
+import { RssSampler, treesRss } from '../../test/helpers/process-memory'
 
-export class PeakRss {
-  peak = 0
-  private readonly timer: NodeJS.Timeout
-
-  constructor(
-    private readonly pids: readonly number[],
-    intervalMs = 200,
-  ) {
-    this.sample()
-    this.timer = setInterval(() => this.sample(), intervalMs)
-  }
-
-  /** Current summed RSS in bytes. */
-  sample(): number {
-    const now = this.pids.reduce((sum, pid) => sum + treeRss(pid), 0)
-    if (now > this.peak) this.peak = now
-    return now
-  }
-
-  stop(): number {
-    clearInterval(this.timer)
-    this.sample()
-    return this.peak
+export class PeakRss extends RssSampler {
+  constructor(pids: readonly number[]) {
+    super(pids, 200)
   }
 }
 
 /** Current summed RSS of the trees rooted at `pids`, in bytes. */
-export function currentRss(pids: readonly number[]): number {
-  return pids.reduce((sum, pid) => sum + treeRss(pid), 0)
-}
+export const currentRss = treesRss

@@ -41,21 +41,25 @@ export function treeRss(pid: number): number {
   return processTree(pid).reduce((sum, p) => sum + rssOf(p), 0)
 }
 
-/** Samples treeRss(pid) until stopped; `peak` is the highest reading seen. */
+/** Summed resident memory of the trees rooted at `pids`, in bytes. */
+export function treesRss(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + treeRss(pid), 0)
+}
+
+/** Samples the summed RSS of the trees at `pids` until stopped; `peak` is the highest reading seen. */
 export class RssSampler {
   peak = 0
   private readonly timer: NodeJS.Timeout
+  private readonly pids: readonly number[]
 
-  constructor(
-    readonly pid: number,
-    intervalMs = 50,
-  ) {
+  constructor(pids: number | readonly number[], intervalMs = 50) {
+    this.pids = typeof pids === 'number' ? [pids] : pids
     this.sample()
     this.timer = setInterval(() => this.sample(), intervalMs)
   }
 
   sample(): number {
-    const now = treeRss(this.pid)
+    const now = treesRss(this.pids)
     if (now > this.peak) this.peak = now
     return now
   }
