@@ -174,6 +174,8 @@ describe('gateway start from a shell with umask 022', () => {
     const redisDir = path.join(root, 'var', 'redis')
     const runtime = path.join(root, 'var', 'run', 'gateway.json')
     const events = path.join(root, 'var', 'log', 'gateway-events.jsonl')
+    // the event log writes its lines every 0.2 s: the file appears with the first batch
+    await waitForMatch(() => String(fs.existsSync(events)), /^true$/, { timeoutMs: 5_000, where: 'the event log file' })
     expect({
       queue: mode(queue),
       queued: mode(queued),
