@@ -48,6 +48,7 @@ describe('parseRedisUrl', () => {
     ['redis+cluster://10.0.0.1:70000', '70000'],
     ['redis+cluster://10.0.0.1/1', 'a cluster URL has no path'],
     ['rediss+cluster://:topsecret@10.0.0.1', 'TLS to sentinels and cluster nodes is not supported'],
+    ['redis+cluster://:topsecret%zz@10.0.0.1', 'not valid URL encoding (write % as %25)'],
   ])('refuses %j: %s (without the password)', (url, problem) => {
     let message = ''
     try {

@@ -51,7 +51,7 @@ export function parseRedisUrl(url: string): RedisTarget {
     const tls = scheme === 'rediss+sentinel' || scheme === 'rediss+cluster' ? ' (TLS to sentinels and cluster nodes is not supported)' : ''
     throw new Error(`${shown} is not a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL${tls}`)
   }
-  const credentials = userInfo(m[2])
+  const credentials = userInfo(m[2], shown)
   const hosts = hostList(m[3] ?? '', scheme === 'redis+sentinel' ? SENTINEL_PORT : CLUSTER_PORT, shown)
   const path = (m[4] ?? '').split('/').slice(1)
   if (scheme === 'redis+cluster') {
@@ -64,11 +64,18 @@ export function parseRedisUrl(url: string): RedisTarget {
   return { kind: 'sentinel', sentinels: hosts, name, db: Number(db), ...credentials }
 }
 
-function userInfo(raw: string | undefined): { username?: string; password?: string } {
+function userInfo(raw: string | undefined, shown: string): { username?: string; password?: string } {
   if (raw === undefined) return {}
   const colon = raw.indexOf(':')
-  const username = decodeURIComponent(colon < 0 ? raw : raw.slice(0, colon))
-  const password = colon < 0 ? undefined : decodeURIComponent(raw.slice(colon + 1))
+  const decode = (part: string) => {
+    try {
+      return decodeURIComponent(part)
+    } catch {
+      throw new Error(`${shown}: the user name or password is not valid URL encoding (write % as %25)`)
+    }
+  }
+  const username = decode(colon < 0 ? raw : raw.slice(0, colon))
+  const password = colon < 0 ? undefined : decode(raw.slice(colon + 1))
   return { ...(username ? { username } : {}), ...(password ? { password } : {}) }
 }
 
