@@ -133,24 +133,33 @@ describe('WriteBatch', () => {
   })
 
   it('leaves what arrives during a flush for the next interval: one MULTI per flush, not one per message', async () => {
-    const b = batch(() => redis)
-    const execs: number[] = []
+    // a client of its own: MONITOR shows every client of the suite's shared Redis, and
+    // only this one's EXECs are counted (by its address)
+    const own = redis.duplicate()
+    await own.ping()
+    const address = `${own.stream.localAddress}:${own.stream.localPort}`
+    const b = batch(() => own)
+    const execs: string[] = []
     const monitor = await redis.duplicate().monitor()
-    monitor.on('monitor', (_t: string, args: string[]) => {
-      if (String(args[0]).toUpperCase() === 'EXEC') execs.push(1)
+    monitor.on('monitor', (_t: string, args: string[], source: string) => {
+      if (String(args[0]).toUpperCase() === 'EXEC' && source === address) execs.push(source)
     })
-    b.push(unit(1))
-    const flushed = b.flush() // the MULTI is built now; its reply comes later
-    b.push(unit(2)) // arrives while the EXEC is under way
-    await flushed
-    expect(await redis.lrange(`${P}:list`, 0, -1)).toEqual(['item1'])
-    expect(b.pendingUnits).toBe(1)
-    await b.flush()
-    expect(await redis.lrange(`${P}:list`, 0, -1)).toEqual(['item1', 'item2'])
-    await new Promise((r) => setTimeout(r, 100)) // MONITOR lines arrive after the replies
-    monitor.disconnect()
-    expect(execs.length).toBe(2)
-    await redis.del(`${P}:list`)
+    try {
+      b.push(unit(1))
+      const flushed = b.flush() // the MULTI is built now; its reply comes later
+      b.push(unit(2)) // arrives while the EXEC is under way
+      await flushed
+      expect(await redis.lrange(`${P}:list`, 0, -1)).toEqual(['item1'])
+      expect(b.pendingUnits).toBe(1)
+      await b.flush()
+      expect(await redis.lrange(`${P}:list`, 0, -1)).toEqual(['item1', 'item2'])
+      await new Promise((r) => setTimeout(r, 100)) // MONITOR lines arrive after the replies
+      expect(execs).toHaveLength(2)
+    } finally {
+      monitor.disconnect()
+      own.disconnect()
+      await redis.del(`${P}:list`)
+    }
   })
 
   it('never counts twice a flush that Redis applied but whose reply was lost (command timeout, dropped connection)', async () => {
