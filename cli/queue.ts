@@ -3,9 +3,10 @@
 // waiting for the internal servers). Reads Haraka's queue files directly; asks
 // the running instance to retry with SIGHUP; holds and single-domain flushes are
 // carried out by the gateway-queue plugin through <instance>/queue-control/.
-// The plugin re-reads that folder on a change event or within RECHECK_MS: hold and
-// release return only after that time, so when they return the change is in force
-// in every running process (cluster workers, and nodes sharing the folder).
+// The plugin re-reads that folder on a change event or within RECHECK_MS: hold,
+// release and delete wait that long, so when they return (delete: before it removes
+// the file) the change is in force in every running process (cluster workers, and
+// nodes sharing the folder).
 
 import fs from 'node:fs'
 import path from 'node:path'
@@ -114,7 +115,13 @@ class Queue {
     return 0
   }
 
-  delete(id: string): number {
+  async delete(id: string): Promise<number> {
+    if (listQueue(this.queueDir).some((m) => m.id === id)) {
+      // said before the file goes, and seen by the running instance (folder watch, or its
+      // check once a second) before it can miss the file: it then drops the message
+      this.control.recordDeleted(id)
+      if (findInstanceProcesses(this.dir).length > 0) await new Promise((resolve) => setTimeout(resolve, RECHECK_MS + 500))
+    }
     // Haraka renames a file after each attempt: look again if it moved under us
     for (let tries = 0; tries < 3; tries++) {
       const matches = listQueue(this.queueDir).filter((m) => m.id === id)

@@ -38,6 +38,14 @@ describe('QueueControlCache', () => {
     expect(warnings).toEqual([])
   })
 
+  it('sees a `gateway queue delete` through the folder watch (appended ids)', async () => {
+    const { control, cache } = setup()
+    expect(cache.deletedIds().size).toBe(0)
+    control.recordDeleted('abc1')
+    control.recordDeleted('abc2')
+    await vi.waitFor(() => expect([...cache.deletedIds()].sort()).toEqual(['abc1', 'abc2']), { timeout: 5000, interval: 20 })
+  })
+
   it('refresh() makes the next use read what was just written, without waiting for an event', () => {
     const { control, cache } = setup()
     expect(cache.heldDomains().size).toBe(0)

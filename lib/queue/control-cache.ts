@@ -11,7 +11,7 @@
 import fs from 'node:fs'
 
 import { ChangedFile, type ChangedFileOptions } from '../config/changed-file'
-import { FLUSH_SCOPE_TTL_MS, parseFlushScope, parseHeld, type FlushScope, type QueueControl } from './control'
+import { FLUSH_SCOPE_TTL_MS, parseDeleted, parseFlushScope, parseHeld, type FlushScope, type QueueControl } from './control'
 
 /** One control file's parsed content, re-parsed only when the file changed. */
 class CachedFile<T> {
@@ -53,6 +53,7 @@ class CachedFile<T> {
 export class QueueControlCache {
   private readonly held: CachedFile<ReadonlySet<string>>
   private readonly scope: CachedFile<FlushScope | null>
+  private readonly deleted: CachedFile<ReadonlySet<string>>
 
   /** `warn` is told when the folder cannot be created: without it there is no watch, and every use stats. */
   constructor(control: QueueControl, warn: (message: string) => void, opts: ChangedFileOptions = {}) {
@@ -64,6 +65,12 @@ export class QueueControlCache {
     }
     this.held = new CachedFile(control.heldFile, (text) => parseHeld(text ?? ''), opts)
     this.scope = new CachedFile(control.scopeFile, (text) => (text === null ? null : parseFlushScope(text, control.scopeFile)), opts)
+    this.deleted = new CachedFile(control.deletedFile, (text) => parseDeleted(text ?? ''), opts)
+  }
+
+  /** Ids of messages `gateway queue delete` removed (recently). */
+  deletedIds(): ReadonlySet<string> {
+    return this.deleted.get()
   }
 
   /** Held domains (lower case). Throws when the file exists but cannot be read or parsed. */
@@ -81,10 +88,12 @@ export class QueueControlCache {
   refresh(): void {
     this.held.refresh()
     this.scope.refresh()
+    this.deleted.refresh()
   }
 
   close(): void {
     this.held.close()
     this.scope.close()
+    this.deleted.close()
   }
 }

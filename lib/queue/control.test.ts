@@ -1,11 +1,11 @@
-// Unit tests for the queue-control folder: held domains, flush scope, last errors, queue_dir.
+// Unit tests for the queue-control folder: held domains, flush scope, last errors, deleted ids, queue_dir.
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
 import { afterEach, describe, expect, it } from 'vitest'
 
-import { FLUSH_SCOPE_TTL_MS, QueueControl, queueDir } from './control'
+import { DELETED_KEEP_MS, FLUSH_SCOPE_TTL_MS, parseDeleted, QueueControl, queueDir } from './control'
 
 const dirs: string[] = []
 function instance(): string {
@@ -53,6 +53,19 @@ describe('QueueControl', () => {
 })
 
 describe('queueDir', () => {
+  it('remembers deleted ids by appending, forgets them after DELETED_KEEP_MS once the file has grown, refuses path-like IDs', () => {
+    const c = new QueueControl(instance())
+    c.recordDeleted('old1', 1_000)
+    c.recordDeleted('new1', 1_000 + DELETED_KEEP_MS)
+    expect(parseDeleted(fs.readFileSync(c.deletedFile, 'utf8'))).toEqual(new Set(['old1', 'new1']))
+    // grown past the rewrite size: entries older than the keep time go, the rest stay
+    fs.appendFileSync(c.deletedFile, `${'x'.repeat(70_000)}\n`)
+    c.recordDeleted('new2', 1_001 + DELETED_KEEP_MS)
+    expect(parseDeleted(fs.readFileSync(c.deletedFile, 'utf8'))).toEqual(new Set(['new1', 'new2']))
+    expect(() => c.recordDeleted('../x')).toThrow(/invalid queue id/)
+    expect(parseDeleted('constructor 5\n__proto__ 6\nbad line\n')).toEqual(new Set(['constructor']))
+  })
+
   it('is <instance>/queue unless config/queue_dir names another folder', () => {
     const d = instance()
     expect(queueDir(d)).toBe(path.join(d, 'queue'))

@@ -58,9 +58,40 @@ export class QueueControl {
     return path.join(this.dir, 'flush-scope.json')
   }
 
+  /** Ids `gateway queue delete` removed, one "<id> <ms>" line each (read by the plugin through QueueControlCache). */
+  get deletedFile(): string {
+    return path.join(this.dir, 'deleted')
+  }
+
   private errorFile(id: string): string {
     if (!/^[a-z0-9]+$/i.test(id)) throw new Error(`invalid queue id ${JSON.stringify(id)}`)
     return path.join(this.dir, 'last-error', `${id}.json`)
+  }
+
+  // ---- deleted messages: the plugin drops them at their next attempt ----
+
+  /**
+   * Remembers that `id` is being deleted, before its file goes: the plugin then
+   * checks the file of that message only, not of every delivery. Appended (two
+   * deletes at once cannot lose one); entries older than DELETED_KEEP_MS are
+   * dropped when the file has grown past DELETED_REWRITE_BYTES.
+   */
+  recordDeleted(id: string, now = Date.now()): void {
+    if (!/^[a-z0-9]+$/i.test(id)) throw new Error(`invalid queue id ${JSON.stringify(id)}`)
+    fs.mkdirSync(this.dir, { recursive: true })
+    let size = 0
+    try {
+      size = fs.statSync(this.deletedFile).size
+    } catch {
+      // not there yet
+    }
+    if (size > DELETED_REWRITE_BYTES) {
+      const recent = readOptional(this.deletedFile)
+        .split('\n')
+        .filter((line) => now - Number(line.split(' ')[1]) < DELETED_KEEP_MS)
+      writeAtomic(this.deletedFile, recent.map((l) => `${l}\n`).join(''))
+    }
+    fs.appendFileSync(this.deletedFile, `${id} ${now}\n`)
   }
 
   // ---- held domains (the plugin reads them through QueueControlCache, control-cache.ts) ----
@@ -182,6 +213,20 @@ export function parseFlushScope(text: string, file: string): FlushScope {
   const scope = JSON.parse(text) as Partial<FlushScope>
   if (typeof scope.domain !== 'string' || typeof scope.at !== 'number') throw new Error(`${file}: not a flush scope`)
   return { domain: scope.domain, at: scope.at }
+}
+
+/** How long a deletion is remembered: longer than a message stays queued (outbound.ini temp_fail_intervals, about 5 days by default). */
+export const DELETED_KEEP_MS = 14 * 86_400_000
+const DELETED_REWRITE_BYTES = 64 * 1024
+
+/** The ids in a deleted file's text (malformed lines are skipped). */
+export function parseDeleted(text: string): Set<string> {
+  const ids = new Set<string>()
+  for (const line of text.split('\n')) {
+    const id = /^([a-z0-9]+) \d+$/i.exec(line.trim())?.[1]
+    if (id) ids.add(id)
+  }
+  return ids
 }
 
 export function parseHeld(text: string): Set<string> {

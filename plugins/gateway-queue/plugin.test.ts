@@ -5,7 +5,8 @@
 // attempted (DELAY, recheck_seconds), a flush for another domain leaves a message
 // on its own schedule, the last error of a deferred message is recorded and
 // forgotten on bounce, and a message whose queue file an administrator deleted
-// gets an empty MX list at get_mx and is then dropped (no retry, no DSN).
+// (`gateway queue delete` records its id first) gets an empty MX list at get_mx and
+// is then dropped (no retry, no DSN); no other delivery costs a file-system call.
 // The control files are read once and again only on a change (a few file reads
 // over a thousand deliveries), a change is seen without a restart, and a flush
 // signal makes the next delivery re-read them.
@@ -147,13 +148,26 @@ describe('gateway-queue', () => {
   })
 
   it('a message whose queue file was deleted: empty MX list at get_mx, then dropped at deferred and bounce', async () => {
-    const h = harness()
     const { hmail, filename, id } = withFile('gone.test') // no file written
+    control.recordDeleted(id) // as `gateway queue delete` does before it removes the file
+    const h = harness()
     expect(await h.run('get_mx', hmail)).toEqual({ result: 'OK', value: [] })
     expect(hmail.log).toEqual([`NOTICE [gateway-queue] queue file ${filename} was deleted by an administrator: dropped without delivery`])
     // OK from deferred and bounce: Haraka neither re-queues nor sends a DSN
     expect(await h.run('deferred', hmail, { err: 'no MX' })).toEqual({ result: 'OK' })
     expect(control.lastError(id)).toBeNull() // nothing recorded for a withdrawn message
     expect(await h.run('bounce', hmail)).toEqual({ result: 'OK' })
+  })
+
+  it('looks on disk only for messages `gateway queue delete` named: no file-system call per delivery', async () => {
+    const h = harness()
+    const access = vi.spyOn(fsp, 'access')
+    try {
+      const { hmail } = withFile('fine.test') // its file is not there, but no delete was recorded
+      expect(await h.run('get_mx', hmail)).toEqual({ result: 'CONT' })
+      expect(access).not.toHaveBeenCalled()
+    } finally {
+      access.mockRestore()
+    }
   })
 })

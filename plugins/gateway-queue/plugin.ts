@@ -132,10 +132,14 @@ export = definePlugin({
           if (id) await forget(id)
         },
         // Runs before gateway-routing (which ends get_mx: declared there, checked at
-        // startup): the queue file is gone, so `gateway queue delete` removed it while
-        // Haraka still had it scheduled. An empty MX list ends the attempt without
-        // contacting anyone; the deferred/bounce hooks above then drop it.
+        // startup): `gateway queue delete` removed the queue file while Haraka still had
+        // it scheduled. An empty MX list ends the attempt without contacting anyone; the
+        // deferred/bounce hooks above then drop it. Only messages the command named are
+        // checked on disk (queue-control/deleted, cached): no file-system call for every
+        // other delivery.
         async get_mx(hmail) {
+          const id = idOf(hmail)
+          if (!id || !cache.deletedIds().has(id)) return undefined
           try {
             await fsp.access(hmail.path)
             return undefined
