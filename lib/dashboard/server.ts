@@ -50,7 +50,10 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
     ...(opts.sentinelPasswordFile ? { sentinelPasswordFile: opts.sentinelPasswordFile } : {}),
   })
   redis.on('error', () => {}) // each failed read says so in its answer and one log line
-  redis.connect().catch(() => {}) // retried by retryStrategy
+  // retried by retryStrategy; until this first attempt ends, a request waits for it (at most
+  // connect_timeout_ms) instead of getting a 503 because the dashboard has only just started
+  const connecting = redis.connect().catch(() => {})
+  const firstConnection = (): Promise<void> | undefined => (redis.status === 'ready' ? undefined : connecting)
   const keys = new RedisKeys(opts.redisPrefix)
   const settled = new SettledBuckets()
   const cache = new Map<RangeName, { at: number; summary: Promise<SummaryV1> }>()
@@ -59,7 +62,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
       const now = Date.now()
       const hit = cache.get(range.name)
       if (hit && now - hit.at < CACHE_MS) return hit.summary
-      const summary = readSummary(redis, keys, opts.ttls, range, now, settled)
+      const summary = Promise.resolve(firstConnection()).then(() => readSummary(redis, keys, opts.ttls, range, now, settled))
       cache.set(range.name, { at: now, summary })
       summary.catch(() => {
         if (cache.get(range.name)?.summary === summary) cache.delete(range.name) // a failure is not kept
@@ -67,6 +70,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
       return summary
     },
     async links() {
+      await firstConnection()
       const now = Date.now()
       return toJson(await readLinks(redis, keys, ['inbound', 'outbound'], now), now)
     },
