@@ -2,7 +2,6 @@
 // read once per process and validated against one schema. Both instances and the
 // CLI use this module, so they can never disagree about what the settings mean.
 
-import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
@@ -12,7 +11,7 @@ import { deploymentPath, displayPath, sharedConfigDir } from './paths'
 import { field, validate, type Field, type Infer } from './schema'
 import { hostDomain } from '../address/domain'
 import { formatHostPort, type HostPort } from '../net/address'
-import { effectivePrefix, parseRedisUrl } from '../redis/connection-options'
+import { effectivePrefix, parseRedisUrl, readSentinelPassword } from '../redis/connection-options'
 
 const DEMO_MAILBOX_ENV = 'GATEWAY_DEMO_MAILBOX'
 const INTERNAL_HOSTS_ENV = 'GATEWAY_INTERNAL_HOSTS'
@@ -46,7 +45,7 @@ function sentinelPasswordFileField(): Field<string> {
       const file = deploymentPath(raw)
       let first: string
       try {
-        first = fs.readFileSync(file, 'utf8').split(/\r?\n/)[0]!.trim()
+        first = readSentinelPassword(file)
       } catch (err) {
         throw new Error(`cannot read ${displayPath(file)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
       }

@@ -20,8 +20,8 @@ export const DNS_RESOLVER: HarakaInternal = {
 
 type Resolver = import('node:dns').promises.Resolver
 /** What the gateway uses of it: its servers ([dns] servers) and the lookups the route cache answers (lib/net/dns-cache.ts). */
-export type HarakaResolver = Pick<Resolver, 'setServers' | 'getServers' | 'resolveMx' | 'resolve4' | 'resolve6' | 'resolveTxt'>
-const USED: readonly (keyof HarakaResolver)[] = ['setServers', 'getServers', 'resolveMx', 'resolve4', 'resolve6', 'resolveTxt']
+export type HarakaResolver = Pick<Resolver, 'setServers' | 'getServers' | 'resolveMx' | 'resolve4' | 'resolve6'>
+const USED: readonly (keyof HarakaResolver)[] = ['setServers', 'getServers', 'resolveMx', 'resolve4', 'resolve6']
 
 /** The Resolver every MX lookup of Haraka's delivery queue goes through. */
 export function harakaDnsResolver(source: HarakaSource): HarakaResolver {

@@ -142,7 +142,7 @@ export function installTxtCache(opts: DnsCacheOptions): DnsCache {
 }
 
 /** The methods of the delivery queue's Resolver (lib/haraka/dns.ts) the route cache answers. */
-export type RouteResolver = Pick<dns.promises.Resolver, 'resolveMx' | 'resolve4' | 'resolve6' | 'resolveTxt' | 'getServers'>
+export type RouteResolver = Pick<dns.promises.Resolver, 'resolveMx' | 'resolve4' | 'resolve6' | 'getServers'>
 
 const ROUTES_CACHED = Symbol.for('edge-gateway.dns.route-cache')
 
@@ -154,9 +154,9 @@ const ROUTES_CACHED = Symbol.for('edge-gateway.dns.route-cache')
 export function installRouteCache(resolver: RouteResolver, opts: Omit<DnsCacheOptions, 'servers' | 'fallback'>): DnsCache {
   const r = resolver as RouteResolver & { [ROUTES_CACHED]?: DnsCache }
   if (r[ROUTES_CACHED]) return r[ROUTES_CACHED]
-  const original = { TXT: r.resolveTxt, MX: r.resolveMx, A: r.resolve4, AAAA: r.resolve6 }
+  const original = { MX: r.resolveMx, A: r.resolve4, AAAA: r.resolve6 }
   // the resolver's own methods (from its prototype), called on it: what the cache cannot answer
-  const fallback = (type: RecordType, name: string) => (original[type] as (n: string) => Promise<unknown[]>).call(resolver, name)
+  const fallback = (type: RecordType, name: string) => (original[type as keyof typeof original] as (n: string) => Promise<unknown[]>).call(resolver, name)
   const cache = new DnsCache({ ...opts, servers: () => resolver.getServers(), fallback })
   // own properties over the prototype's methods
   Object.assign(r, {

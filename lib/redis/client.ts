@@ -12,12 +12,10 @@
 // (plugins, CLI, dashboard, launcher probe, tools): one server, Sentinel or
 // Cluster, as the URL says (connection-options.ts).
 
-import fs from 'node:fs'
-
 import Redis, { Cluster } from 'ioredis'
 
 import { ConfigError } from '../config/errors'
-import { connectionPlan, redactRedisUrl, type ClientBehaviour } from './connection-options'
+import { connectionPlan, readSentinelPassword, redactRedisUrl, type ClientBehaviour } from './connection-options'
 
 export const REDIS_MODE_ENV = 'GATEWAY_REDIS_MODE'
 
@@ -135,10 +133,5 @@ export function createRedisClient(url: string, opts: ClientOptions): Redis {
     plan.nodes.map((n) => ({ host: n.host, port: n.port })),
     plan.options,
   ) as unknown as Redis
-}
-
-/** The first line of the file (read once per client: a changed password needs a restart); the config check already refused a missing or empty file. */
-function readSentinelPassword(file: string): string {
-  return fs.readFileSync(file, 'utf8').split(/\r?\n/)[0]!.trim()
 }
 

@@ -14,6 +14,8 @@
 // sentinel_password_file), never from the URL, the environment or the command line.
 // Error messages never repeat a password.
 
+import fs from 'node:fs'
+
 import type { ClusterOptions, RedisOptions } from 'ioredis'
 
 import { formatHostPort, parseHostPort, type HostPort } from '../net/address'
@@ -26,6 +28,15 @@ export type RedisTarget =
 const SENTINEL_PORT = 26379
 const CLUSTER_PORT = 6379
 const MASTER_NAME = /^[A-Za-z0-9_.-]{1,64}$/
+
+/**
+ * The sentinels' password: the first line of [redis] sentinel_password_file. Read
+ * by the config check (a missing or empty file stops startup) and once per client
+ * (a changed password needs a restart).
+ */
+export function readSentinelPassword(file: string): string {
+  return fs.readFileSync(file, 'utf8').split(/\r?\n/)[0]!.trim()
+}
 
 /** A URL without its password, for logs and messages. */
 export function redactRedisUrl(url: string): string {
