@@ -2,17 +2,17 @@
 // (haraka-plugin-spf) and DKIM (haraka-plugin-dkim) record, gateway-dmarc
 // decides and writes Authentication-Results. DNS comes from a fixture server
 // (SPF records, DKIM keys generated here, DMARC policies); messages are signed
-// with real RFC 6376 signatures (mailauth's signer, not the verifier under test).
+// with real RFC 6376 signatures (mailauth's signer through helpers/dkim-sign, not the verifier under test).
 // SPF needs a public client address: sessions go through a PROXY-protocol front.
 
 import { generateKeyPairSync } from 'node:crypto'
 import path from 'node:path'
 
-import { dkimSign } from 'mailauth/lib/dkim/sign'
 import { describe, expect, it } from 'vitest'
 
 import { QuarantineStore } from '../lib/quarantine/store'
 import type { SmtpClient } from '../lib/smtp/client'
+import { dkimSigned } from './helpers/dkim-sign'
 import { FixtureDns } from './helpers/dns-server'
 import { delivered, gatewayWithSink } from './helpers/fixtures'
 import { sendMail, testMessage } from './helpers/gateway'
@@ -68,11 +68,7 @@ function authFiles(extra: Record<string, string> = {}): Record<string, string> {
 // the shipped spf.ini, dkim.ini and gateway-dmarc.ini
 const { sink: internal, gw, front } = gatewayWithSink({ block, dns, front: [20, 21], files: authFiles() })
 
-async function sign(message: string, domain: string, selector = 'sel1'): Promise<string> {
-  const { signatures, errors } = await dkimSign(message, { signatureData: [{ signingDomain: domain, selector, privateKey }] })
-  expect(errors).toEqual([])
-  return signatures + message
-}
+const sign = (message: string, domain: string, selector = 'sel1'): Promise<string> => dkimSigned(message, { domain, selector, privateKey })
 
 /** One message in one session; returns the final reply (or the first refusal). */
 async function deliver(session: Promise<{ client: SmtpClient }>, from: string, message: string) {

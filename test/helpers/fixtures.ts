@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 
-import { afterAll, beforeAll, inject } from 'vitest'
+import { afterAll, afterEach, beforeAll, inject } from 'vitest'
 
 import { GATEWAY_ROOT } from '../../lib/config/paths'
 
@@ -126,6 +126,10 @@ export function gatewayWithSink<V extends string = never>(opts: FixtureOptions<V
     await Promise.all(gateways.map((g) => g.start()))
     await front?.start()
   }, startTimeoutMs)
+  // a failure in CI leaves only the runner's output: put the instances' own words beside it
+  afterEach(({ task }) => {
+    if (task.result?.state === 'fail') for (const g of gateways) process.stderr.write(`${task.name}: gateway logs\n${g.logTails()}\n`)
+  })
   afterAll(async () => {
     await front?.stop()
     await Promise.all(gateways.map((g) => g.stop()))

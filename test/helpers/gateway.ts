@@ -149,6 +149,11 @@ export class TestGateway {
     return this.procs.get(instance)?.log.join('') ?? ''
   }
 
+  /** The end of every started instance's log, for a failed test's report (CI keeps nothing else). */
+  logTails(chars = 6000): string {
+    return [...this.procs.keys()].map((i) => `--- ${i} log (last ${chars} chars) ---\n${this.log(i).slice(-chars)}`).join('\n')
+  }
+
   async waitForLog(instance: Instance, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
     const m = await waitForMatch(() => this.log(instance), pattern, { timeoutMs, where: `${instance} log`, tail: 3000 })
     return m[0]
