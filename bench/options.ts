@@ -9,6 +9,9 @@
 //   BENCH_SCALING=1 (the scaling section) BENCH_LEAK_MESSAGES=100000
 //   BENCH_OUT=BENCHMARKS.md (relative to the repository root; "-" = do not write)
 //   BENCH_CPU_PROF=DIR (a CPU profile of each gateway instance: bench/variants/shipped.ts)
+//   BENCH_ABLATION=1 (what each protection of the inbound pipeline costs: bench/ablation.ts; needs gateway-inbound)
+//   BENCH_INBOUND_WITHOUT=spf,dkim,gateway-dmarc (the gateway-inbound variants run without these
+//     plugins: what one protection costs is the difference to a run with it; read in gateway-inbound.ts)
 
 import os from 'node:os'
 
@@ -36,6 +39,8 @@ export interface BenchOptions {
   perSessionRows: boolean
   skipMissingScanners: boolean
   scaling: boolean
+  /** The "what each protection costs" section (bench/ablation.ts). */
+  ablation: boolean
   leakMessages: number
   /** Output file (absolute), or undefined to write nothing. */
   out: string | undefined
@@ -60,6 +65,13 @@ export function parseVariants(raw: string | undefined): VariantId[] {
   return VARIANT_IDS.filter((id) => out.includes(id))
 }
 
+/** BENCH_INBOUND_WITHOUT: plugins of inbound/config/plugins to leave out (each must be in `shipped`). */
+export function inboundWithout(raw: string | undefined, shipped: readonly string[]): string[] {
+  const names = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+  for (const n of names) if (!shipped.includes(n)) throw new Error(`BENCH_INBOUND_WITHOUT: "${n}" is not in inbound/config/plugins`)
+  return names
+}
+
 export function benchOptions(repoRoot: string): BenchOptions {
   const out = process.env.BENCH_OUT ?? 'BENCHMARKS.md'
   return {
@@ -73,6 +85,7 @@ export function benchOptions(repoRoot: string): BenchOptions {
     perSessionRows: int('BENCH_PER_SESSION_ROWS', 1) !== 0,
     skipMissingScanners: int('BENCH_SKIP_MISSING_SCANNERS', 0) !== 0,
     scaling: int('BENCH_SCALING', 0) !== 0,
+    ablation: int('BENCH_ABLATION', 0) !== 0,
     leakMessages: int('BENCH_LEAK_MESSAGES', 100_000),
     out: out === '-' ? undefined : out.startsWith('/') ? out : `${repoRoot}/${out}`,
   }

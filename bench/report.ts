@@ -2,7 +2,9 @@
 // rounds), and the gateway's cost against bare Haraka and Postfix as ratios
 // computed round by round (both sides of a ratio ran in the same round).
 
+import type { AblationResult } from './ablation'
 import type { RowResult } from './harness'
+import type { Measurement } from './measure/measurement'
 import type { BenchOptions } from './options'
 import type { ScalingResult } from './scaling'
 import { spread, type Spread } from './measure/stats'
@@ -68,6 +70,7 @@ export interface Report {
   machine: [string, string][]
   rows: RowResult[]
   scaling: ScalingResult | undefined
+  ablation?: AblationResult | undefined
   skipped: string[]
   command: string
   date: string
@@ -112,6 +115,7 @@ export function markdown(r: Report): string {
     ...(ratios ? ['## Ratios', '', 'Per round (both sides measured in the same round), median and spread over rounds. Throughput below 1 means slower; CPU above 1 means more CPU per message.', '', ratios, ''] : []),
   ]
   if (r.scaling) parts.push(scalingMarkdown(r.scaling))
+  if (r.ablation) parts.push(ablationMarkdown(r.ablation))
   return `${parts.join('\n')}\n`
 }
 
@@ -119,4 +123,29 @@ export function scalingMarkdown(s: ScalingResult): string {
   const parts = ['## Scaling', '', s.note, '']
   for (const section of s.sections) parts.push(`### ${section.title}`, '', table(section.header, section.rows), '')
   return parts.join('\n')
+}
+
+const spreadCell = (values: number[], digits: number) => cell(spread(values), digits)
+const deliveredCell = (ms: readonly Measurement[]) => `${ms.reduce((s, m) => s + m.delivered, 0)}/${ms.reduce((s, m) => s + m.sent, 0)}`
+
+export function ablationMarkdown(a: AblationResult): string {
+  const rows = [
+    ['shipped pipeline (scanners off)', '–', spreadCell(a.shipped.map((m) => m.msgPerSec), 0), spreadCell(a.shipped.map((m) => m.cpuMsPerMsg), 2), '–', deliveredCell(a.shipped)],
+    ...a.copies.map((c) => [
+      `without ${c.label}`,
+      c.plugins.map((p) => `\`${p}\``).join(', '),
+      spreadCell(c.measurements.map((m) => m.msgPerSec), 0),
+      spreadCell(c.measurements.map((m) => m.cpuMsPerMsg), 2),
+      spreadCell(c.measurements.map((m, i) => a.shipped[i]!.cpuMsPerMsg - m.cpuMsPerMsg), 2),
+      deliveredCell(c.measurements),
+    ]),
+  ]
+  return [
+    '## What each protection costs',
+    '',
+    `The shipped inbound pipeline (scanners off) and copies of it each started without one group of plugins, interleaved over ${a.rounds} round${a.rounds === 1 ? '' : 's'} with the same load as above. "CPU ms/msg it costs" is the shipped pipeline's CPU per message minus the copy's, in the same round (median and spread over rounds); the groups' costs need not add up exactly (fewer plugins also means less of Haraka's own per-hook work and less garbage).`,
+    '',
+    table(['inbound instance', 'plugins left out', 'msg/s', 'CPU ms/msg', 'CPU ms/msg it costs', 'delivered/sent'], rows),
+    '',
+  ].join('\n')
 }

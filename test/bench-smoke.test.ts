@@ -25,6 +25,7 @@ const OPTIONS: BenchOptions = {
   perSessionRows: true,
   skipMissingScanners: true,
   scaling: false,
+  ablation: true,
   leakMessages: 0,
   out,
 }
@@ -73,7 +74,16 @@ it('runs every variant, delivers exactly what was sent, and writes a report with
       expect([key, leading(cells[1]!) > 0, leading(cells[5]!) > 0, cells[8]]).toEqual([key, true, true, '20/20'])
     }
     for (const ratio of ['gateway inbound / bare Haraka', 'gateway outbound / bare Haraka TLS+AUTH']) expect(leading(rowCells(markdown, ratio)[1]!)).toBeGreaterThan(0)
+
+    // what each protection costs: every copy without a group delivered everything, and has a row with numbers
+    expect(report.ablation?.copies.map((c) => [c.label, c.measurements.map((m) => m.delivered)])).toEqual(
+      report.ablation?.copies.map((c) => [c.label, [20]]),
+    )
+    expect(report.ablation?.copies).toHaveLength(7)
+    expect(markdown).toContain('## What each protection costs')
+    expect(rowCells(markdown, 'without all of the above')[5]).toBe('20/20')
+    expect(leading(rowCells(markdown, 'without all of the above')[3]!)).toBeGreaterThan(0)
   } finally {
     fs.rmSync(path.dirname(out), { recursive: true, force: true })
   }
-}, 120_000)
+}, 240_000)

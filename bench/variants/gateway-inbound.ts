@@ -4,22 +4,23 @@
 // Without scanners the content-scanner plugins are left out (as in the tests:
 // test/helpers/gateway.ts); with them, a private rspamd and clamd do the scanning.
 
-import { TestGateway } from '../../test/helpers/gateway'
+import { shippedInboundPlugins, TestGateway } from '../../test/helpers/gateway'
 import { addressBlock } from '../../test/helpers/net'
 import { TestRedis } from '../../test/helpers/redis-server'
 import { SmtpSink } from '../sink'
+import { inboundWithout } from '../options'
 import type { Scanners } from './scanners'
 import { profileEnv, shippedLogIni } from './shipped'
 import type { Variant, VariantOptions } from './variant'
 
-export function gatewayInbound(opts: VariantOptions & { scanners?: Scanners } = {}): Variant {
+export function gatewayInbound(opts: VariantOptions & { scanners?: Scanners; without?: readonly string[] } = {}): Variant {
   const block = addressBlock()
   const sink = new SmtpSink(block.ip(3), 2526)
   const redis = new TestRedis(block.ip(6))
   let gw: TestGateway | undefined
   const { scanners } = opts
   return {
-    id: scanners ? 'gateway-inbound-scan' : 'gateway-inbound',
+    id: scanners ? 'gateway-inbound-scan' : opts.without ? `gateway-inbound-without-${opts.without.join('+')}` : 'gateway-inbound',
     title: scanners ? 'gateway inbound, shipped plugins with rspamd + clamd' : 'gateway inbound, shipped plugins, scanners off',
     endpoint: { host: block.ip(1), port: 2525 },
     from: 'sender@sender.test',
@@ -40,6 +41,7 @@ export function gatewayInbound(opts: VariantOptions & { scanners?: Scanners } = 
           'inbound/config/smtp.ini': `[main]\nnodes=${opts.nodes ?? 0}\ngraceful_shutdown=true\nforce_shutdown_timeout=1\n`,
           ...shippedLogIni('inbound'),
           ...(scanners ? scanners.inboundFiles() : {}),
+          ...withoutPlugins(scanners !== undefined, opts.without),
         },
         env: profileEnv(),
       })
@@ -52,4 +54,13 @@ export function gatewayInbound(opts: VariantOptions & { scanners?: Scanners } = 
     // with scanners, their processes are part of the server's cost
     serverPids: () => (gw ? [gw.pid('inbound'), ...(scanners?.pids() ?? [])] : []),
   }
+}
+
+/** inbound/config/plugins without `without` (default: BENCH_INBOUND_WITHOUT's plugins); nothing to override when empty. */
+function withoutPlugins(withScanners: boolean, without: readonly string[] | undefined): Record<string, string> {
+  const lines = shippedInboundPlugins({ withScanners }).split('\n')
+  const shipped = lines.map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
+  const drop = inboundWithout(without ? without.join(',') : process.env.BENCH_INBOUND_WITHOUT, shipped)
+  if (drop.length === 0) return {}
+  return { 'inbound/config/plugins': lines.filter((l) => !drop.includes(l.trim())).join('\n') }
 }
