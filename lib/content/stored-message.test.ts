@@ -52,6 +52,20 @@ describe('readStoredMessage', () => {
     expect(await readStoredMessage(txn.message_stream, all)).toBe(TEXT)
   })
 
+  it('hands the reader large chunks, not the one line per chunk Haraka streams', async () => {
+    const text = `Subject: lines\r\n\r\n${'a line of the body\r\n'.repeat(500)}`
+    const txn = await received(text)
+    // flowing, as a pipe() into the MIME splitter or clamd reads it (for await would join what is buffered)
+    const chunks = await readStoredMessage(txn.message_stream, async (message) => {
+      const got: Buffer[] = []
+      message.on('data', (c: Buffer) => got.push(c))
+      await new Promise((resolve) => message.once('end', resolve))
+      return got
+    })
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(text)
+    expect(chunks.length).toBe(1) // 9.5 KiB: under one 64 KiB batch
+  })
+
   it('rejects when the stored message cannot be read', async () => {
     const txn = await received(TEXT)
     const reading = readStoredMessage(txn.message_stream, async (message) => {

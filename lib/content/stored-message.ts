@@ -5,9 +5,10 @@
 // connection.ini [headers] max_lines lines of it (transaction.js add_data) and
 // delivers the message without the rest, silently.
 
-import { PassThrough, type Readable } from 'node:stream'
+import type { Readable } from 'node:stream'
 
 import type { ArchiveIssue } from './archive-scan'
+import { BatchStream } from './batch-stream'
 
 /** What of haraka-message-stream (2.x) this needs: pipe (it refuses a second reader meanwhile) and its read errors. */
 interface MessageStream {
@@ -29,7 +30,9 @@ interface HeaderLines {
  * plugin can read the message again.
  */
 export async function readStoredMessage<T>(stream: MessageStream, read: (message: Readable) => Promise<T>): Promise<T> {
-  const message = new PassThrough()
+  // Haraka hands the message over one line per chunk: gathered into large chunks
+  // here, once, so no reader (MIME splitter, clamd's INSTREAM) pays per line
+  const message = new BatchStream()
   // Listened for from the start: `closed` turns true before the 'close' event, and only the
   // event (where Haraka's listener runs first) says its pipe is released.
   const closed = new Promise((resolve) => message.once('close', resolve))
