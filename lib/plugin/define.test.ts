@@ -77,6 +77,16 @@ describe('SMTP hooks settle next exactly once', () => {
     expect(c.results.get('test-plugin')?.err).toEqual([expect.stringMatching(/^rcpt: /)])
   })
 
+  it('a hook that answers at once is handed over at once, with no timer armed; one that awaits has its timeout armed', () => {
+    const c = withTransaction()
+    const next = vi.fn<Haraka.Next>()
+    hookMethod(plugin, 'rcpt', () => reject(550, '5.7.1', 'No'), 50)(next, c)
+    expect(next).toHaveBeenCalledTimes(1)
+    expect(vi.getTimerCount()).toBe(0)
+    hookMethod(plugin, 'rcpt', async () => undefined, 50)(vi.fn<Haraka.Next>(), c)
+    expect(vi.getTimerCount()).toBe(1)
+  })
+
   it('a verdict after the timeout is ignored (no second next)', async () => {
     const c = withTransaction()
     const late = () => new Promise<Verdict>((resolve) => setTimeout(() => resolve(acceptAndStop()), 30))
