@@ -27,3 +27,16 @@ describe('canonicalDomain with URL syntax', () => {
     expect(canonicalDomain('example.com?x')).toBe('example.com?x')
   })
 })
+
+describe('canonicalDomain answers from its memory of recent domains', () => {
+  it('gives the same answer the second time, for prototype names too, and after it was cleared for being full', () => {
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      expect(canonicalDomain(name)).toBe(name.toLowerCase())
+      expect(canonicalDomain(name)).toBe(name.toLowerCase())
+    }
+    expect(canonicalDomain('Bücher.Example.')).toBe('xn--bcher-kva.example')
+    for (let i = 0; i < 10_000; i++) canonicalDomain(`host${i}.Example`)
+    expect(canonicalDomain('Bücher.Example.')).toBe('xn--bcher-kva.example')
+    expect(canonicalDomain('HOST9999.Example')).toBe('host9999.example')
+  })
+})

@@ -10,8 +10,27 @@ import { domainToASCII } from 'node:url'
 // hyphens. It parses URL syntax otherwise: "evil.test/x" would come out as "evil.test".
 const LABEL_CHARS = /^[\p{L}\p{M}\p{N}.-]+$/u
 
+/**
+ * Recent answers: a message asks for the same few domains a dozen times (routing,
+ * recipients, sender filter, DMARC, tracking indexes), and the Unicode-aware test
+ * and IDNA conversion cost more than a Map lookup (issue 12). A Map, not an object:
+ * keys are what clients sent ("constructor", "__proto__" are just strings here).
+ * Cleared when full, so what attackers send cannot grow it.
+ */
+const recent = new Map<string, string>()
+const RECENT_MAX = 4096
+
 /** Lower case, IDNA A-labels, no trailing dot. Anything else stays lower-cased as given (and matches nothing). */
 export function canonicalDomain(domain: string): string {
+  let canonical = recent.get(domain)
+  if (canonical === undefined) {
+    if (recent.size >= RECENT_MAX) recent.clear()
+    recent.set(domain, (canonical = toCanonicalDomain(domain)))
+  }
+  return canonical
+}
+
+function toCanonicalDomain(domain: string): string {
   const lower = domain.trim().toLowerCase().replace(/\.$/, '')
   if (!LABEL_CHARS.test(lower)) return lower
   return domainToASCII(lower) || lower

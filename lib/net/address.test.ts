@@ -131,6 +131,18 @@ describe('NetworkList', () => {
     expect(list.contains('::ffff:11.1.2.3')).toBe(false)
   })
 
+  it('gives the same answers from its memory of recent addresses, also once that memory was cleared for being full', () => {
+    const list = new NetworkList(['10.0.0.0/8'])
+    for (let round = 0; round < 2; round++) {
+      expect(list.contains('10.1.2.3')).toBe(true)
+      expect(list.contains('11.1.2.3')).toBe(false)
+      expect(list.contains('__proto__')).toBe(false)
+    }
+    for (let i = 0; i < 10_000; i++) list.contains(`11.0.${i >> 8}.${i & 255}`)
+    expect(list.contains('10.1.2.3')).toBe(true)
+    expect(new NetworkList([]).contains('10.1.2.3')).toBe(false)
+  })
+
   it('accepts /0 and full-length prefixes', () => {
     expect(new NetworkList(['0.0.0.0/0']).contains('203.0.113.1')).toBe(true)
     expect(new NetworkList(['10.0.0.1/32']).contains('10.0.0.1')).toBe(true)

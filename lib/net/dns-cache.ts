@@ -86,7 +86,7 @@ export class DnsCache {
     // a copy each time: callers may change what they get
     if ('records' in entry) return entry.records.map((r) => (Array.isArray(r) ? [...r] : typeof r === 'object' ? { ...r } : r)) as RecordShapes[K][]
     const syscall = `query${syscallType(type)}`
-    throw Object.assign(new Error(`${syscall} ${entry.code} ${name}`), { code: entry.code, syscall, hostname: name })
+    throw Object.assign(stacklessError(`${syscall} ${entry.code} ${name}`), { code: entry.code, syscall, hostname: name })
   }
 
   private fresh(key: string): Entry | undefined {
@@ -166,4 +166,19 @@ export function installRouteCache(resolver: RouteResolver, opts: Omit<DnsCacheOp
   })
   r[ROUTES_CACHED] = cache
   return cache
+}
+
+/**
+ * An Error without a stack trace: a cached "no such domain" is an answer, thrown
+ * for every message whose sender's domain publishes no DMARC record (two lookups
+ * each), and capturing a stack it never shows cost more than the lookup (issue 12).
+ */
+function stacklessError(message: string): Error {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    return new Error(message)
+  } finally {
+    Error.stackTraceLimit = limit
+  }
 }

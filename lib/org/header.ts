@@ -107,7 +107,8 @@ export function normalizeMessageId(values: readonly string[]): string {
 
 /** The `mid` field for a message with these Message-ID values. */
 export function messageIdDigest(values: readonly string[]): string {
-  return crypto.createHash('sha256').update(normalizeMessageId(values), 'utf8').digest('base64url').slice(0, 22)
+  // one-shot crypto.hash: no Hash object per message (issue 12)
+  return crypto.hash('sha256', normalizeMessageId(values), 'base64url').slice(0, 22)
 }
 
 function formatAuth(auth: readonly OrgAuth[]): string {

@@ -1,7 +1,7 @@
 // Unit tests for the Redis key names (RedisKeys) and the UTC day bucket (dayOf).
 import { describe, expect, it } from 'vitest'
 
-import { RedisKeys, dayOf } from './keys'
+import { RedisKeys, dayOf, isoMinuteOf } from './keys'
 
 describe('RedisKeys', () => {
   it('builds "<prefix>:stats:<direction>:<day>" keys', () => {
@@ -31,5 +31,16 @@ describe('dayOf', () => {
     // 23:30 in New York on March 5th is already March 6th in UTC
     expect(dayOf(new Date('2024-03-05T23:30:00-05:00'))).toBe('2024-03-06')
     expect(dayOf(new Date('2024-03-06T00:30:00+02:00'))).toBe('2024-03-05')
+  })
+
+  it('answers right when calls go back and forth across midnight (it remembers the last minute)', () => {
+    const midnight = Date.UTC(2024, 2, 6)
+    for (let i = 0; i < 3; i++) {
+      expect(dayOf(new Date(midnight - 1))).toBe('2024-03-05')
+      expect(dayOf(new Date(midnight))).toBe('2024-03-06')
+    }
+    expect(isoMinuteOf(midnight - 1)).toBe('2024-03-05T23:59:00.000Z')
+    expect(isoMinuteOf(-1)).toBe('1969-12-31T23:59:00.000Z')
+    expect(() => dayOf(new Date(Number.NaN))).toThrow(RangeError)
   })
 })

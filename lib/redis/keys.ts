@@ -119,5 +119,23 @@ export class RedisKeys {
 
 /** UTC calendar day, the bucket of daily counters. */
 export function dayOf(date: Date): string {
-  return date.toISOString().slice(0, 10)
+  return isoMinuteOf(date.getTime()).slice(0, 10)
+}
+
+let cachedMinute = Number.NaN
+let cachedIso = ''
+
+/**
+ * "YYYY-MM-DDTHH:MM:00.000Z" of the UTC minute holding `ms`. Every counter
+ * increment names its day, hour and minute (a dozen per message): one
+ * toISOString per minute instead of four per increment (issue 12). Throws
+ * RangeError for an invalid time, as toISOString does.
+ */
+export function isoMinuteOf(ms: number): string {
+  const minute = Math.floor(ms / 60_000)
+  if (minute !== cachedMinute) {
+    cachedIso = new Date(minute * 60_000).toISOString()
+    cachedMinute = minute
+  }
+  return cachedIso
 }

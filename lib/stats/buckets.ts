@@ -2,7 +2,7 @@
 // per node and instance. The names of the buckets, and the writer that adds one
 // counter increment to the three bucket hashes of "now", aggregated in memory.
 
-import type { Direction, RedisKeys } from '../redis/keys'
+import { isoMinuteOf, type Direction, type RedisKeys } from '../redis/keys'
 import type { WriteUnit } from '../redis/write-batch'
 
 export type Granularity = 'm' | 'h' | 'd'
@@ -13,7 +13,7 @@ export const BUCKET_MS: Readonly<Record<Granularity, number>> = Object.freeze({ 
 
 /** The bucket `time` falls in, UTC: "YYYY-MM-DDTHH:MM", "YYYY-MM-DDTHH" or "YYYY-MM-DD". */
 export function bucketOf(granularity: Granularity, time: Date | number): string {
-  const iso = new Date(time).toISOString()
+  const iso = isoMinuteOf(typeof time === 'number' ? time : time.getTime())
   return iso.slice(0, granularity === 'm' ? 16 : granularity === 'h' ? 13 : 10)
 }
 

@@ -15,7 +15,7 @@ export function canonicalMessageId(raw: string): string | undefined {
 /** The key part of the Message-ID index: a hash keeps keys short and free of odd bytes. */
 export function messageIdDigest(raw: string): string | undefined {
   const id = canonicalMessageId(raw)
-  return id === undefined ? undefined : crypto.createHash('sha256').update(id).digest('hex').slice(0, 32)
+  return id === undefined ? undefined : crypto.hash('sha256', id, 'hex').slice(0, 32)
 }
 
 /** An envelope address as indexed; undefined for the null sender. */
