@@ -29,7 +29,7 @@ describe('canonicalDomain with URL syntax', () => {
 })
 
 describe('canonicalDomain answers from its memory of recent domains', () => {
-  it('gives the same answer the second time, for prototype names too, and after it was cleared for being full', () => {
+  it('gives the same answer the second time, for prototype names too, and once it had to forget older answers', () => {
     for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
       expect(canonicalDomain(name)).toBe(name.toLowerCase())
       expect(canonicalDomain(name)).toBe(name.toLowerCase())

@@ -6,29 +6,18 @@
 
 import { domainToASCII } from 'node:url'
 
+import { memoize } from '../cache/memo'
+
 // What may go into domainToASCII: letters (any script), digits, marks, dots and
 // hyphens. It parses URL syntax otherwise: "evil.test/x" would come out as "evil.test".
 const LABEL_CHARS = /^[\p{L}\p{M}\p{N}.-]+$/u
 
 /**
- * Recent answers: a message asks for the same few domains a dozen times (routing,
- * recipients, sender filter, DMARC, tracking indexes), and the Unicode-aware test
- * and IDNA conversion cost more than a Map lookup (issue 12). A Map, not an object:
- * keys are what clients sent ("constructor", "__proto__" are just strings here).
- * Cleared when full, so what attackers send cannot grow it.
+ * Lower case, IDNA A-labels, no trailing dot. Anything else stays lower-cased as given (and matches nothing).
+ * Remembered: a message asks for the same few domains a dozen times (routing, recipients, sender
+ * filter, DMARC, tracking indexes), and the Unicode-aware test and IDNA conversion cost more than a lookup.
  */
-const recent = new Map<string, string>()
-const RECENT_MAX = 4096
-
-/** Lower case, IDNA A-labels, no trailing dot. Anything else stays lower-cased as given (and matches nothing). */
-export function canonicalDomain(domain: string): string {
-  let canonical = recent.get(domain)
-  if (canonical === undefined) {
-    if (recent.size >= RECENT_MAX) recent.clear()
-    recent.set(domain, (canonical = toCanonicalDomain(domain)))
-  }
-  return canonical
-}
+export const canonicalDomain: (domain: string) => string = memoize(toCanonicalDomain, 4096)
 
 function toCanonicalDomain(domain: string): string {
   const lower = domain.trim().toLowerCase().replace(/\.$/, '')

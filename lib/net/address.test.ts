@@ -131,7 +131,7 @@ describe('NetworkList', () => {
     expect(list.contains('::ffff:11.1.2.3')).toBe(false)
   })
 
-  it('gives the same answers from its memory of recent addresses, also once that memory was cleared for being full', () => {
+  it('gives the same answers from its memory of recent addresses, also once it had to forget older ones', () => {
     const list = new NetworkList(['10.0.0.0/8'])
     for (let round = 0; round < 2; round++) {
       expect(list.contains('10.1.2.3')).toBe(true)

@@ -4,6 +4,8 @@
 import net from 'node:net'
 import os from 'node:os'
 
+import { memoize } from '../cache/memo'
+
 export interface HostPort {
   readonly host: string
   readonly port: number
@@ -49,12 +51,8 @@ export function normalizeIp(ip: string): string {
 }
 
 /** A set of networks, e.g. the internal servers allowed to use the outbound relay. */
-/** Addresses a NetworkList remembers its answer for. */
-const RECENT_MAX = 4096
-
 export class NetworkList {
   private readonly list = new net.BlockList()
-  private readonly recent = new Map<string, boolean>()
   readonly entries: readonly string[]
 
   constructor(cidrs: readonly string[]) {
@@ -75,17 +73,14 @@ export class NetworkList {
   contains(ip: string): boolean {
     // BlockList.check builds a SocketAddress for every call: an empty list (the shipped
     // exempt networks) answers without it, and one client's connection asks twice
-    if (this.entries.length === 0) return false
-    let answer = this.recent.get(ip)
-    if (answer === undefined) {
-      const addr = normalizeIp(ip)
-      const type = net.isIPv4(addr) ? 'ipv4' : net.isIPv6(addr) ? 'ipv6' : null
-      answer = type !== null && this.list.check(addr, type)
-      if (this.recent.size >= RECENT_MAX) this.recent.clear() // bounded, whatever the Internet connects from
-      this.recent.set(ip, answer)
-    }
-    return answer
+    return this.entries.length > 0 && this.check(ip)
   }
+
+  private readonly check = memoize((ip: string): boolean => {
+    const addr = normalizeIp(ip)
+    const type = net.isIPv4(addr) ? 'ipv4' : net.isIPv6(addr) ? 'ipv6' : null
+    return type !== null && this.list.check(addr, type)
+  }, 4096)
 }
 
 /**
