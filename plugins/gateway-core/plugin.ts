@@ -14,7 +14,8 @@ import path from 'node:path'
 import { UnavailableError } from '../../lib/config/errors'
 import { listenSetting, type GatewayConfig } from '../../lib/config/gateway'
 import { checkInstance } from '../../lib/config/instance'
-import { instanceConfigDir, type InstanceName } from '../../lib/config/paths'
+import { ensureMeFile, type MeFile } from '../../lib/config/me-file'
+import { displayPath, instanceConfigDir, type InstanceName } from '../../lib/config/paths'
 import { narrowPrivateDirs, usePrivateUmask } from '../../lib/config/private-files'
 import { checkHaraka, demoteRoutineLogLines, overrideGreeting, overrideReceivedLine, queueDir, setListen } from '../../lib/haraka'
 import { useMessageSpool } from '../../lib/limits/message-spool'
@@ -47,11 +48,14 @@ export = definePlugin({
     // line first. Only where sockets are opened (a cluster's workers inherit the primary's).
     if (cluster.isPrimary) checkListen(cfg, instance)
 
+    // before any connection: Haraka then keeps config/me in memory instead of looking for it per message
+    const me: MeFile = cluster.isPrimary ? ensureMeFile(instanceConfigDir()) : { name: String(plugin.config.get('me') ?? '') || os.hostname() }
+    if (me.created) plugin.lognotice(`created ${displayPath(me.created)} with this host's name (${me.name}): set it to the name of your MX/PTR record`)
+    if (me.problem) plugin.logwarn(`${me.problem}: Haraka will look for the file at every connection and delivery`)
     if (plugins.includes('tls')) {
       // one TLS context per listener for all STARTTLS sessions, as a tls.Server has (Haraka builds one per session)
       shareServerTlsContexts()
-      const me = String(plugin.config.get('me') ?? '') || os.hostname()
-      for (const file of ensureTlsMaterial(instanceConfigDir(), me)) plugin.lognotice(`created ${file}`)
+      for (const file of ensureTlsMaterial(instanceConfigDir(), me.name)) plugin.lognotice(`created ${file}`)
     }
     applyDnsServers(plugin, cfg.settings.dns.servers)
     const d = cfg.settings.dns

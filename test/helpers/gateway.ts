@@ -48,7 +48,7 @@ export const HARAKA_BIN = path.join(GATEWAY_ROOT, 'node_modules', 'haraka', 'bin
 /** Copies the repository's deployment files into a fresh temporary root. */
 export function makeDeploymentRoot(files: Record<string, string> = {}): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-test-'))
-  const skip = /(tls_key|tls_cert|dhparams)\.pem$|smtp-users$|sender-scopes$|\/config\/dkim(\/|$)|\/queue(-control)?(\/|$)/
+  const skip = /(tls_key|tls_cert|dhparams)\.pem$|\/config\/me$|smtp-users$|sender-scopes$|\/config\/dkim(\/|$)|\/queue(-control)?(\/|$)/
   for (const dir of ['config', 'inbound', 'outbound']) {
     fs.cpSync(path.join(GATEWAY_ROOT, dir), path.join(root, dir), { recursive: true, filter: (src) => !skip.test(src) })
   }
