@@ -28,6 +28,30 @@ describe('keyDirFor', () => {
     expect(keyDirFor(config, 'News.Example.com')).toBe(path.join(config, 'dkim', 'example.com'))
     expect(keyDirFor(config, 'other.com')).toBeUndefined()
   })
+
+  // the clock is passed in: no wall-clock dependence
+  it('trusts a found folder for 5 s without looking at the disk again, then looks again', () => {
+    keyFor('example.com')
+    const dir = path.join(config, 'dkim', 'example.com')
+    expect(keyDirFor(config, 'example.com', 1_000)).toBe(dir)
+    fs.rmSync(dir, { recursive: true })
+    expect(keyDirFor(config, 'example.com', 5_999)).toBe(dir) // remembered: no stat()
+    expect(keyDirFor(config, 'example.com', 6_000)).toBeUndefined() // looked again
+    expect(keyDirFor(config, 'example.com', 6_001)).toBeUndefined()
+  })
+
+  it('never remembers a missing folder: a key created a moment later is used by the next message', () => {
+    expect(keyDirFor(config, 'new.example', 1_000)).toBeUndefined()
+    keyFor('new.example')
+    expect(keyDirFor(config, 'new.example', 1_000)).toBe(path.join(config, 'dkim', 'new.example'))
+    expect(unsignedReason(config, msg(['a@new.example']), 1_000)).toBeUndefined()
+  })
+
+  it('keeps prototype names as plain folder names', () => {
+    expect(keyDirFor(config, 'constructor.__proto__', 1_000)).toBeUndefined()
+    keyFor('constructor.__proto__')
+    expect(keyDirFor(config, 'constructor.__proto__', 1_000)).toBe(path.join(config, 'dkim', 'constructor.__proto__'))
+  })
 })
 
 describe('unsignedReason', () => {
