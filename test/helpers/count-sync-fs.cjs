@@ -19,7 +19,12 @@ if (dir) {
       return original.call(this, target, ...rest)
     }
   }
-  const write = (suffix) => fs.writeFileSync(path.join(dir, `${process.env.GATEWAY_INSTANCE || 'node'}-${process.pid}${suffix}.json`), JSON.stringify(counts))
+  // written aside, then renamed: a reader waiting for the file never sees it half written
+  const write = (suffix) => {
+    const file = path.join(dir, `${process.env.GATEWAY_INSTANCE || 'node'}-${process.pid}${suffix}.json`)
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify(counts))
+    fs.renameSync(`${file}.tmp`, file)
+  }
   process.on('SIGUSR2', () => write('.snapshot'))
   process.on('exit', () => write(''))
 }
