@@ -12,6 +12,8 @@
 //   BENCH_ABLATION=1 (what each protection of the inbound pipeline costs: bench/ablation.ts; needs gateway-inbound)
 //   BENCH_INBOUND_WITHOUT=spf,dkim,gateway-dmarc (the gateway-inbound variants run without these
 //     plugins: what one protection costs is the difference to a run with it; read in gateway-inbound.ts)
+//   BENCH_BARE_NOOP=6 (bare Haraka also runs 6 plugins whose hooks only call next(): what Haraka's
+//     own dispatch of a hook costs; read in bare-haraka.ts)
 
 import os from 'node:os'
 
@@ -52,6 +54,11 @@ function int(name: string, fallback: number): number {
   const n = Number(raw.replace(/_/g, ''))
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name}=${raw}: expected a whole number >= 0`)
   return n
+}
+
+/** BENCH_BARE_NOOP: no-op plugins bare Haraka runs before its accepting one (0 = none). */
+export function bareNoopPlugins(): number {
+  return int('BENCH_BARE_NOOP', 0)
 }
 
 export function parseVariants(raw: string | undefined): VariantId[] {

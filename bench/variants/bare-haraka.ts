@@ -12,9 +12,13 @@ import path from 'node:path'
 import { ensureTlsMaterial } from '../../lib/tls/material'
 import { HARAKA_BIN } from '../../test/helpers/gateway'
 import { addressBlock } from '../../test/helpers/net'
+import { bareNoopPlugins } from '../options'
 import { SmtpSink } from '../sink'
 import type { Variant, VariantOptions } from './variant'
 import { profileEnv } from './shipped'
+
+/** The hooks of each BENCH_BARE_NOOP plugin: each runs once per message of one session. */
+const NOOP_HOOKS = ['connect_init', 'connect', 'mail', 'rcpt', 'data_post', 'queue_ok', 'disconnect', 'delivered']
 
 const ACCOUNT = { user: 'relay', password: 'bench password 1' }
 
@@ -40,9 +44,14 @@ export function bareHaraka(opts: VariantOptions & { tlsAuth?: boolean } = {}): V
   let dir: string | undefined
   let child: ChildProcess | undefined
   let log = ''
+  // BENCH_BARE_NOOP=N: N plugins whose 8 hooks only call next(), before the accepting one:
+  // what Haraka's own dispatch of a hook costs (the gateway's inbound registers ~50)
+  const noop = opts.tlsAuth ? 0 : bareNoopPlugins()
   return {
     id: opts.tlsAuth ? 'bare-haraka-tls' : 'bare-haraka',
-    title: opts.tlsAuth ? 'bare Haraka 3.3.4: tls + auth/flat_file (AUTH LOGIN after STARTTLS), outbound queue' : 'bare Haraka 3.3.4: accept + outbound queue only',
+    title: opts.tlsAuth
+      ? 'bare Haraka 3.3.4: tls + auth/flat_file (AUTH LOGIN after STARTTLS), outbound queue'
+      : `bare Haraka 3.3.4: accept + outbound queue only${noop > 0 ? ` + ${noop} no-op plugins (${NOOP_HOOKS.length} hooks each)` : ''}`,
     endpoint,
     from: 'app@example.com',
     to: opts.tlsAuth ? 'someone@partner.test' : 'bob@example.com',
@@ -55,7 +64,12 @@ export function bareHaraka(opts: VariantOptions & { tlsAuth?: boolean } = {}): V
       execFileSync(process.execPath, [HARAKA_BIN, '-i', dir], { stdio: 'ignore', timeout: 30_000 })
       const config = path.join(dir, 'config')
       fs.writeFileSync(path.join(dir, 'plugins', 'bench_accept.js'), benchPlugin(sink))
-      const plugins = opts.tlsAuth ? ['tls', 'auth/flat_file', 'bench_accept'] : ['bench_accept']
+      const noops: string[] = []
+      for (let i = 0; i < noop; i++) {
+        noops.push(`bench_noop_${i}`)
+        fs.writeFileSync(path.join(dir, 'plugins', `bench_noop_${i}.js`), NOOP_HOOKS.map((h) => `exports.hook_${h} = function (next) { next() }\n`).join(''))
+      }
+      const plugins = opts.tlsAuth ? ['tls', 'auth/flat_file', 'bench_accept'] : [...noops, 'bench_accept']
       const files: Record<string, string> = {
         plugins: `${plugins.join('\n')}\n`,
         'smtp.ini': `[main]\nlisten=${endpoint.host}:${endpoint.port}\nnodes=${opts.nodes ?? 0}\ngraceful_shutdown=true\nforce_shutdown_timeout=1\n`,
