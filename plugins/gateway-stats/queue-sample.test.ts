@@ -12,7 +12,7 @@ import Redis from 'ioredis'
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 
 import { pluginHarness, type Harness } from '../../lib/plugin/testing'
-import { bucketOf } from '../../lib/stats/buckets'
+import { bucketsBetween } from '../../lib/stats/buckets'
 import { sharedConfigForFile } from '../../test/helpers/shared-config'
 import plugin from './plugin'
 
@@ -29,6 +29,26 @@ afterAll(() => {
   redis.disconnect()
 })
 
+/**
+ * The key of the node's bucket (granularity g) that got a queue sample, waiting for it.
+ * Every bucket from `from` to now is looked at: the clock may cross a minute boundary
+ * between the test's start and the sample.
+ */
+async function sampledBucket(instance: string, g: 'm' | 'h' | 'd', from: number): Promise<string> {
+  let found = ''
+  await vi.waitFor(
+    async () => {
+      for (const b of bucketsBetween(g, from, Date.now())) {
+        const key = `${PREFIX}:c:${g}:${instance}:q-node:${b}`
+        if ((await redis.hget(key, 'queue_depth')) !== null) return void (found = key)
+      }
+      throw new Error(`no ${g} bucket with a queue sample`)
+    },
+    { timeout: 15_000, interval: 100 },
+  )
+  return found
+}
+
 describe('gateway-stats queue samples', () => {
   it("writes the instance's queue depth (its queue files) and its oldest message's age into the node's buckets at start", async () => {
     const queue = fs.mkdtempSync(path.join(shared, 'queue-'))
@@ -38,17 +58,15 @@ describe('gateway-stats queue samples', () => {
     // this process's own count differs (with smtp.ini nodes=N it is one worker's): not used
     const h: Harness = pluginHarness(plugin, { instance: 'inbound', haraka: { './outbound/queue': { get_stats: () => '1/2/4', queue_dir: queue } } })
     try {
-      const key = (g: 'm' | 'h' | 'd') => `${PREFIX}:c:${g}:inbound:q-node:${bucketOf(g, now)}`
-      await vi.waitFor(async () => expect(await redis.hget(key('m'), 'queue_depth')).toBe('1'), { timeout: 15_000, interval: 100 })
       for (const g of ['m', 'h', 'd'] as const) {
-        const hash = await redis.hgetall(key(g))
+        const hash = await redis.hgetall(await sampledBucket('inbound', g, now))
         expect(hash).toMatchObject({ queue_depth: '1', queue_depth_max: '1' })
         // the sample's second is not known here: about 1,000 s, latest = max (one sample)
         expect(Number(hash.queue_oldest_seconds)).toBeGreaterThanOrEqual(1000)
         expect(Number(hash.queue_oldest_seconds)).toBeLessThan(1100)
         expect(hash.queue_oldest_seconds_max).toBe(hash.queue_oldest_seconds)
       }
-      expect(await redis.ttl(key('m'))).toBeGreaterThan(7000)
+      expect(await redis.ttl(await sampledBucket('inbound', 'm', now))).toBeGreaterThan(7000)
       expect(await redis.smembers(`${PREFIX}:nodes`)).toEqual(['q-node'])
     } finally {
       await h.shutdown()
@@ -62,10 +80,11 @@ describe('gateway-stats queue samples', () => {
   })
 
   it('without a queue folder: the depth alone, and a warning', async () => {
+    const before = Date.now()
     const h = pluginHarness(plugin, { instance: 'outbound', haraka: { './outbound/queue': { get_stats: () => '0/0/3' } } })
     try {
-      const key = `${PREFIX}:c:m:outbound:q-node:${bucketOf('m', Date.now())}`
-      await vi.waitFor(async () => expect(await redis.hget(key, 'queue_depth')).toBe('3'), { timeout: 15_000, interval: 100 })
+      const key = await sampledBucket('outbound', 'm', before)
+      expect(await redis.hget(key, 'queue_depth')).toBe('3')
       expect(await redis.hget(key, 'queue_oldest_seconds')).toBeNull()
     } finally {
       await h.shutdown()
