@@ -42,7 +42,7 @@ export async function ablation(opts: BenchOptions, shipped: Variant, log: (s: st
     variant: gatewayInbound({ without: plugins }),
     measurements: [],
   }))
-  const load = (v: Variant) => ({ total: opts.messages, sessions: opts.sessions, perSession: 1, bytes: opts.bytes, generator: generatorFor(v, 1) })
+  const load = (v: Variant) => ({ total: opts.messages, sessions: opts.sessions, perSession: 1, recipients: 1, bytes: opts.bytes, generator: generatorFor(v, 1) })
   const shippedRuns: Measurement[] = []
   try {
     for (const c of copies) {

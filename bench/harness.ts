@@ -12,10 +12,12 @@ import type { Variant } from './variants/variant'
 import { addressBlock } from '../test/helpers/net'
 
 export interface RowSpec {
-  /** e.g. "gateway-inbound" or "gateway-inbound x10" */
+  /** e.g. "gateway-inbound", "gateway-inbound x10" or "gateway-inbound 10 rcpt" */
   key: string
   variantId: VariantId
   perSession: number
+  /** Envelope recipients per message. */
+  recipients: number
 }
 
 export interface RowResult extends RowSpec {
@@ -29,14 +31,15 @@ export interface RowResult extends RowSpec {
   redisRoundTripTop?: string
 }
 
-/** Variants that also get a 10-messages-per-session row. */
+/** Variants that also get a 10-messages-per-session row and a 10-recipients-per-message row. */
 const PER_SESSION_TWINS: ReadonlySet<VariantId> = new Set(['gateway-inbound', 'gateway-outbound', 'bare-haraka', 'bare-haraka-tls'])
 
 export function rowSpecs(opts: BenchOptions, variants: readonly VariantId[]): RowSpec[] {
   const rows: RowSpec[] = []
   for (const id of variants) {
-    rows.push({ key: id, variantId: id, perSession: 1 })
-    if (opts.perSessionRows && PER_SESSION_TWINS.has(id)) rows.push({ key: `${id} x10`, variantId: id, perSession: 10 })
+    rows.push({ key: id, variantId: id, perSession: 1, recipients: 1 })
+    if (opts.perSessionRows && PER_SESSION_TWINS.has(id)) rows.push({ key: `${id} x10`, variantId: id, perSession: 10, recipients: 1 })
+    if (opts.recipientRows && PER_SESSION_TWINS.has(id)) rows.push({ key: `${id} 10 rcpt`, variantId: id, perSession: 1, recipients: 10 })
   }
   return rows
 }
@@ -91,19 +94,19 @@ export async function compare(opts: BenchOptions, started: Started, log: (s: str
   })
   if (opts.warmup > 0) {
     for (const row of rows) {
-      if (row.perSession !== 1) continue
+      if (!isBaseRow(row)) continue
       const v = started.variants.get(row.variantId)!
       log(`warm-up ${row.key}: ${opts.warmup} messages`)
-      await measure(v, { total: opts.warmup, sessions: opts.sessions, perSession: 1, bytes: opts.bytes, generator: row.generator })
+      await measure(v, { total: opts.warmup, sessions: opts.sessions, perSession: 1, recipients: 1, bytes: opts.bytes, generator: row.generator })
     }
   }
   for (let round = 1; round <= opts.rounds; round++) {
     for (const row of rows) {
       const v = started.variants.get(row.variantId)!
-      const m = await measure(v, { total: opts.messages, sessions: opts.sessions, perSession: row.perSession, bytes: opts.bytes, generator: row.generator })
+      const m = await measure(v, { total: opts.messages, sessions: opts.sessions, perSession: row.perSession, recipients: row.recipients, bytes: opts.bytes, generator: row.generator })
       row.measurements.push(m)
       let line = `round ${round} ${row.key}: ${m.msgPerSec.toFixed(0)} msg/s, ${m.cpuMsPerMsg.toFixed(2)} CPU ms/msg, peak ${m.peakRssMiB.toFixed(0)} MiB, delivered ${m.delivered}/${m.sent}`
-      if (row.perSession === 1 && opts.latencyMessages > 0) {
+      if (isBaseRow(row) && opts.latencyMessages > 0) {
         const lat = await measureLatency(v, opts.latencyMessages, opts.bytes)
         row.latencies.push(lat)
         line += `, latency ${lat.median.toFixed(1)}/${lat.p99.toFixed(1)} ms`
@@ -113,12 +116,12 @@ export async function compare(opts: BenchOptions, started: Started, log: (s: str
   }
   for (const row of rows) {
     const v = started.variants.get(row.variantId)!
-    if (!v.redisUrl || row.perSession !== 1) continue
+    if (!v.redisUrl || !isBaseRow(row)) continue
     const total = Math.min(opts.messages, 1000)
     const counter = new RoundTripCounter(v.redisUrl)
     await counter.start()
     try {
-      await measure(v, { total, sessions: opts.sessions, perSession: 1, bytes: opts.bytes, generator: row.generator })
+      await measure(v, { total, sessions: opts.sessions, perSession: 1, recipients: 1, bytes: opts.bytes, generator: row.generator })
     } finally {
       counter.stop()
     }
@@ -127,4 +130,9 @@ export async function compare(opts: BenchOptions, started: Started, log: (s: str
     log(`${row.key}: ${row.redisRoundTripsPerMsg.toFixed(1)} Redis round trips per message (${counter.commands} commands seen by MONITOR for ${total} messages; round trips: ${counter.top()})`)
   }
   return rows
+}
+
+/** The variant's own row: one message of one recipient per session (warm-up, latency and Redis round trips are measured on it). */
+function isBaseRow(row: RowSpec): boolean {
+  return row.perSession === 1 && row.recipients === 1
 }

@@ -19,6 +19,8 @@ function rerunCommand(o: BenchOptions): string {
     `BENCH_SESSIONS=${o.sessions}`,
     `BENCH_BYTES=${o.bytes}`,
     `BENCH_VARIANTS=${o.variants.join(',')}`,
+    ...(o.perSessionRows ? [] : ['BENCH_PER_SESSION_ROWS=0']),
+    ...(o.recipientRows ? [] : ['BENCH_RECIPIENT_ROWS=0']),
     ...(o.scaling ? ['BENCH_SCALING=1', `BENCH_LEAK_MESSAGES=${o.leakMessages}`] : []),
     ...(o.ablation ? ['BENCH_ABLATION=1'] : []),
   ]

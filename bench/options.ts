@@ -5,6 +5,7 @@
 //   BENCH_VARIANTS=1,2,3,4,5,6 or ids (gateway-inbound, gateway-inbound-scan, gateway-outbound,
 //     bare-haraka, bare-haraka-tls, postfix, ceiling)
 //   BENCH_PER_SESSION_ROWS=1 (also 10 messages per session for inbound/outbound and their bare twins; 0 = off)
+//   BENCH_RECIPIENT_ROWS=1 (also 10 recipients per message for the same variants; 0 = off)
 //   BENCH_SKIP_MISSING_SCANNERS=1 (drop variant 2 when rspamd/clamd are not installed instead of failing)
 //   BENCH_SCALING=1 (the scaling section) BENCH_LEAK_MESSAGES=100000
 //   BENCH_OUT=BENCHMARKS.md (relative to the repository root; "-" = do not write)
@@ -39,6 +40,7 @@ export interface BenchOptions {
   warmup: number
   variants: VariantId[]
   perSessionRows: boolean
+  recipientRows: boolean
   skipMissingScanners: boolean
   scaling: boolean
   /** The "what each protection costs" section (bench/ablation.ts). */
@@ -90,6 +92,7 @@ export function benchOptions(repoRoot: string): BenchOptions {
     warmup: int('BENCH_WARMUP', 300),
     variants: parseVariants(process.env.BENCH_VARIANTS),
     perSessionRows: int('BENCH_PER_SESSION_ROWS', 1) !== 0,
+    recipientRows: int('BENCH_RECIPIENT_ROWS', 1) !== 0,
     skipMissingScanners: int('BENCH_SKIP_MISSING_SCANNERS', 0) !== 0,
     scaling: int('BENCH_SCALING', 0) !== 0,
     ablation: int('BENCH_ABLATION', 0) !== 0,

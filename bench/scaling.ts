@@ -52,7 +52,7 @@ async function attempt<T>(run: () => Promise<T>, log: (s: string) => void): Prom
 export async function scaling(opts: BenchOptions, running: Map<VariantId, Variant>, log: (s: string) => void): Promise<ScalingResult> {
   const sections: ScalingSection[] = []
   const compared = COMPARED.filter((id) => running.has(id)).map((id) => running.get(id)!)
-  const load = (total: number, sessions: number, bytes: number): Load => ({ total, sessions, perSession: 1, bytes, generator: 'client' })
+  const load = (total: number, sessions: number, bytes: number): Load => ({ total, sessions, perSession: 1, recipients: 1, bytes, generator: 'client' })
 
   const concurrency: ScalingSection = { title: 'Concurrent sessions', header: ['variant', 'sessions', 'msg/s', 'CPU ms/msg', 'peak RSS MiB', '4xx retried', 'delivered/sent'], rows: [] }
   for (const n of CONCURRENCY) {

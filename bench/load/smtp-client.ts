@@ -87,7 +87,7 @@ async function openSession(load: ClientLoad): Promise<SmtpClient> {
 async function transaction(client: SmtpClient, load: ClientLoad, message: string): Promise<'ok' | 'tempfail'> {
   const steps: [string, () => Promise<SmtpReply>, number][] = [
     ['MAIL', () => client.send(`MAIL FROM:<${load.from}>`), 250],
-    ['RCPT', () => client.send(`RCPT TO:<${load.to}>`), 250],
+    ...recipientsOf(load).map((to): [string, () => Promise<SmtpReply>, number] => ['RCPT', () => client.send(`RCPT TO:<${to}>`), 250]),
     ['DATA', async () => {
       const r = await client.data(message)
       return r.end ?? r.start
@@ -102,6 +102,12 @@ async function transaction(client: SmtpClient, load: ClientLoad, message: string
     expect(what, r, want)
   }
   return 'ok'
+}
+
+/** The envelope recipients of one message, named as smtp-source -r names them (1bob@…, 2bob@…) when there are several. */
+export function recipientsOf(load: Pick<ClientLoad, 'to' | 'recipients'>): string[] {
+  const n = load.recipients ?? 1
+  return n <= 1 ? [load.to] : Array.from({ length: n }, (_, i) => `${i + 1}${load.to}`)
 }
 
 function expect(what: string, r: SmtpReply, code: number): void {

@@ -14,6 +14,8 @@ export interface Load {
   total: number
   sessions: number
   perSession: number
+  /** Envelope recipients per message (1 unless a recipients row). */
+  recipients: number
   bytes: number
   /** smtp-source for plain one-message sessions; our client for AUTH or several messages per session. */
   generator: 'smtp-source' | 'client'
@@ -46,7 +48,7 @@ export async function measure(variant: Variant, load: Load): Promise<Measurement
   const started = performance.now()
   let retried = 0
   try {
-    const target = { ...variant.endpoint, from: variant.from, to: variant.to, total: load.total, sessions: load.sessions, bytes: load.bytes }
+    const target = { ...variant.endpoint, from: variant.from, to: variant.to, total: load.total, sessions: load.sessions, bytes: load.bytes, recipients: load.recipients }
     if (load.generator === 'smtp-source') {
       await runSmtpSource(target)
     } else {
