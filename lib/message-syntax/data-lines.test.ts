@@ -27,6 +27,16 @@ describe('DataLineFilter', () => {
     expect(r.findings).toEqual({ bareLf: false, bareCr: false, nul: false, malformedHeader: undefined })
   })
 
+  it('hands a clean line on as the very Buffer it got (no copy per line), header and body alike', () => {
+    const f = new DataLineFilter(STRICT)
+    for (const text of ['Subject: x\r\n', ' folded\r\n', '\r\n', 'body\r\n', '..dot\r\n']) {
+      const line = Buffer.from(text, 'latin1')
+      const out = f.feed(line)
+      expect(out).toHaveLength(1)
+      expect(out[0]).toBe(line)
+    }
+  })
+
   // The end-of-data variants of the 2023 SMTP smuggling research: none ends DATA, every one is noted.
   it.each([
     ['\\n.\\n', 'a\n.\nMAIL FROM:<x@y>\r\n'],

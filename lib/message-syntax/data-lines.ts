@@ -76,6 +76,17 @@ export class DataLineFilter {
       return [line]
     }
 
+    // Nearly every line: CRLF-ended at a true line start, no other CR, no NUL. Haraka
+    // gets exactly the bytes sent (the same Buffer, no copy: this runs for every line of
+    // every message, issue 12); only a header line still needs looking at.
+    if (crlf && this.atLineStart && line.indexOf(CR) === n - 2 && !line.includes(NUL)) {
+      if (!this.inHeaders) return [line]
+      const out: Buffer[] = []
+      this.checkHeader(unstuff(line.subarray(0, n - 2)), out)
+      out.push(line)
+      return out
+    }
+
     let content = line.subarray(0, n - (crlf ? 2 : endsLf ? 1 : 0))
     if (endsLf && !crlf) this.findings.bareLf = true
     if (content.includes(NUL)) {
