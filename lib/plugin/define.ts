@@ -25,7 +25,7 @@ import { listPlugins } from './catalog'
 import { attachDeclaration, checkDeclaration, instanceProblem, type PluginDeclaration } from './declaration'
 import { HOOKS, nextWithQueueVerdict, nextWithVerdict, type HookName, type Hooks } from './hooks'
 import { checkOrder, type OrderRules } from './order'
-import { describeError, runHook } from './run-hook'
+import { describeError, runHook, type HookSpec } from './run-hook'
 import type { QueueVerdict, Verdict } from './verdict'
 
 export type { HookName, Hooks } from './hooks'
@@ -188,34 +188,31 @@ export function hookMethod(plugin: { readonly name: string }, hook: HookName, ha
   const queue = outcome === 'queue' ? (handler as QueueHandler) : undefined
   const fn = queue ? queue.run.bind(queue) : (handler as Handler)
 
-  return (next, subject, params) => {
-    const log = subject as Logger
-    const call = (): unknown => {
+  // built once: a call allocates nothing of its own unless the handler is async (run-hook.ts)
+  const spec: HookSpec<Logger> = {
+    plugin,
+    hook,
+    timeoutMs,
+    call(subject, params) {
       if (target !== 'transaction' && target !== 'queueing') return fn(subject, params)
       const txn = (subject as { transaction?: Haraka.Transaction | null }).transaction
       if (!txn) throw new Error('called without a transaction')
       return target === 'queueing' ? fn(subject, txn) : fn(subject, txn, params)
-    }
-    runHook({
-      plugin,
-      hook,
-      log,
-      timeoutMs,
-      call,
-      invalid: (value) => invalidResult(outcome, value),
-      done: (value) => {
-        if (outcome === 'verdict') nextWithVerdict(next, value as Verdict | undefined)
-        else if (queue) nextWithQueueVerdict(next, hook, value as QueueVerdict)
-        else next() // observers never change the outcome
-      },
-      failed: (why) => {
-        recordError(log, plugin, hook, why)
-        if (outcome === 'verdict') nextWithVerdict(next, LOCAL_ERROR)
-        else if (queue) nextWithQueueVerdict(next, hook, queue.onFailure)
-        else next()
-      },
-    })
+    },
+    invalid: (value) => invalidResult(outcome, value),
+    done(next, value) {
+      if (outcome === 'verdict') nextWithVerdict(next, value as Verdict | undefined)
+      else if (queue) nextWithQueueVerdict(next, hook, value as QueueVerdict)
+      else next() // observers never change the outcome
+    },
+    failed(next, subject, why) {
+      recordError(subject, plugin, hook, why)
+      if (outcome === 'verdict') nextWithVerdict(next, LOCAL_ERROR)
+      else if (queue) nextWithQueueVerdict(next, hook, queue.onFailure)
+      else next()
+    },
   }
+  return (next, subject, params) => runHook(spec, next, subject as Logger, params)
 }
 
 const VERDICT_KINDS: ReadonlySet<unknown> = new Set(['acceptAndStop', 'reject', 'tempfail'])
