@@ -17,31 +17,34 @@
 
 import type { RedisCommand } from './write-batch'
 
-/** The identity of a command that a later (or earlier) identical one makes redundant, or undefined. */
-function upkeepKey(cmd: RedisCommand): { key: string; keep: 'last' | 'first' } | undefined {
-  const [name, key, ...rest] = cmd
-  const n = name.toLowerCase()
+/**
+ * The identity of a command that a later (or earlier) identical one makes
+ * redundant, prefixed "L" (the last one counts) or "F" (the first), or undefined.
+ * Runs for every command of every flush: no array copies, one string.
+ */
+function upkeepKey(cmd: RedisCommand): string | undefined {
+  const key = cmd[1]
   if (key === undefined) return undefined
-  if ((n === 'expire' || n === 'pexpire') && rest.length === 1) return { key: `${n}\0${key}`, keep: 'last' }
-  if (n === 'zremrangebyscore' && rest[0] === '-inf' && rest.length === 2) return { key: `${n}\0${key}`, keep: 'last' }
-  if (n === 'xtrim' && rest[0] === 'MINID') return { key: `${n}\0${key}\0${rest.length}`, keep: 'last' }
-  if (n === 'sadd' && rest.length === 1) return { key: `${n}\0${key}\0${rest[0]}`, keep: 'first' }
+  const n = cmd[0].toLowerCase()
+  const args = cmd.length - 2
+  if ((n === 'expire' || n === 'pexpire') && args === 1) return `L${n}\0${key}`
+  if (n === 'zremrangebyscore' && args === 2 && cmd[2] === '-inf') return `L${n}\0${key}`
+  if (n === 'xtrim' && cmd[2] === 'MINID') return `L${n}\0${key}\0${args}`
+  if (n === 'sadd' && args === 1) return `F${n}\0${key}\0${cmd[2]}`
   return undefined
 }
 
 /** `commands` without the redundant housekeeping repeats; everything else in its order. */
 export function coalesceUpkeep(commands: readonly RedisCommand[]): RedisCommand[] {
-  const last = new Map<string, number>()
-  const first = new Map<string, number>()
-  commands.forEach((cmd, i) => {
-    const u = upkeepKey(cmd)
-    if (!u) return
-    if (u.keep === 'last') last.set(u.key, i)
-    else if (!first.has(u.key)) first.set(u.key, i)
-  })
-  return commands.filter((cmd, i) => {
-    const u = upkeepKey(cmd)
-    if (!u) return true
-    return (u.keep === 'last' ? last.get(u.key) : first.get(u.key)) === i
+  const ids = commands.map(upkeepKey)
+  // for each identity, the index of the one command that stays
+  const kept = new Map<string, number>()
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]
+    if (id !== undefined && (id[0] === 'L' || !kept.has(id))) kept.set(id, i)
+  }
+  return commands.filter((_cmd, i) => {
+    const id = ids[i]
+    return id === undefined || kept.get(id) === i
   })
 }
