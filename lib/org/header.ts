@@ -68,8 +68,12 @@ const UNIX_SECONDS = /^(0|[1-9][0-9]{0,11})$/
 const ENCODED = /^(?:[A-Za-z0-9_.-]|%[0-9A-F]{2})+$/
 const FIELD_ORDER = ['v', 'kid', 'id', 'node', 't', 'mid', 'scl', 'auth', 'checks', 'sig'] as const
 
+const SAFE_TOKEN = /^[A-Za-z0-9_.-]*$/
+
 /** A value in the header's safe charset: other characters as %HH of their UTF-8 bytes. */
 export function encodeToken(s: string): string {
+  // most values (ids, node names, check names and results) are already in the charset
+  if (SAFE_TOKEN.test(s)) return s
   let out = ''
   for (const byte of Buffer.from(s, 'utf8')) {
     const ch = String.fromCharCode(byte)
