@@ -15,7 +15,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vites
 import { ConfigError } from '../config/errors'
 import { field } from '../config/schema'
 import { declarationOf } from './declaration'
-import { definePlugin, definitionOf, hookMethod, startPlugin } from './define'
+import { definePlugin, definitionOf, hookMethod, installHooks, startPlugin, type HookMethod } from './define'
 import type { HookName } from './hooks'
 import { fakeConnection, fakeQueuedMail, fakeTransaction, pluginHarness } from './testing'
 import { acceptAndStop, CONT, delay, DROP, reject, type Verdict } from './verdict'
@@ -212,6 +212,19 @@ describe('definePlugin', () => {
   it('registers only the hooks setup() returned, through the same adapter', async () => {
     expect(pluginHarness(sample).hooks).toEqual(['rcpt'])
     expect(pluginHarness(sample, { ini: '[main]\nlimit=9\n' }).hooks).toEqual([])
+  })
+
+  it("answers by Haraka's configured plugin timeout when it is shorter, and switches Haraka's own per-call timer off", async () => {
+    const registered: string[] = []
+    const harakaPlugin = { name: 'test-sample', timeout: 2, register_hook: (hook: string) => registered.push(hook), logerror: vi.fn() } as unknown as Haraka.Plugin
+    installHooks(harakaPlugin, declarationOf(sample)!, { hooks: { rcpt: () => new Promise(() => {}) } })
+    expect([registered, harakaPlugin.timeout]).toEqual([['rcpt'], 0])
+    const next = vi.fn<Haraka.Next>()
+    ;(harakaPlugin['gateway_rcpt'] as HookMethod)(next, withTransaction(), [])
+    await vi.advanceTimersByTimeAsync(1999)
+    expect(next).not.toHaveBeenCalled()
+    await vi.advanceTimersByTimeAsync(1)
+    expect(next.mock.calls.map(([code, msg]) => answer(code, msg))).toEqual([{ result: 'DENYSOFT', reply: LOCAL_ERROR }])
   })
 
   it('refuses a declaration that cannot be right when the module loads', () => {

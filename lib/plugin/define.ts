@@ -160,13 +160,22 @@ export function instantiate<H extends HookName, S extends ConfigSpec | undefined
   return result
 }
 
-/** Registers each hook setup() returned with Haraka, as `gateway_<hook>`. */
+/**
+ * Registers each hook setup() returned with Haraka, as `gateway_<hook>`. Each hook
+ * settles `next` itself within its deadline (run-hook.ts), which is never later
+ * than the one Haraka would apply (`<plugin>.timeout`, `plugin_timeout`; 30 s).
+ * So Haraka's own timer is switched off for gateway plugins: it armed and cleared
+ * a setTimeout for every one of the ~45 hook calls per inbound message (issue 12)
+ * only to duplicate ours, which answers 451 4.3.0 with a line naming the plugin.
+ */
 export function installHooks<H extends HookName>(plugin: Haraka.Plugin, def: PluginDeclaration, instance: PluginInstance<H>): void {
+  const harakaMs = plugin.timeout > 0 ? plugin.timeout * 1000 : Infinity
   for (const [hook, handler] of Object.entries(instance.hooks) as [HookName, unknown][]) {
     const method = `gateway_${hook}`
-    plugin[method] = hookMethod(plugin, hook, handler, def.hookTimeoutMs ?? defaultTimeout(hook))
+    plugin[method] = hookMethod(plugin, hook, handler, Math.min(def.hookTimeoutMs ?? defaultTimeout(hook), harakaMs))
     plugin.register_hook(hook, method)
   }
+  plugin.timeout = 0 // plugins.js run_next_hook: no timer when 0
 }
 
 function defaultTimeout(hook: HookName): number {
