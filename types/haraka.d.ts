@@ -145,7 +145,7 @@ declare module 'haraka-constants' {
   export const ok: number
   export function translate(code: number): string
   /** States of a Haraka connection (connection.state). */
-  export const connection: { readonly state: { readonly CMD: number; readonly LOOP: number; readonly DATA: number } }
+  export const connection: { readonly state: { readonly CMD: number; readonly LOOP: number; readonly DATA: number; readonly DISCONNECTING: number } }
 }
 
 declare module 'haraka-dsn' {

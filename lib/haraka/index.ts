@@ -27,6 +27,7 @@ import { CONNECTION_INTERNALS } from './connection'
 import { DNS_RESOLVER } from './dns'
 import { FIELD_INTERNALS } from './fields'
 import { HMAIL_INTERNALS } from './hmail'
+import { HOOK_REGISTRY_INTERNALS } from './hook-registry'
 import { LOG_LEVEL_INTERNALS } from './log-levels'
 import { HarakaIncompatibleError, incompatible, internalName, internalProblem, loaderOf, type HarakaInternal, type HarakaSource } from './internal'
 import { MESSAGE_SPOOL_INTERNALS } from './message-spool'
@@ -46,6 +47,7 @@ export { harakaDnsResolver } from './dns'
 export { requireTlsWhen, rewriteBounceMessages, type BounceRewrite } from './hmail'
 export { CHECKLIST, HarakaIncompatibleError, internalName, type HarakaInternal, type HarakaLoader, type HarakaSource } from './internal'
 export { demoteRoutineLogLines } from './log-levels'
+export { harakaHookRegistry, type HookEntry, type HookRegistry } from './hook-registry'
 export { keepHeaderBytes } from './message-stream'
 export { outboundModule, queueDir, transactionModule, type BuiltTransaction, type TransactionModule } from './outbound'
 export { trustForOutboundTls } from './outbound-tls'
@@ -75,6 +77,7 @@ export const HARAKA_INTERNALS: readonly HarakaInternal[] = [
   ...MESSAGE_SPOOL_INTERNALS,
   ...LOG_LEVEL_INTERNALS,
   ...TRANSACTION_END_INTERNALS,
+  ...HOOK_REGISTRY_INTERNALS,
 ]
 
 export interface HarakaCheck {

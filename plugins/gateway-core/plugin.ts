@@ -17,13 +17,14 @@ import { checkInstance } from '../../lib/config/instance'
 import { ensureMeFile, type MeFile } from '../../lib/config/me-file'
 import { displayPath, instanceConfigDir, type InstanceName } from '../../lib/config/paths'
 import { narrowPrivateDirs, usePrivateUmask } from '../../lib/config/private-files'
-import { checkHaraka, demoteRoutineLogLines, overrideGreeting, overrideReceivedLine, queueDir, setListen } from '../../lib/haraka'
+import { checkHaraka, demoteRoutineLogLines, harakaHookRegistry, overrideGreeting, overrideReceivedLine, queueDir, setListen } from '../../lib/haraka'
 import { useMessageSpool } from '../../lib/limits/message-spool'
 import { formatHostPort } from '../../lib/net/address'
 import { listenProblemsSync } from '../../lib/net/listen-check'
 import { applyDnsServers, cacheDnsAnswers } from '../../lib/net/resolvers'
 import { shareServerTlsContexts } from '../../lib/tls/shared-server-context'
 import { definePlugin } from '../../lib/plugin/define'
+import { chainGatewayHooks } from '../../lib/plugin/hook-chains'
 import { quarantineDir } from '../../lib/quarantine/settings'
 import { ensureTlsMaterial } from '../../lib/tls/material'
 
@@ -39,6 +40,13 @@ export = definePlugin({
     if (haraka.warning) plugin.logwarn(haraka.warning)
     // Haraka's per-command lines at INFO: the shipped level (notice) keeps gateway-track's summaries
     demoteRoutineLogLines(plugin)
+    // Every plugin registers during Haraka's load_plugins, which sorts the hook table before it
+    // returns: on the next turn the table is final (a connection that comes earlier runs unchained).
+    const registry = harakaHookRegistry(plugin)
+    setImmediate(() => {
+      const chains = chainGatewayHooks(registry)
+      plugin.loginfo(`hook chains: ${chains.map((c) => `${c.hook}(${c.plugins.length})`).join(' ') || 'none'}`)
+    })
     const plugins = checkInstance(path.dirname(instanceConfigDir()), instance)
 
     // Haraka reads smtp.ini's listen when it opens sockets, after every register():
