@@ -66,12 +66,20 @@ export function acquireWriteBatch(instance: Direction, log: Log): SharedBatch {
     ttls: { m: settings.stats.minute_ttl, h: settings.stats.hour_ttl, d: settings.stats.day_ttl },
     missed: () => ({ key: s.redis.keys.stats(instance, dayOf(new Date())), field: STAT.nodeListMissed }),
   })
+  let statsMinute = Number.NaN
+  let statsKey = ''
   return {
     batch: s.batch,
     redis: s.redis,
     count: (field, by = 1) => {
       const now = new Date()
-      s.batch.incr(s.redis.keys.stats(instance, dayOf(now)), field, by)
+      const minute = Math.floor(now.getTime() / 60_000)
+      // the day's key, named once a minute rather than at each of ~20 counts a message
+      if (minute !== statsMinute) {
+        statsKey = s.redis.keys.stats(instance, dayOf(now))
+        statsMinute = minute
+      }
+      s.batch.incr(statsKey, field, by)
       buckets.count(field, by, now)
       notifyCount(field, by) // the instance's Prometheus endpoint (gateway-metrics), if loaded
     },

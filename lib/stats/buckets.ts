@@ -57,6 +57,9 @@ const NODES_REFRESH_MS = 60_000
  */
 export class BucketWriter {
   private nodesWrittenAt = -Infinity
+  /** The minute, hour and day hash names of the minute last counted in (some 20 counts a message fall in one minute). */
+  private keysMinute = Number.NaN
+  private minuteKeys: readonly string[] = []
 
   constructor(
     private readonly sink: CounterSink,
@@ -65,12 +68,24 @@ export class BucketWriter {
 
   count(field: string, by: number, now: Date = new Date()): void {
     if (by === 0) return
-    const { keys, direction, node, ttls } = this.opts
-    for (const g of GRANULARITIES) this.sink.incr(keys.bucket(g, direction, node, bucketOf(g, now)), field, by, ttls[g])
+    const { ttls } = this.opts
+    const hashes = this.keysAt(now.getTime())
+    for (let i = 0; i < GRANULARITIES.length; i++) this.sink.incr(hashes[i]!, field, by, ttls[GRANULARITIES[i]!])
     if (now.getTime() - this.nodesWrittenAt < NODES_REFRESH_MS) return
     this.nodesWrittenAt = now.getTime()
+    const { keys, node } = this.opts
     const nodes = keys.nodes()
     const longest = Math.max(...GRANULARITIES.map((g) => ttls[g]))
     this.sink.push({ commands: [['sadd', nodes, node], ['expire', nodes, longest]], missed: this.opts.missed() })
+  }
+
+  private keysAt(ms: number): readonly string[] {
+    const minute = Math.floor(ms / 60_000)
+    if (minute !== this.keysMinute) {
+      const { keys, direction, node } = this.opts
+      this.minuteKeys = GRANULARITIES.map((g) => keys.bucket(g, direction, node, bucketOf(g, ms)))
+      this.keysMinute = minute
+    }
+    return this.minuteKeys
   }
 }
