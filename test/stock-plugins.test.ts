@@ -25,7 +25,10 @@ exports.register = function () {
 }
 
 exports.hook_mail = function (next, connection, params) {
-  if (params[0].address.toLowerCase() !== this.cfg.main.refuse) return next()
+  const sender = params[0].address.toLowerCase()
+  // Haraka's documented way for a plugin to switch another off for this message
+  if (sender === this.cfg.main.skip_firewall) connection.transaction.notes.skip_plugins.push('gateway-header-firewall')
+  if (sender !== this.cfg.main.refuse) return next()
   connection.transaction.results.add(this, { fail: 'refused_sender' })
   next(DENY, DSN.sec_unauthorized('Sender refused by team rule'))
 }
@@ -60,7 +63,7 @@ const gw = new TestGateway({
   files: {
     'inbound/config/plugins': pluginList(),
     'inbound/plugins/team_rules.js': TEAM_RULES,
-    'inbound/config/team_rules.ini': '[main]\nrefuse=blocked@good.test\n',
+    'inbound/config/team_rules.ini': '[main]\nrefuse=blocked@good.test\nskip_firewall=trusted@good.test\n',
   },
 })
 
@@ -97,6 +100,17 @@ describe('stock and plain Haraka plugins in the inbound pipeline', () => {
     await client.quit()
     expect([r.code, r.enhanced]).toEqual([550, '5.7.1'])
     expect(r.text).toContain('Sender refused by team rule')
+  })
+
+  it('a plugin that skips one gateway plugin (notes.skip_plugins) skips only that one: the next gateway check still runs', async () => {
+    // gateway-header-firewall and gateway-message-syntax run as one Haraka entry at data_post
+    // (lib/plugin/hook-chains.ts): skipping the first must not skip the second
+    const { client } = await gw.connect('inbound')
+    await client.ehlo()
+    const { text } = testMessage({ from: 'trusted@good.test', to: 'colleague@example.com' })
+    const r = await sendMail(client, { from: 'trusted@good.test', to: ['colleague@example.com'] }, `${text}with\0nul\r\n`)
+    await client.quit()
+    expect([r.rcpts[0]!.code, r.end?.code, r.end?.enhanced]).toEqual([250, 550, '5.6.0'])
   })
 
   it('next to them the gateway still decides (relaying refused), and a message all accept arrives with the plain plugin header', async () => {

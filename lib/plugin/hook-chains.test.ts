@@ -42,10 +42,15 @@ function run(reg: HookRegistry, hook: string, subject = connectionLike()): Promi
     const nextEntry = (): void => {
       const e = entries.shift()!
       const p = reg.registered_plugins[e.plugin]!
+      const every = hook === 'connect_init' || hook === 'disconnect'
+      if (subject.transaction?.notes.skip_plugins.includes(p.name)) {
+        // plugins.js run_next_hook: a skipped entry answers CONT
+        if (entries.length > 0) return nextEntry()
+        return resolve({ answer: [undefined, undefined], by: p.name })
+      }
       const item: unknown[] = [p, e.method, () => {}]
       subject.current_hook = item
       ;(p[e.method] as (n: Next, s: Subject) => void)((code, msg) => {
-        const every = hook === 'connect_init' || hook === 'disconnect'
         if (entries.length > 0 && (code === undefined || code === cont || every)) return nextEntry()
         resolve({ answer: [code, msg as string | undefined], by: (item[0] as { name: string }).name })
       }, subject)
@@ -75,7 +80,12 @@ describe('chainGatewayHooks', () => {
       { hook: 'rcpt', plugins: ['a', 'b', 'c'] },
       { hook: 'rcpt', plugins: ['d', 'e'] },
     ])
-    expect(reg.registered_hooks.rcpt!.map((e) => `${e.plugin}.${e.method}`)).toEqual(['a.gateway_chain_rcpt', 'spf.hook_rcpt', 'd.gateway_chain_rcpt', 'f.gateway_rcpt'])
+    expect(reg.registered_hooks.rcpt!.map((e) => `${e.plugin}.${e.method}`)).toEqual([
+      'gateway-hook-chain.gateway_chain_rcpt_1',
+      'spf.hook_rcpt',
+      'gateway-hook-chain.gateway_chain_rcpt_2',
+      'f.gateway_rcpt',
+    ])
     expect(reg.registered_hooks.mail!.map((e) => e.method)).toEqual(['gateway_mail'])
     expect(reg.registered_hooks.log!.map((e) => e.method)).toEqual(['gateway_log', 'gateway_log'])
   })
@@ -103,13 +113,27 @@ describe('chainGatewayHooks', () => {
     }
   })
 
-  it('skips a member named in transaction.notes.skip_plugins', async () => {
+  it('skips a member named in transaction.notes.skip_plugins, and only that member (the first one too)', async () => {
     const { reg, calls } = registry({ data_post: [['a'], ['b', { answer: [deny, 'b'] }], ['c', { answer: [deny, 'c'] }]] })
     chainGatewayHooks(reg)
     const s = connectionLike()
     s.transaction!.notes.skip_plugins.push('b')
     expect(await run(reg, 'data_post', s)).toEqual({ answer: [deny, 'c'], by: 'c' })
     expect(calls).toEqual(['a:data_post', 'c:data_post'])
+
+    const first = registry({ rcpt: [['a'], ['b', { answer: [deny, 'no'] }]] })
+    chainGatewayHooks(first.reg)
+    const t = connectionLike()
+    t.transaction!.notes.skip_plugins.push('a')
+    expect(await run(first.reg, 'rcpt', t)).toEqual({ answer: [deny, 'no'], by: 'b' })
+    expect(first.calls).toEqual(['b:rcpt'])
+  })
+
+  it('leaves the table alone when a plugin of its own name is not its own', () => {
+    const { reg } = registry({ rcpt: [['a'], ['b']] })
+    reg.registered_plugins['gateway-hook-chain'] = { name: 'gateway-hook-chain' }
+    expect(chainGatewayHooks(reg)).toEqual([])
+    expect(reg.registered_hooks.rcpt!.map((e) => e.method)).toEqual(['gateway_rcpt', 'gateway_rcpt'])
   })
 
   it('runs no further member once the client has gone, except on disconnect', async () => {

@@ -13,6 +13,8 @@
 //   on the last member's answer only;
 // - a member named in transaction.notes.skip_plugins is skipped;
 // - after the client has gone, no further member runs (except on required hooks).
+// The entry belongs to a plugin of its own (CHAIN_PLUGIN), so that Haraka's skip_plugins
+// check, which looks at the entry's plugin, never skips a whole run for one member.
 // Not chained: entries of other plugins (a third-party or your own plugin between
 // two gateway plugins splits the run), different priorities, the log and init_*
 // hooks, and - when any plugin outside the gateway has a deny hook - every hook
@@ -35,6 +37,14 @@ const OBSERVER_HOOKS: ReadonlySet<string> = new Set(['connect_init', 'disconnect
 type Method = (next: Haraka.Next, subject: unknown, params: unknown) => void
 type Member = Record<string, unknown> & { name: string }
 
+/**
+ * The plugin the chain entries are registered under. Not a member: Haraka skips an
+ * entry whose plugin is named in transaction.notes.skip_plugins, and skipping one
+ * member must not skip the others (each member is checked by the chain itself).
+ */
+export const CHAIN_PLUGIN = 'gateway-hook-chain'
+const OURS = Symbol.for('edge-gateway.hook-chain')
+
 export interface Chain {
   readonly hook: string
   readonly plugins: readonly string[]
@@ -46,6 +56,9 @@ export const gatewayMethod = (hook: string) => `gateway_${hook}`
 /** Replaces each run of two or more consecutive gateway entries by one; returns the chains made. */
 export function chainGatewayHooks(registry: HookRegistry): Chain[] {
   const chains: Chain[] = []
+  const existing = registry.registered_plugins[CHAIN_PLUGIN]
+  if (existing && !(existing as Record<symbol, unknown>)[OURS]) return chains // a plugin of that name is not ours: leave Haraka's table alone
+  const host = (registry.registered_plugins[CHAIN_PLUGIN] ??= { name: CHAIN_PLUGIN, timeout: 0, [OURS]: true })
   const foreignDeny = (registry.registered_hooks.deny ?? []).some((e) => !isGatewayEntry(registry, 'deny', e))
   for (const [hook, entries] of Object.entries(registry.registered_hooks)) {
     if (hook === 'log' || hook.startsWith('init_')) continue
@@ -60,10 +73,9 @@ export function chainGatewayHooks(registry: HookRegistry): Chain[] {
         continue
       }
       const members = entries.slice(i, j).map((e) => registry.registered_plugins[e.plugin]!)
-      const owner = members[0]!
-      const method = `gateway_chain_${hook}`
-      owner[method] = chainMethod(hook, members)
-      out.push({ ...entries[i]!, method })
+      const method = `gateway_chain_${hook}_${chains.filter((c) => c.hook === hook).length + 1}`
+      host[method] = chainMethod(hook, members)
+      out.push({ ...entries[i]!, plugin: CHAIN_PLUGIN, method })
       chains.push({ hook, plugins: members.map((m) => m.name) })
       i = j
     }
