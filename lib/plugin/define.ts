@@ -23,7 +23,7 @@ import { HarakaIncompatibleError } from '../haraka/internal'
 import { REPLIES } from '../smtp/reply'
 import { listPlugins } from './catalog'
 import { attachDeclaration, checkDeclaration, instanceProblem, type PluginDeclaration } from './declaration'
-import { HOOKS, nextWithQueueVerdict, nextWithVerdict, type HookName, type Hooks } from './hooks'
+import { gatewayMethod, HOOKS, nextWithQueueVerdict, nextWithVerdict, type HookName, type Hooks } from './hooks'
 import { checkOrder, type OrderRules } from './order'
 import { describeError, runHook, type HookSpec } from './run-hook'
 import type { QueueVerdict, Verdict } from './verdict'
@@ -171,7 +171,7 @@ export function instantiate<H extends HookName, S extends ConfigSpec | undefined
 export function installHooks<H extends HookName>(plugin: Haraka.Plugin, def: PluginDeclaration, instance: PluginInstance<H>): void {
   const harakaMs = plugin.timeout > 0 ? plugin.timeout * 1000 : Infinity
   for (const [hook, handler] of Object.entries(instance.hooks) as [HookName, unknown][]) {
-    const method = `gateway_${hook}`
+    const method = gatewayMethod(hook)
     plugin[method] = hookMethod(plugin, hook, handler, Math.min(def.hookTimeoutMs ?? defaultTimeout(hook), harakaMs))
     plugin.register_hook(hook, method)
   }

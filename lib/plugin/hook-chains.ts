@@ -24,6 +24,7 @@
 import { cont as CONT, connection } from 'haraka-constants'
 
 import type { HookEntry, HookRegistry } from '../haraka/hook-registry'
+import { gatewayMethod } from './hooks'
 
 /** plugins.js client_disconnected: from this state on the client is gone. */
 const DISCONNECTING = connection.state.DISCONNECTING
@@ -49,9 +50,6 @@ export interface Chain {
   readonly hook: string
   readonly plugins: readonly string[]
 }
-
-/** The method a gateway plugin registers for `hook` (define.ts installHooks). */
-export const gatewayMethod = (hook: string) => `gateway_${hook}`
 
 /** Replaces each run of two or more consecutive gateway entries by one; returns the chains made. */
 export function chainGatewayHooks(registry: HookRegistry): Chain[] {

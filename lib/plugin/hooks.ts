@@ -81,6 +81,9 @@ export interface Hooks {
 
 export type HookName = keyof Hooks
 
+/** The method name under which a gateway plugin registers its handler for `hook` with Haraka. */
+export const gatewayMethod = (hook: string): string => `gateway_${hook}`
+
 /** What a hook runs on: a client connection, its transaction, a queued message, or the queueing step. */
 export type HookTarget = 'connection' | 'transaction' | 'queue' | 'queueing'
 /** How the handler's result reaches Haraka. */

@@ -22,7 +22,7 @@ import { loadGatewayConfig, type GatewayConfig } from '../config/gateway'
 import type { InstanceName } from '../config/paths'
 import { loadPluginConfig, type ConfigOf, type ConfigSpec } from '../config/plugin-config'
 import { definitionOf, installHooks, instantiate, type GatewayPlugin, type PluginInstance } from './define'
-import type { HookName } from './hooks'
+import { gatewayMethod, type HookName } from './hooks'
 
 // Haraka's own address class (the package is ESM-first; its CommonJS build is what Haraka uses)
 const { Address } = require('@haraka/email-address') as { Address: new (text: string) => Haraka.Address }
@@ -310,7 +310,7 @@ export function pluginHarness<H extends HookName, S extends ConfigSpec | undefin
     log,
     hooks: registered,
     run(hook, subject, params) {
-      const method = plugin[`gateway_${hook}`] as ((next: Haraka.Next, s: unknown, p: unknown) => void) | undefined
+      const method = plugin[gatewayMethod(hook)] as ((next: Haraka.Next, s: unknown, p: unknown) => void) | undefined
       if (!method) return Promise.reject(new Error(`${def.name} registered no ${hook} hook (registered: ${registered.join(', ') || 'none'})`))
       return new Promise((resolve) => method((code, msg) => resolve(answer(code, msg)), subject, params))
     },
