@@ -3,7 +3,7 @@
 
 import { describe, expect, it, vi } from 'vitest'
 
-import { memoize } from './memo'
+import { memoize, perMinute } from './memo'
 
 describe('memoize', () => {
   it('calls the function once per argument it remembers, also for prototype names and falsy answers', () => {
@@ -26,5 +26,20 @@ describe('memoize', () => {
     expect(fn).not.toHaveBeenCalled()
     expect(m(1)).toBe(2)
     expect(fn).toHaveBeenCalledTimes(1)
+  })
+})
+
+describe('perMinute', () => {
+  it('builds once per UTC minute, for the first time seen in it', () => {
+    const build = vi.fn((ms: number) => `built at ${ms}`)
+    const at = perMinute(build)
+    const minute = 29_000_000 * 60_000
+    expect([at(minute), at(minute + 59_999), at(minute + 60_000), at(minute + 1)]).toEqual([
+      `built at ${minute}`,
+      `built at ${minute}`,
+      `built at ${minute + 60_000}`,
+      `built at ${minute + 1}`,
+    ])
+    expect(build).toHaveBeenCalledTimes(3)
   })
 })

@@ -15,3 +15,21 @@ export function memoize<A, R>(fn: (arg: A) => R, max: number): (arg: A) => R {
     return answer
   }
 }
+
+/**
+ * `build(ms)` for a value that only changes with the UTC minute (key names of
+ * minute, hour and day counters): built once per minute, for the first time seen
+ * in it, and reused for every other time in the same minute.
+ */
+export function perMinute<R>(build: (ms: number) => R): (ms: number) => R {
+  let minute = Number.NaN
+  let value: R
+  return (ms: number): R => {
+    const m = Math.floor(ms / 60_000)
+    if (m !== minute) {
+      value = build(ms)
+      minute = m
+    }
+    return value
+  }
+}

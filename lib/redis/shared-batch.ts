@@ -7,6 +7,7 @@ import { redisExpectedDown } from './client'
 import { acquireGatewayRedis, type GatewayRedis } from './gateway-redis'
 import { dayOf, type Direction } from './keys'
 import { WriteBatch } from './write-batch'
+import { perMinute } from '../cache/memo'
 import { gatewayConfig } from '../config/gateway'
 import { notifyCount } from '../metrics/observe'
 import { BucketWriter } from '../stats/buckets'
@@ -66,20 +67,14 @@ export function acquireWriteBatch(instance: Direction, log: Log): SharedBatch {
     ttls: { m: settings.stats.minute_ttl, h: settings.stats.hour_ttl, d: settings.stats.day_ttl },
     missed: () => ({ key: s.redis.keys.stats(instance, dayOf(new Date())), field: STAT.nodeListMissed }),
   })
-  let statsMinute = Number.NaN
-  let statsKey = ''
+  // the day's key, named once a minute rather than at each of ~20 counts a message
+  const statsKeyAt = perMinute((ms) => s.redis.keys.stats(instance, dayOf(new Date(ms))))
   return {
     batch: s.batch,
     redis: s.redis,
     count: (field, by = 1) => {
       const now = new Date()
-      const minute = Math.floor(now.getTime() / 60_000)
-      // the day's key, named once a minute rather than at each of ~20 counts a message
-      if (minute !== statsMinute) {
-        statsKey = s.redis.keys.stats(instance, dayOf(now))
-        statsMinute = minute
-      }
-      s.batch.incr(statsKey, field, by)
+      s.batch.incr(statsKeyAt(now.getTime()), field, by)
       buckets.count(field, by, now)
       notifyCount(field, by) // the instance's Prometheus endpoint (gateway-metrics), if loaded
     },

@@ -2,6 +2,7 @@
 // per node and instance. The names of the buckets, and the writer that adds one
 // counter increment to the three bucket hashes of "now", aggregated in memory.
 
+import { perMinute } from '../cache/memo'
 import { isoMinuteOf, type Direction, type RedisKeys } from '../redis/keys'
 import type { WriteUnit } from '../redis/write-batch'
 
@@ -57,9 +58,11 @@ const NODES_REFRESH_MS = 60_000
  */
 export class BucketWriter {
   private nodesWrittenAt = -Infinity
-  /** The minute, hour and day hash names of the minute last counted in (some 20 counts a message fall in one minute). */
-  private keysMinute = Number.NaN
-  private minuteKeys: readonly string[] = []
+  /** The minute, hour and day hash names of a time (some 20 counts a message fall in one minute). */
+  private readonly keysAt = perMinute((ms): readonly string[] => {
+    const { keys, direction, node } = this.opts
+    return GRANULARITIES.map((g) => keys.bucket(g, direction, node, bucketOf(g, ms)))
+  })
 
   constructor(
     private readonly sink: CounterSink,
@@ -77,15 +80,5 @@ export class BucketWriter {
     const nodes = keys.nodes()
     const longest = Math.max(...GRANULARITIES.map((g) => ttls[g]))
     this.sink.push({ commands: [['sadd', nodes, node], ['expire', nodes, longest]], missed: this.opts.missed() })
-  }
-
-  private keysAt(ms: number): readonly string[] {
-    const minute = Math.floor(ms / 60_000)
-    if (minute !== this.keysMinute) {
-      const { keys, direction, node } = this.opts
-      this.minuteKeys = GRANULARITIES.map((g) => keys.bucket(g, direction, node, bucketOf(g, ms)))
-      this.keysMinute = minute
-    }
-    return this.minuteKeys
   }
 }
