@@ -33,7 +33,7 @@ describe('queue file names', () => {
   })
 
   it('ignores temporary, error and foreign files', () => {
-    for (const n of ['__tmp__.1_1_0_1_abc_1_h', 'error.1_1_0_1_abc_1_h', 'held-domains', '1_2_3', 'a_1_0_1_abc_1_h', '1_1_0_1_a/b_1_h']) {
+    for (const n of ['__tmp__.1_1_0_1_abc_1_h', 'error.1_1_0_1_abc_1_h', 'held-domains', '1_2_3', 'a_1_0_1_abc_1_h', '1_1_0_1_a/b_1_h', '1_1_0_1_abc_1_h_x']) {
       expect(parseQueueFileName(n), n).toBeNull()
     }
   })

@@ -6,9 +6,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
-/** Haraka writes files under this prefix first and renames them when complete. */
-const TEMP_PREFIX = '__tmp__.'
-
 export interface QueueFileName {
   /** When the message entered the queue (ms since epoch). */
   readonly arrival: number
@@ -23,14 +20,19 @@ export interface QueueFileName {
   readonly host: string
 }
 
+/**
+ * The seven fields, each number of digits only, the tag alphanumeric and the host
+ * without "_" (Haraka escapes it as \\137). Temporary ("__tmp__."), error and hidden
+ * files never match. One regular expression: the delivery hooks parse the same
+ * name several times per attempt (issue 12).
+ */
+const QUEUE_FILE_NAME = /^(\d+)_(\d+)_(\d+)_(\d+)_([A-Za-z0-9]+)_(\d+)_([^_]*)$/
+
 /** $arrival_$nextattempt_$attempts_$pid_$uid_$counter_$host, or null for anything else. */
 export function parseQueueFileName(name: string): QueueFileName | null {
-  if (name.startsWith(TEMP_PREFIX) || name.startsWith('error.') || name.startsWith('.')) return null
-  const p = name.split('_')
-  if (p.length !== 7) return null
-  const [arrival, next, attempts, pid, uid, counter, host] = p as [string, string, string, string, string, string, string]
-  if (![arrival, next, attempts, pid, counter].every((n) => /^\d+$/.test(n)) || !/^[A-Za-z0-9]+$/.test(uid)) return null
-  return { arrival: Number(arrival), nextAttempt: Number(next), attempts: Number(attempts), pid: Number(pid), uid, counter: Number(counter), host }
+  const m = QUEUE_FILE_NAME.exec(name)
+  if (!m) return null
+  return { arrival: Number(m[1]), nextAttempt: Number(m[2]), attempts: Number(m[3]), pid: Number(m[4]), uid: m[5]!, counter: Number(m[6]), host: m[7]! }
 }
 
 /**

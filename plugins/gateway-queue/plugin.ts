@@ -18,7 +18,7 @@ import { instanceConfigDir } from '../../lib/config/paths'
 import { field } from '../../lib/config/schema'
 import { queueDir as harakaQueueDir } from '../../lib/haraka'
 import { definePlugin } from '../../lib/plugin/define'
-import { acceptAndStop, CONT, delay, DROP } from '../../lib/plugin/verdict'
+import { acceptAndStop, CONT, delay, DROP, type Verdict } from '../../lib/plugin/verdict'
 import { serveQuarantineReleases } from '../../lib/quarantine/release-service'
 import { QueueControl } from '../../lib/queue/control'
 import { QueueControlCache } from '../../lib/queue/control-cache'
@@ -55,10 +55,11 @@ export = definePlugin({
     else process.prependListener('SIGHUP', onSighup)
     // ids with a last-error record: a delivered message without one costs no file-system call
     const recorded = control.recordedErrorIds()
-    const forget = async (id: string): Promise<void> => {
-      if (!recorded.has(id)) return
-      await control.forgetError(id)
-      recorded.delete(id)
+    // Synchronous (no promise, no deadline timer) unless there is a record to remove:
+    // the delivery hooks run for every message (issue 12)
+    const forget = (id: string | null): Promise<void> | undefined => {
+      if (!id || !recorded.has(id)) return undefined
+      return control.forgetError(id).then(() => void recorded.delete(id))
     }
     const queueDir = harakaQueueDir(plugin)
     // queue items whose file was deleted by an administrator: dropped, never sent
@@ -74,6 +75,19 @@ export = definePlugin({
       control.pruneErrors(queued).catch((err: unknown) => plugin.logerror(`pruning ${control.dir} failed: ${String(err)}`))
     }
 
+    /** The queue file is gone (`gateway queue delete`): the attempt ends with no MX, and the deferred/bounce hooks drop it. */
+    async function withdrawIfDeleted(hmail: Haraka.QueuedMail): Promise<Verdict | undefined> {
+      try {
+        await fsp.access(hmail.path)
+        return undefined
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err // the adapter defers: try again later
+        withdrawn.add(hmail)
+        hmail.lognotice(plugin, `queue file ${hmail.filename} was deleted by an administrator: dropped without delivery`)
+        return acceptAndStop([])
+      }
+    }
+
     const releases = instance === 'inbound' ? serveQuarantineReleases(plugin, instanceDir, queueDir) : undefined
 
     return {
@@ -87,7 +101,7 @@ export = definePlugin({
         send_email: {
           // the hold list could not be read: waiting is safe, sending a held domain is not
           onFailure: delay(hold.recheck_seconds),
-          async run(hmail) {
+          run(hmail) {
             const name = parseQueueFileName(hmail.filename)
             const held = cache.heldDomains()
             const scope = cache.flushScope()
@@ -121,15 +135,13 @@ export = definePlugin({
           onFailure: CONT,
           async run(hmail) {
             if (withdrawn.has(hmail)) return DROP // deleted: no delivery and no DSN
-            const id = idOf(hmail)
-            if (id) await forget(id)
+            await forget(idOf(hmail))
             return CONT
           },
         },
         // observe-only: the message has left the queue whatever happens here
-        async delivered(hmail) {
-          const id = idOf(hmail)
-          if (id) await forget(id)
+        delivered(hmail) {
+          return forget(idOf(hmail))
         },
         // Runs before gateway-routing (which ends get_mx: declared there, checked at
         // startup): `gateway queue delete` removed the queue file while Haraka still had
@@ -137,18 +149,10 @@ export = definePlugin({
         // deferred/bounce hooks above then drop it. Only messages the command named are
         // checked on disk (queue-control/deleted, cached): no file-system call for every
         // other delivery.
-        async get_mx(hmail) {
+        get_mx(hmail) {
           const id = idOf(hmail)
-          if (!id || !cache.deletedIds().has(id)) return undefined
-          try {
-            await fsp.access(hmail.path)
-            return undefined
-          } catch (err) {
-            if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err // the adapter defers: try again later
-            withdrawn.add(hmail)
-            hmail.lognotice(plugin, `queue file ${hmail.filename} was deleted by an administrator: dropped without delivery`)
-            return acceptAndStop([])
-          }
+          if (!id || !cache.deletedIds().has(id)) return undefined // synchronous: nearly every delivery
+          return withdrawIfDeleted(hmail)
         },
       },
     }

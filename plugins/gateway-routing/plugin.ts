@@ -55,7 +55,8 @@ export = definePlugin({
 
     return {
       hooks: {
-        async get_mx(_hmail, domain): Promise<Verdict | undefined> {
+        // synchronous for the internal servers (every inbound delivery): no promise, no deadline timer
+        get_mx(_hmail, domain): Verdict | Promise<Verdict> | undefined {
           if (acceptedDomains.has(canonicalDomain(domain))) return acceptAndStop(internalMx)
           if (!customIdentity) return undefined // Haraka's own MX lookup
           return lookupMx(domain, identity)
