@@ -44,6 +44,30 @@ describe('SessionGuard', () => {
     expect(s.seen).toEqual(['command_timeout'])
   })
 
+  it('counts the command deadline from the last reply', () => {
+    const s = guard()
+    s.reply('command') // greeting
+    vi.advanceTimersByTime(1_000)
+    s.g.line('command', Buffer.from('EHLO x\r\n'))
+    vi.advanceTimersByTime(3_000)
+    s.reply('command') // 4 s after the greeting: the deadline is now 9 s
+    vi.advanceTimersByTime(4_999)
+    expect(s.seen).toEqual([])
+    vi.advanceTimersByTime(1)
+    expect(s.seen).toEqual(['command_timeout'])
+  })
+
+  it('keeps a command deadline that fired with nothing awaited from counting later', () => {
+    const s = guard({ sessionTimeout: 0 })
+    s.reply('command')
+    s.g.line('command', Buffer.from('DATA\r\n'))
+    s.set('busy')
+    vi.advanceTimersByTime(30_000) // the timer fired while a hook ran: nothing to report
+    s.set('command') // no reply yet: the server is still not waiting for the client
+    vi.advanceTimersByTime(30_000)
+    expect(s.seen).toEqual([])
+  })
+
   it('judges the data rate per window inside DATA, skipping windows where Haraka is busy', () => {
     const s = guard()
     s.reply('data', 354)

@@ -39,7 +39,10 @@ export class SessionGuard {
   private readonly reported = new Set<SessionLimitResult>()
   private ending = false
   private sessionExpired = false
+  /** One timer per session for the command deadline, re-armed (refresh) at each reply. */
   private commandTimer: Timer | undefined
+  /** The server waits for a command line since its last reply: the command deadline counts. */
+  private awaitingCommand = false
   private sessionTimer: Timer | undefined
   private dataTimer: Timer | undefined
   private dataBytes = 0
@@ -59,7 +62,8 @@ export class SessionGuard {
       return
     }
     if (phase !== 'command') return
-    this.clear('command')
+    // the timer stays scheduled: when it fires with nothing awaited it does nothing
+    this.awaitingCommand = false
     // only the verb is looked at; a SASL line is base64, never a junk verb
     this.errors.command(line.subarray(0, 8).toString('latin1'))
   }
@@ -79,8 +83,10 @@ export class SessionGuard {
       return
     }
     if (phase === 'command' && this.limits.commandTimeout > 0) {
-      this.clear('command')
-      this.commandTimer = setTimeout(() => this.onCommandDeadline(), this.limits.commandTimeout * 1000)
+      this.awaitingCommand = true
+      // re-armed, not replaced: a new timer per reply was ~6 per message (issue 12)
+      if (this.commandTimer) this.commandTimer.refresh()
+      else this.commandTimer = setTimeout(() => this.onCommandDeadline(), this.limits.commandTimeout * 1000)
     }
     if (phase === 'data' && this.limits.dataMinRate > 0 && !this.dataTimer) this.startDataWindow()
   }
@@ -108,7 +114,8 @@ export class SessionGuard {
   }
 
   private onCommandDeadline(): void {
-    this.commandTimer = undefined
+    if (!this.awaitingCommand) return // a line came after the last reply
+    this.awaitingCommand = false
     if (this.host.phase() !== 'command') return
     this.report('command_timeout', `timeout=${this.limits.commandTimeout}s`)
   }
