@@ -51,10 +51,27 @@ export function linkUnit(ctx: LinkContext, changes: readonly { destination: stri
   const set = ctx.keys.links(ctx.direction)
   for (const destination of touched) {
     const link = ctx.keys.link(ctx.direction, destination)
-    commands.push(['hset', link, LINK.node, ctx.node, LINK.updatedAt, now], ['expire', link, LINK_TTL_SECONDS], ['sadd', set, destination])
+    stampNode(commands, link, ctx.node, now)
+    commands.push(['expire', link, LINK_TTL_SECONDS], ['sadd', set, destination])
   }
   if (touched.size > 0) commands.push(['expire', set, LINK_TTL_SECONDS])
   return { commands, missed: ctx.missed }
+}
+
+/**
+ * Which node wrote the link last, and when: added to the change's last HSET of the
+ * link when there is one (a delivery is then one HSET, not two: issue 12), else
+ * an HSET of its own (a waiting message changes only the queue).
+ */
+function stampNode(commands: RedisCommand[], link: string, node: string, now: number): void {
+  for (let i = commands.length - 1; i >= 0; i--) {
+    const c = commands[i]!
+    if (c[0] === 'hset' && c[1] === link) {
+      commands[i] = [...c, LINK.node, node, LINK.updatedAt, now]
+      return
+    }
+  }
+  commands.push(['hset', link, LINK.node, node, LINK.updatedAt, now])
 }
 
 function changeCommands(ctx: LinkContext, destination: string, c: LinkChange, now: number): RedisCommand[] {
