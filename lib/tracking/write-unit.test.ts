@@ -1,13 +1,15 @@
 // Unit tests of tracking's Redis commands: one unit holds the record (with its
 // TTL), every search index (added, expired, trimmed by age) and its events; the
-// stream is trimmed by length on every append and by age when asked.
-import { describe, expect, it } from 'vitest'
+// stream is trimmed by length on every append and by age when asked; run
+// against the suite's real Redis, a record unit leaves what `gateway track` reads.
+import Redis from 'ioredis'
+import { describe, expect, inject, it } from 'vitest'
 
 import { RedisKeys } from '../redis/keys'
 import { messageIdDigest } from './canonical'
 import { EVENT_VERSION, type TrackEvent } from './event'
 import { sampleRecord } from './testing'
-import { APPEND_EVENT_SCRIPT, eventUnit, indexKeys, MISSED, recordUnit, trimCommand } from './write-unit'
+import { eventUnit, indexKeys, MISSED, recordUnit, trimCommand, WRITE_RECORD_SCRIPT } from './write-unit'
 
 const keys = new RedisKeys('gw')
 const s = { recordTtl: 600, streamMaxEvents: 1000, streamMaxAge: 3600 }
@@ -35,17 +37,46 @@ describe('tracking write units', () => {
     const r = sampleRecord({ time: now })
     const unit = recordUnit(keys, s, r, [ev('RECEIVE'), ev('QUEUE')], 'gw:stats:inbound:day', now)
     expect(unit.missed).toEqual({ key: 'gw:stats:inbound:day', field: MISSED.records })
-    const [set, ...rest] = unit.commands
-    expect(set).toEqual(['set', 'gw:msg:AAAA-1.1', expect.any(String), 'EX', 600])
-    expect(JSON.parse(set![2] as string)).toEqual(r)
+    const [write, ...upkeep] = unit.commands
+    const indexes = indexKeys(keys, r)
+    // one command writes the record, adds it to every index and appends its events
+    expect(write!.slice(0, 6 + indexes.length)).toEqual(['eval', WRITE_RECORD_SCRIPT, 3 + indexes.length, 'gw:msg:AAAA-1.1', 'gw:events', 'gw:msg:AAAA-1.1:events', ...indexes])
+    const argv = write!.slice(6 + indexes.length)
+    expect(JSON.parse(argv[0] as string)).toEqual(r)
+    expect(argv.slice(1, 5)).toEqual([600, now, 'AAAA-1.1', 1000])
+    expect(argv.slice(5).map((e) => JSON.parse(e as string).type)).toEqual(['RECEIVE', 'QUEUE'])
+    // the upkeep of each index stays plain commands (sent once per flush by the write batch)
     const idx = keys.recordsByAddress('alice@sender.test')
-    expect(rest).toContainEqual(['zadd', idx, now, 'AAAA-1.1'])
-    expect(rest).toContainEqual(['expire', idx, 600])
-    expect(rest).toContainEqual(['zremrangebyscore', idx, '-inf', `(${now - 600_000}`])
-    const evals = rest.filter((c) => c[0] === 'eval')
-    expect(evals).toHaveLength(2)
-    expect(evals[0]).toEqual(['eval', APPEND_EVENT_SCRIPT, 2, 'gw:events', 'gw:msg:AAAA-1.1:events', 1000, expect.any(String), 600])
-    expect(JSON.parse(evals[1]![6] as string)).toMatchObject({ type: 'QUEUE' })
+    expect(upkeep).toContainEqual(['expire', idx, 600])
+    expect(upkeep).toContainEqual(['zremrangebyscore', idx, '-inf', `(${now - 600_000}`])
+    expect(upkeep).toHaveLength(2 * indexes.length)
+  })
+
+  it('leave in Redis the record, its index entries and its events, linked by stream id', async () => {
+    const redis = new Redis(inject('redisUrl'))
+    const k = new RedisKeys(`wutest${process.pid}`)
+    try {
+      const r = sampleRecord({ time: now })
+      const unit = recordUnit(k, s, r, [ev('RECEIVE'), ev('QUEUE')], 'unused', now)
+      const multi = redis.multi()
+      for (const [name, ...args] of unit.commands) multi.call(name, ...args)
+      const replies = await multi.exec()
+      expect(replies!.every(([err]) => err === null)).toBe(true)
+      expect(JSON.parse((await redis.get(k.record(r.id)))!)).toEqual(r)
+      expect(await redis.ttl(k.record(r.id))).toBeGreaterThan(590)
+      for (const index of indexKeys(k, r)) {
+        expect(await redis.zscore(index, r.id), index).toBe(String(now))
+        expect(await redis.ttl(index)).toBeGreaterThan(590)
+      }
+      const stream = await redis.xrange(k.events(), '-', '+')
+      expect(stream.map(([, fields]) => JSON.parse(fields[1]!).type)).toEqual(['RECEIVE', 'QUEUE'])
+      expect(await redis.lrange(k.recordEvents(r.id), 0, -1)).toEqual(stream.map(([id]) => id))
+      expect(await redis.ttl(k.recordEvents(r.id))).toBeGreaterThan(590)
+    } finally {
+      const left = await redis.keys(`wutest${process.pid}:*`)
+      if (left.length) await redis.del(...left)
+      redis.disconnect()
+    }
   })
 
   it('write later events as units of their own, counted as events when dropped', () => {

@@ -33,6 +33,27 @@ export const APPEND_EVENT_SCRIPT = [
   'return id',
 ].join('\n')
 
+/**
+ * A record, its index entries and its first events in one command: SET with the
+ * TTL, a ZADD per index, then each event appended as APPEND_EVENT_SCRIPT does.
+ * Each Redis command is an object, a timer and a reply in the client: one
+ * instead of ten per accepted message (issue 12). The indexes' EXPIRE and trim
+ * stay plain commands, so that the write batch sends them once per flush.
+ * KEYS: record, stream, the record's event list, the index keys.
+ * ARGV: record JSON, TTL, score (record time), member (record id), stream MAXLEN, the events.
+ */
+export const WRITE_RECORD_SCRIPT = [
+  "redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])",
+  'for i = 4, #KEYS do',
+  "  redis.call('ZADD', KEYS[i], ARGV[3], ARGV[4])",
+  'end',
+  'for i = 6, #ARGV do',
+  "  local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'e', ARGV[i])",
+  "  redis.call('RPUSH', KEYS[3], id)",
+  'end',
+  "if #ARGV >= 6 then redis.call('EXPIRE', KEYS[3], ARGV[2]) end",
+].join('\n')
+
 /** The search index keys a record is listed in. */
 export function indexKeys(keys: RedisKeys, r: TrackRecord): string[] {
   const out = new Set<string>([keys.recordsByTime(), keys.recordsByClientIp(r.client.ip)])
@@ -55,12 +76,28 @@ export function trimCommand(keys: RedisKeys, s: RetentionSettings, nowMs: number
 }
 
 export function recordUnit(keys: RedisKeys, s: RetentionSettings, r: TrackRecord, events: readonly TrackEvent[], missedKey: string, nowMs: number): WriteUnit {
-  const commands: RedisCommand[] = [['set', keys.record(r.id), serializeRecord(r), 'EX', s.recordTtl]]
+  const indexes = indexKeys(keys, r)
+  const own = events.filter((e) => e.recordId === r.id)
+  const write: RedisCommand = [
+    'eval',
+    WRITE_RECORD_SCRIPT,
+    3 + indexes.length,
+    keys.record(r.id),
+    keys.events(),
+    keys.recordEvents(r.id),
+    ...indexes,
+    serializeRecord(r),
+    s.recordTtl,
+    r.time,
+    r.id,
+    s.streamMaxEvents,
+    ...own.map(eventJson),
+  ]
+  const commands: RedisCommand[] = [write]
   const oldest = nowMs - s.recordTtl * 1000
-  for (const key of indexKeys(keys, r)) {
-    commands.push(['zadd', key, r.time, r.id], ['expire', key, s.recordTtl], ['zremrangebyscore', key, '-inf', `(${oldest}`])
-  }
-  commands.push(...eventCommands(keys, s, events))
+  for (const key of indexes) commands.push(['expire', key, s.recordTtl], ['zremrangebyscore', key, '-inf', `(${oldest}`])
+  // an event of another record (none today) keeps its own append
+  if (own.length < events.length) commands.push(...eventCommands(keys, s, events.filter((e) => e.recordId !== r.id)))
   return { commands, missed: { key: missedKey, field: MISSED.records } }
 }
 
