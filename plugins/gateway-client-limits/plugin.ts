@@ -179,7 +179,9 @@ export = definePlugin({
             })
           }
         },
-        async connect(c) {
+        // synchronous unless it waits (connection rate through Redis, the early-talker pause):
+        // an exempt or local client costs no promise and no deadline timer
+        connect(c) {
           const s = sessions.get(c) ?? startSession(c)
           const ip = c.remote.ip
           if (s.closed || exempt.contains(ip)) return undefined
@@ -191,13 +193,14 @@ export = definePlugin({
               return tempfail(421, '4.7.0', TOO_MANY_CONNECTIONS, { disconnect: true })
             }
           }
-          if (rate) {
-            const n = await rate.hit(ip)
+          const afterRate = (): Verdict | Promise<Verdict | undefined> | undefined => (early.delay > 0 ? earlyTalker(c, s) : undefined)
+          if (!rate) return afterRate()
+          return rate.hit(ip).then((n) => {
             if (n > conn.rate_per_ip && decide(c, 'connection_rate', conn.action, `count=${n} max=${conn.rate_per_ip} window=${conn.rate_window}s`)) {
               return tempfail(421, '4.7.0', TOO_MANY_CONNECTIONS, { disconnect: true })
             }
-          }
-          return early.delay > 0 ? earlyTalker(c, s) : undefined
+            return afterRate()
+          })
         },
         queue_ok(c) {
           sessions.get(c)?.guard.delivered()
