@@ -14,7 +14,8 @@ export type Lookup =
   | 'unlisted'
 
 export interface RecipientDirectory {
-  lookup(address: string): Promise<Lookup>
+  /** A directory that answers from memory answers at once; one that asks a server, with a promise. */
+  lookup(address: string): Lookup | Promise<Lookup>
 }
 
 /**
@@ -51,7 +52,7 @@ export class FileDirectory implements RecipientDirectory {
     this.source = new ChangedFile(file)
   }
 
-  async lookup(address: string): Promise<Lookup> {
+  lookup(address: string): Lookup {
     this.refresh()
     const addr = canonical(address, this.separator)
     const domain = addr.slice(addr.lastIndexOf('@') + 1)

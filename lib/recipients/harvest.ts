@@ -69,11 +69,19 @@ export class HarvestCounter {
     return where === 'redis' ? value + this.memory.get(key) : value
   }
 
-  /** The current count for `ip` (0 when unknown), as read from Redis at most CONNECT_READ_TTL_MS ago. */
-  async current(ip: string): Promise<number> {
+  /**
+   * The current count for `ip` (0 when unknown), as read from Redis at most
+   * CONNECT_READ_TTL_MS ago: synchronously when it was (every connection of a busy
+   * client but the first costs no promise), else after the read.
+   */
+  current(ip: string): number | Promise<number> {
     const key = this.key(ip)
     const recent = this.recent.get(key)
     if (recent !== undefined) return recent + this.memory.get(key)
+    return this.read(key)
+  }
+
+  private async read(key: string): Promise<number> {
     const { value, where } = await this.shared.run(
       async (r) => Number((await r.get(key)) ?? 0),
       () => this.memory.get(key),

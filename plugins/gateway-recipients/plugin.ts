@@ -18,7 +18,7 @@ import { deny, type Verdict } from '../../lib/plugin/verdict'
 import { actionField, decide } from '../../lib/policy/actions'
 import { record } from '../../lib/policy/record'
 import { canonicalDomain, hasRoutingSyntax } from '../../lib/address/canonical'
-import { canonical, FileDirectory, type RecipientDirectory } from '../../lib/recipients/directory'
+import { canonical, FileDirectory, type Lookup, type RecipientDirectory } from '../../lib/recipients/directory'
 import { HarvestCounter } from '../../lib/recipients/harvest'
 import { acquireGatewayRedis } from '../../lib/redis/gateway-redis'
 import { reply } from '../../lib/smtp/reply'
@@ -103,13 +103,16 @@ export = definePlugin({
 
     return {
       hooks: {
+        // Both answer synchronously when nothing has to be waited for (a count read
+        // moments ago, an address in the directory file): no promise, no deadline timer
         ...(harvest && {
-          async connect(c: Haraka.Connection) {
-            const count = await harvest.current(c.remote.ip)
-            return harvest.assess(count).block ? cutOff(c, count) : undefined
+          connect(c: Haraka.Connection) {
+            const assess = (count: number) => (harvest.assess(count).block ? cutOff(c, count) : undefined)
+            const count = harvest.current(c.remote.ip)
+            return typeof count === 'number' ? assess(count) : count.then(assess)
           },
         }),
-        async rcpt(c, _txn, [rcpt]) {
+        rcpt(c, _txn, [rcpt]) {
           const domain = canonicalDomain(rcpt.host ?? '')
           if (!acceptedDomains.has(domain)) return undefined // not ours: gateway-accepted-domains refuses it
           if (hasRoutingSyntax(rcpt.address)) {
@@ -120,10 +123,14 @@ export = definePlugin({
           if (internalOnly.has(address)) {
             return decide(plugin, c, { check: 'recipient', result: 'internal_only', detail: address, reply: INTERNAL_ONLY }, cfg.internal_only.action)
           }
-          if ((await directory.lookup(rcpt.address)) !== 'unknown') return undefined
-          const verdict = decide(plugin, c, { check: 'recipient', result: 'unknown', detail: address, reply: UNKNOWN }, cfg.main.action)
-          // only refused recipients count as probing; a filter on trial must not cut anyone off
-          return verdict ? probed(c, verdict) : undefined
+          const answer = (found: Lookup) => {
+            if (found !== 'unknown') return undefined
+            const verdict = decide(plugin, c, { check: 'recipient', result: 'unknown', detail: address, reply: UNKNOWN }, cfg.main.action)
+            // only refused recipients count as probing; a filter on trial must not cut anyone off
+            return verdict ? probed(c, verdict) : undefined
+          }
+          const found = directory.lookup(rcpt.address)
+          return typeof found === 'string' ? answer(found) : found.then(answer)
         },
       },
       shutdown: () => redis?.release(),
