@@ -17,7 +17,6 @@
 //   message-stream.ts per-transaction haraka-message-stream pipe (8-bit header bytes as received)
 //   message-spool.ts connection.js cfg.main.spool_dir (the message spool folder, set during register)
 //   log-levels.ts    Connection and HMailItem lognotice (routine lines at INFO, wrapped once per process)
-//   log-writer.ts    logger log_respond (log lines to stdout written together, replaced once per process)
 //   transaction-end.ts per-connection reset_transaction (one summary line per transaction)
 // checkHaraka() is the gate gateway-core runs first: the installed version must
 // be the checked one (version.ts), and every internal must have the expected
@@ -30,7 +29,6 @@ import { FIELD_INTERNALS } from './fields'
 import { HMAIL_INTERNALS } from './hmail'
 import { HOOK_REGISTRY_INTERNALS } from './hook-registry'
 import { LOG_LEVEL_INTERNALS } from './log-levels'
-import { LOGGER_LOG_RESPOND } from './log-writer'
 import { HarakaIncompatibleError, incompatible, internalName, internalProblem, loaderOf, type HarakaInternal, type HarakaSource } from './internal'
 import { MESSAGE_SPOOL_INTERNALS } from './message-spool'
 import { MESSAGE_STREAM_PIPE } from './message-stream'
@@ -49,7 +47,6 @@ export { harakaDnsResolver } from './dns'
 export { requireTlsWhen, rewriteBounceMessages, type BounceRewrite } from './hmail'
 export { CHECKLIST, HarakaIncompatibleError, internalName, type HarakaInternal, type HarakaLoader, type HarakaSource } from './internal'
 export { demoteRoutineLogLines } from './log-levels'
-export { batchLogWrites } from './log-writer'
 export { harakaHookRegistry, type HookEntry, type HookRegistry } from './hook-registry'
 export { keepHeaderBytes } from './message-stream'
 export { outboundModule, queueDir, transactionModule, type BuiltTransaction, type TransactionModule } from './outbound'
@@ -79,7 +76,6 @@ export const HARAKA_INTERNALS: readonly HarakaInternal[] = [
   MESSAGE_STREAM_PIPE,
   ...MESSAGE_SPOOL_INTERNALS,
   ...LOG_LEVEL_INTERNALS,
-  LOGGER_LOG_RESPOND,
   ...TRANSACTION_END_INTERNALS,
   ...HOOK_REGISTRY_INTERNALS,
 ]

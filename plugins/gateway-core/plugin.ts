@@ -17,7 +17,7 @@ import { checkInstance } from '../../lib/config/instance'
 import { ensureMeFile, type MeFile } from '../../lib/config/me-file'
 import { displayPath, instanceConfigDir, type InstanceName } from '../../lib/config/paths'
 import { narrowPrivateDirs, usePrivateUmask } from '../../lib/config/private-files'
-import { batchLogWrites, checkHaraka, demoteRoutineLogLines, harakaHookRegistry, overrideGreeting, overrideReceivedLine, queueDir, setListen } from '../../lib/haraka'
+import { checkHaraka, demoteRoutineLogLines, harakaHookRegistry, overrideGreeting, overrideReceivedLine, queueDir, setListen } from '../../lib/haraka'
 import { useMessageSpool } from '../../lib/limits/message-spool'
 import { formatHostPort } from '../../lib/net/address'
 import { listenProblemsSync } from '../../lib/net/listen-check'
@@ -40,8 +40,6 @@ export = definePlugin({
     if (haraka.warning) plugin.logwarn(haraka.warning)
     // Haraka's per-command lines at INFO: the shipped level (notice) keeps gateway-track's summaries
     demoteRoutineLogLines(plugin)
-    // and the lines that remain written to stdout together, not one system call each
-    batchLogWrites(plugin)
     // Every plugin registers during Haraka's load_plugins, which sorts the hook table before it
     // returns: on the next turn the table is final (a connection that comes earlier runs unchained).
     const registry = harakaHookRegistry(plugin)
