@@ -38,6 +38,7 @@ const { block, remoteMx, gw, another } = outboundWithPartnerMx({
     addUser(gw.root, 'burst', 'example.com') // a mail server opening many sessions at once
     addUser(gw.root, 'mixed@example.com')
     addUser(gw.root, 'target@example.com')
+    addUser(gw.root, 'herd', 'example.com') // a server whose sessions all authenticate at the same moment
   },
   files: {
     'outbound/config/gateway-submission-auth.ini': [
@@ -319,6 +320,37 @@ describe('lockout under concurrency: only wrong passwords count', () => {
     expect([await failuresOf('ip', from), await failuresOf('user', user)]).toEqual(['3', '3'])
     expect(await redis.pttl(`${gw.redisPrefix}:authfail:user:${user}`)).toBeLessThanOrEqual(ttl)
     expect(await failedChecks(gw, /^mixed@example\.com$/)).toBe(3)
+  })
+
+  it('checks a password sent by 20 sessions at the same moment once: one lockout lease, the others wait for it, all get in', async () => {
+    // an internal server's burst when its remembered verification has run out (here: never verified)
+    const from = block.ip(53)
+    const lease = `${gw.redisPrefix}:authlease:user:herd`
+    const monitor = await redis.monitor()
+    const scripts: string[][] = []
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (/^eval/i.test(args[0] ?? '') && args.includes(lease)) scripts.push(args)
+    })
+    try {
+      const sessions = await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          const client = await tlsSession(gw, from)
+          expect((await client.send('AUTH LOGIN')).code).toBe(334)
+          expect((await client.send(base64('herd'))).code).toBe(334)
+          return client
+        }),
+      )
+      // every password line at once: all 20 arrive while the first check runs
+      const replies = await Promise.all(sessions.map((client) => client.send(base64(PASSWORD))))
+      expect(replies.map(codes)).toEqual(Array(20).fill([235, '2.7.0']))
+      await Promise.all(sessions.map((client) => client.quit()))
+      // one admission and one finish: one password check, not 20 (and no polling for leases)
+      expect(scripts.length).toBe(2)
+      expect(await redis.zcard(lease)).toBe(0)
+      expect(await failuresOf('user', 'herd')).toBeNull()
+    } finally {
+      monitor.disconnect()
+    }
   })
 
   it('gives 30 wrong passwords sent in parallel from one address at most 3 password checks', async () => {

@@ -254,6 +254,53 @@ describe('CredentialStore', () => {
       expect(off.knownValid('alice', 'bob-pw')).toBe(false)
     })
 
+    it('lead/underWay: sessions with the same password wait for the check under way; other passwords and users do not', async () => {
+      writeUsers(formatUsers(new Map([['alice', aliceHash]])))
+      const store = new CredentialStore(file, () => {}, { verifiedCacheSeconds: 60, changeCheck: { recheckMs: 0 } })
+      let finish: () => void = () => {}
+      const gate = new Promise<void>((resolve) => (finish = resolve))
+      const run = store.lead('alice', 'alice-pw', async () => {
+        await gate
+        return store.verify('alice', 'alice-pw')
+      })
+      const waiting = store.underWay('alice', 'alice-pw')
+      expect(waiting).toBeInstanceOf(Promise)
+      expect(store.underWay('alice', 'alice-pw2')).toBeUndefined() // a guess is never joined to the check
+      expect(store.underWay('bob', 'alice-pw')).toBeUndefined()
+      expect(store.underWay('__proto__', 'alice-pw')).toBeUndefined()
+      expect(store.underWay('constructor', 'alice-pw')).toBeUndefined()
+      // a second attempt with the same password while one leads simply runs (no nesting, no wait)
+      expect(await store.lead('alice', 'alice-pw', async () => 'own')).toBe('own')
+      expect(store.underWay('alice', 'alice-pw')).toBeInstanceOf(Promise) // still the first one's
+      finish()
+      await waiting
+      expect(await run).toBe(true)
+      expect(store.knownValid('alice', 'alice-pw')).toBe(true) // what the waiters then find
+      expect(store.underWay('alice', 'alice-pw')).toBeUndefined() // ended
+    })
+
+    it('lead/underWay: a failing or throwing check ends the wait and leaves nothing known', async () => {
+      writeUsers(formatUsers(new Map([['alice', aliceHash]])))
+      const store = new CredentialStore(file, () => {}, { verifiedCacheSeconds: 60, changeCheck: { recheckMs: 0 } })
+      const wrong = store.lead('alice', 'guess', () => store.verify('alice', 'guess'))
+      const waitWrong = store.underWay('alice', 'guess')
+      expect(await wrong).toBe(false)
+      await waitWrong
+      expect(store.knownValid('alice', 'guess')).toBe(false)
+      const thrown = store.lead('alice', 'alice-pw', async () => {
+        throw new Error('redis gone')
+      })
+      const waitThrown = store.underWay('alice', 'alice-pw')
+      await expect(thrown).rejects.toThrow('redis gone')
+      await expect(waitThrown).resolves.toBeUndefined()
+      expect(store.underWay('alice', 'alice-pw')).toBeUndefined()
+      // without remembering (0) there is nothing to share: nothing is ever under way
+      const off = new CredentialStore(file, () => {}, { verifiedCacheSeconds: 0, changeCheck: { recheckMs: 0 } })
+      const offRun = off.lead('alice', 'alice-pw', () => off.verify('alice', 'alice-pw'))
+      expect(off.underWay('alice', 'alice-pw')).toBeUndefined()
+      expect(await offRun).toBe(true)
+    })
+
     it('is off with 0: every verification runs scrypt', async () => {
       writeUsers(formatUsers(new Map([['alice', aliceHash]])))
       const store = new CredentialStore(file, () => {}, { verifiedCacheSeconds: 0, changeCheck: { recheckMs: 0 } })

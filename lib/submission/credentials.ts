@@ -10,6 +10,15 @@
 // password), tied to the user's stored hash: a password change, a removed user
 // or any change of the file (gateway user ...) ends it. A wrong password is never
 // remembered: every guess costs a full scrypt, as before.
+//
+// When the remembered verification has expired, the server's next burst of
+// sessions all send the same password at once. The first runs the AUTH attempt
+// (lead()); the others wait for it (underWay()) and then find the password
+// remembered, instead of each running scrypt and taking a lockout lease (with
+// 20 sessions: 20 scrypt runs and ~40 Redis scripts, the lockout's limit making
+// most of them poll). Only the same password of the same user is waited for, and
+// only when the store remembers verifications: a different password (a guess)
+// runs its own attempt and is counted as before.
 
 import crypto from 'node:crypto'
 import path from 'node:path'
@@ -101,6 +110,8 @@ export class CredentialStore {
   /** User name -> its last successful verification (bounded by the users in the file). */
   private verified = new Map<string, Verified>()
   private readonly cacheKey = crypto.randomBytes(32)
+  /** Attempts under way (lead()), by user name and password digest: what underWay() waits for. */
+  private readonly running = new Map<string, Promise<unknown>>()
   private readonly cacheMs: number
   private readonly now: () => number
 
@@ -137,6 +148,46 @@ export class CredentialStore {
     this.refresh()
     const known = this.users.get(name)
     return known !== undefined && this.remembered(name, known, this.digestOf(password))
+  }
+
+  /**
+   * Runs `attempt` (the AUTH attempt that verifies `password` for `name`); until it
+   * settles, underWay() hands the same user's sessions with the same password a
+   * promise of its end. Without a remembered result to share (verified_cache_ttl 0,
+   * or a user not in the file) the attempt simply runs.
+   */
+  async lead<T>(name: string, password: string, attempt: () => Promise<T>): Promise<T> {
+    const key = this.runningKey(name, password)
+    if (key === undefined || this.running.has(key)) return attempt()
+    const run = attempt()
+    this.running.set(key, run)
+    try {
+      return await run
+    } finally {
+      this.running.delete(key)
+    }
+  }
+
+  /**
+   * The attempt under way (lead()) for this user with this same password: resolves
+   * when it has ended, whatever its outcome (then knownValid() tells whether the
+   * password was right). Undefined when none is.
+   */
+  underWay(name: string, password: string): Promise<void> | undefined {
+    const key = this.runningKey(name, password)
+    const run = key === undefined ? undefined : this.running.get(key)
+    return run?.then(
+      () => undefined,
+      () => undefined,
+    )
+  }
+
+  private runningKey(name: string, password: string): string | undefined {
+    if (this.cacheMs === 0) return undefined
+    this.refresh()
+    if (!this.users.has(name)) return undefined
+    // the digest is keyed by this process's secret: the map never holds a password
+    return `${name}\0${this.digestOf(password).toString('base64')}`
   }
 
   private digestOf(password: string): Buffer {

@@ -105,6 +105,18 @@ export = definePlugin({
       return deny(LOCKED_OUT, { disconnect: true })
     }
 
+    /** Whether `run` (if any) ended within `ms`. */
+    async function waitFor(run: Promise<void> | undefined, ms: number): Promise<boolean> {
+      if (!run) return false
+      let timer: NodeJS.Timeout | undefined
+      const expired = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)))
+      try {
+        return await Promise.race([run.then(() => true), expired])
+      } finally {
+        clearTimeout(timer)
+      }
+    }
+
     /** The pause before answering a session's `n`-th wrong password. */
     const failureDelay = (n: number) => Math.min(cfg.failureDelayMs * n, 10_000)
 
@@ -125,17 +137,27 @@ export = definePlugin({
       // instead of being refused, as long as the hook's time leaves after this attempt's
       // failure delay) and counts only a wrong password.
       // A password verified within verified_cache_ttl needs no check: only the lock is asked.
+      // Another session checking this same password for this user (a server's burst after the
+      // remembered verification expired) is waited for, within this attempt's budget.
       const verify = () => store.verify(step.user, step.password)
       const nextFailure = (FAILURES.get(c) ?? 0) + 1
-      const outcome: AttemptOutcome = store.knownValid(step.user, step.password)
+      const started = performance.now()
+      const waitBudget = WAIT_BUDGET_MS - failureDelay(nextFailure)
+      const known =
+        store.knownValid(step.user, step.password) ||
+        ((await waitFor(store.underWay(step.user, step.password), waitBudget)) && store.knownValid(step.user, step.password))
+      const budget = waitBudget - (performance.now() - started)
+      const outcome: AttemptOutcome = known
         ? lockout
           ? await lockout.attemptKnown(c.remote.ip, step.user)
           : { kind: 'succeeded' }
-        : lockout
-          ? await lockout.attempt(c.remote.ip, step.user, verify, WAIT_BUDGET_MS - failureDelay(nextFailure))
-          : (await verify())
-            ? { kind: 'succeeded' }
-            : { kind: 'failed', late: false }
+        : await store.lead(step.user, step.password, async () =>
+            lockout
+              ? lockout.attempt(c.remote.ip, step.user, verify, budget)
+              : (await verify())
+                ? { kind: 'succeeded' }
+                : { kind: 'failed', late: false },
+          )
       if (outcome.kind === 'locked') return lockedOut(c, step.user, outcome)
       if (outcome.kind === 'busy') return notChecked(c, step.user, 'busy')
       if (outcome.kind === 'late') {
