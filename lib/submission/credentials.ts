@@ -14,9 +14,9 @@
 // When the remembered verification has expired, the server's next burst of
 // sessions all send the same password at once. The first runs the AUTH attempt
 // (lead()); the others wait for it (underWay()) and then find the password
-// remembered, instead of each running scrypt and taking a lockout lease (with
-// 20 sessions: 20 scrypt runs and ~40 Redis scripts, the lockout's limit making
-// most of them poll). Only the same password of the same user is waited for, and
+// remembered, instead of each running scrypt and taking a lockout lease (20
+// sessions: 20 scrypt runs and, the lockout's limit making most of them poll,
+// 110 lockout scripts in test/outbound-auth.test.ts; now 1 and 2). Only the same password of the same user is waited for, and
 // only when the store remembers verifications: a different password (a guess)
 // runs its own attempt and is counted as before.
 
