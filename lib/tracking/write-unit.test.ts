@@ -43,13 +43,20 @@ describe('tracking write units', () => {
     expect(write!.slice(0, 6 + indexes.length)).toEqual(['eval', WRITE_RECORD_SCRIPT, 3 + indexes.length, 'gw:msg:AAAA-1.1', 'gw:events', 'gw:msg:AAAA-1.1:events', ...indexes])
     const argv = write!.slice(6 + indexes.length)
     expect(JSON.parse(argv[0] as string)).toEqual(r)
-    expect(argv.slice(1, 5)).toEqual([600, now, 'AAAA-1.1', 1000])
-    expect(argv.slice(5).map((e) => JSON.parse(e as string).type)).toEqual(['RECEIVE', 'QUEUE'])
-    // the upkeep of each index stays plain commands (sent once per flush by the write batch)
+    // TTL, score, member, stream length, then one own index (the Message-ID's, last in KEYS) kept up by the script, its trim bound
+    expect(argv.slice(1, 7)).toEqual([600, now, 'AAAA-1.1', 1000, 1, `(${now - 600_000}`])
+    const mid = keys.recordsByMessageId(messageIdDigest('<m1@sender.test>')!)
+    expect(indexes.at(-1)).toBe(mid)
+    expect(argv.slice(7).map((e) => JSON.parse(e as string).type)).toEqual(['RECEIVE', 'QUEUE'])
+    // the upkeep of each index other records share stays plain commands (sent once per flush by the write batch)
     const idx = keys.recordsByAddress('alice@sender.test')
     expect(upkeep).toContainEqual(['expire', idx, 600])
     expect(upkeep).toContainEqual(['zremrangebyscore', idx, '-inf', `(${now - 600_000}`])
-    expect(upkeep).toHaveLength(2 * indexes.length)
+    expect(upkeep).toHaveLength(2 * (indexes.length - 1))
+    expect(upkeep.some((c) => c[1] === mid)).toBe(false)
+    // without a Message-ID there is no own index: nothing for the script to keep up
+    const bare = recordUnit(keys, s, sampleRecord({ time: now, messageId: null }), [], 'k', now).commands[0]!
+    expect(bare.at(-2)).toBe(0)
   })
 
   it('leave in Redis the record, its index entries and its events, linked by stream id', async () => {
@@ -57,6 +64,9 @@ describe('tracking write units', () => {
     const k = new RedisKeys(`wutest${process.pid}`)
     try {
       const r = sampleRecord({ time: now })
+      // an entry of the same Message-ID older than the retention: the write trims it
+      const mid = k.recordsByMessageId(messageIdDigest('<m1@sender.test>')!)
+      await redis.zadd(mid, now - 700_000, 'OLD-1.1')
       const unit = recordUnit(k, s, r, [ev('RECEIVE'), ev('QUEUE')], 'unused', now)
       const multi = redis.multi()
       for (const [name, ...args] of unit.commands) multi.call(name, ...args)
@@ -68,6 +78,7 @@ describe('tracking write units', () => {
         expect(await redis.zscore(index, r.id), index).toBe(String(now))
         expect(await redis.ttl(index)).toBeGreaterThan(590)
       }
+      expect(await redis.zrange(mid, 0, -1)).toEqual([r.id])
       const stream = await redis.xrange(k.events(), '-', '+')
       expect(stream.map(([, fields]) => JSON.parse(fields[1]!).type)).toEqual(['RECEIVE', 'QUEUE'])
       expect(await redis.lrange(k.recordEvents(r.id), 0, -1)).toEqual(stream.map(([id]) => id))

@@ -37,33 +37,46 @@ export const APPEND_EVENT_SCRIPT = [
  * A record, its index entries and its first events in one command: SET with the
  * TTL, a ZADD per index, then each event appended as APPEND_EVENT_SCRIPT does.
  * Each Redis command is an object, a timer and a reply in the client: one
- * instead of ten per accepted message (issue 12). The indexes' EXPIRE and trim
- * stay plain commands, so that the write batch sends them once per flush.
- * KEYS: record, stream, the record's event list, the index keys.
- * ARGV: record JSON, TTL, score (record time), member (record id), stream MAXLEN, the events.
+ * instead of ten per accepted message (issue 12). The upkeep (EXPIRE, trim by
+ * age) of the indexes messages share (time, client IP, addresses) stays plain
+ * commands, so that the write batch sends it once per flush for all of them; the
+ * record's own index (its Message-ID: one key per message, nothing to coalesce)
+ * is kept up here.
+ * KEYS: record, stream, the record's event list, the shared index keys, then the own ones.
+ * ARGV: record JSON, TTL, score (record time), member (record id), stream MAXLEN,
+ * the number of own index keys (the last KEYS), the trim bound ("(" oldest score), the events.
  */
 export const WRITE_RECORD_SCRIPT = [
   "redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])",
   'for i = 4, #KEYS do',
   "  redis.call('ZADD', KEYS[i], ARGV[3], ARGV[4])",
   'end',
-  'for i = 6, #ARGV do',
+  'for i = #KEYS - tonumber(ARGV[6]) + 1, #KEYS do',
+  "  redis.call('EXPIRE', KEYS[i], ARGV[2])",
+  "  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', ARGV[7])",
+  'end',
+  'for i = 8, #ARGV do',
   "  local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'e', ARGV[i])",
   "  redis.call('RPUSH', KEYS[3], id)",
   'end',
-  "if #ARGV >= 6 then redis.call('EXPIRE', KEYS[3], ARGV[2]) end",
+  "if #ARGV >= 8 then redis.call('EXPIRE', KEYS[3], ARGV[2]) end",
 ].join('\n')
 
 /** The search index keys a record is listed in. */
 export function indexKeys(keys: RedisKeys, r: TrackRecord): string[] {
-  const out = new Set<string>([keys.recordsByTime(), keys.recordsByClientIp(r.client.ip)])
-  const digest = r.messageId ? messageIdDigest(r.messageId) : undefined
-  if (digest) out.add(keys.recordsByMessageId(digest))
+  const { shared, own } = recordIndexes(keys, r)
+  return [...shared, ...own]
+}
+
+/** The indexes other records share (upkeep coalesced per flush) and the record's own (its Message-ID). */
+function recordIndexes(keys: RedisKeys, r: TrackRecord): { shared: string[]; own: string[] } {
+  const shared = new Set<string>([keys.recordsByTime(), keys.recordsByClientIp(r.client.ip)])
   for (const a of [r.from ?? '', ...r.to]) {
     const canonical = indexAddress(a)
-    if (canonical) out.add(keys.recordsByAddress(canonical))
+    if (canonical) shared.add(keys.recordsByAddress(canonical))
   }
-  return [...out]
+  const digest = r.messageId ? messageIdDigest(r.messageId) : undefined
+  return { shared: [...shared], own: digest ? [keys.recordsByMessageId(digest)] : [] }
 }
 
 export function eventCommands(keys: RedisKeys, s: RetentionSettings, events: readonly TrackEvent[]): RedisCommand[] {
@@ -76,28 +89,31 @@ export function trimCommand(keys: RedisKeys, s: RetentionSettings, nowMs: number
 }
 
 export function recordUnit(keys: RedisKeys, s: RetentionSettings, r: TrackRecord, events: readonly TrackEvent[], missedKey: string, nowMs: number): WriteUnit {
-  const indexes = indexKeys(keys, r)
-  const own = events.filter((e) => e.recordId === r.id)
+  const { shared, own } = recordIndexes(keys, r)
+  const ownEvents = events.filter((e) => e.recordId === r.id)
+  const trimBound = `(${nowMs - s.recordTtl * 1000}`
   const write: RedisCommand = [
     'eval',
     WRITE_RECORD_SCRIPT,
-    3 + indexes.length,
+    3 + shared.length + own.length,
     keys.record(r.id),
     keys.events(),
     keys.recordEvents(r.id),
-    ...indexes,
+    ...shared,
+    ...own,
     serializeRecord(r),
     s.recordTtl,
     r.time,
     r.id,
     s.streamMaxEvents,
-    ...own.map(eventJson),
+    own.length,
+    trimBound,
+    ...ownEvents.map(eventJson),
   ]
   const commands: RedisCommand[] = [write]
-  const oldest = nowMs - s.recordTtl * 1000
-  for (const key of indexes) commands.push(['expire', key, s.recordTtl], ['zremrangebyscore', key, '-inf', `(${oldest}`])
+  for (const key of shared) commands.push(['expire', key, s.recordTtl], ['zremrangebyscore', key, '-inf', trimBound])
   // an event of another record (none today) keeps its own append
-  if (own.length < events.length) commands.push(...eventCommands(keys, s, events.filter((e) => e.recordId !== r.id)))
+  if (ownEvents.length < events.length) commands.push(...eventCommands(keys, s, events.filter((e) => e.recordId !== r.id)))
   return { commands, missed: { key: missedKey, field: MISSED.records } }
 }
 
