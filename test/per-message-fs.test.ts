@@ -2,11 +2,12 @@
 // do. Both instances run with a preload that counts every synchronous fs call per
 // path (test/helpers/count-sync-fs.cjs); after N messages through each (inbound to
 // the internal server, outbound relayed and DKIM-signed to a remote MX, one
-// connection per message as most senders do) no path may have been touched N times
-// or more: whatever is read per message must come from memory. Regressions caught:
-// config/me and config/results.ini looked for on the disk per connection and per
-// delivery (Haraka re-checks missing config files), a stat() of the DKIM key folder
-// per relayed message.
+// connection per message as most senders do; outbound also from a domain without a
+// DKIM key, sent unsigned) no path may have been touched N times or more: whatever is
+// read per message must come from memory. Regressions caught: config/me and
+// config/results.ini looked for on the disk per connection and per delivery (Haraka
+// re-checks missing config files), a stat() of the DKIM key folder per relayed
+// message, and of the missing key folder of a domain that has none.
 
 import { generateKeyPairSync } from 'node:crypto'
 import fs from 'node:fs'
@@ -25,7 +26,7 @@ afterAll(() => fs.rmSync(countsDir, { recursive: true, force: true }))
 
 const { internal, remoteMx, gw } = outboundWithPartnerMx({
   instances: ['inbound', 'outbound'],
-  acceptedDomains: ['example.com'],
+  acceptedDomains: ['example.com', 'example.net'],
   files: { 'outbound/config/plugins': outboundPlugins({ scrub: true, dkim: true, nodelay: true }) },
   env: { NODE_OPTIONS: `--require ${path.join(__dirname, 'helpers', 'count-sync-fs.cjs')}`, GATEWAY_TEST_SYNC_FS_DIR: countsDir },
   prepare: ({ gw }) => {
@@ -37,6 +38,7 @@ const { internal, remoteMx, gw } = outboundWithPartnerMx({
     fs.writeFileSync(path.join(keyDir, 'private'), privateKey.export({ type: 'pkcs8', format: 'pem' }))
     fs.writeFileSync(path.join(keyDir, 'selector'), 'perf\n')
     addUser(gw, 'app@example.com', PASSWORD)
+    addUser(gw, 'relay', PASSWORD) // a server's account: any sender of the accepted domains
   },
 })
 
@@ -75,6 +77,10 @@ describe('synchronous file-system work per message', () => {
       expect(relayed.end?.code, relayed.end?.text).toBe(250)
       const got = await delivered(remoteMx, relayed.marker)
       expect(got.raw).toMatch(/^DKIM-Signature:[^]*?\bd=example\.com;/m) // signed: the key folder was found
+      // example.net has no key folder: sent unsigned, and its absence is not looked up per message
+      const unsigned = await relayOne(gw, { user: 'relay', password: PASSWORD, from: 'app@example.net', to: ['someone@partner.test'] })
+      expect(unsigned.end?.code, unsigned.end?.text).toBe(250)
+      expect((await delivered(remoteMx, unsigned.marker)).raw).not.toMatch(/^DKIM-Signature:/m)
     }
     // the final counts are written at exit
     await gw.stopInstance('inbound')

@@ -14,42 +14,29 @@ import path from 'node:path'
 import { readIni } from '../config/ini'
 import { domainOf } from '../address/canonical'
 import { addressTokens, parseMailboxes } from '../address/authors'
+import { KeyDirIndex } from './dkim-key-dirs'
 
 export const DKIM_PLUGIN = 'dkim'
 
-/**
- * Key folders found in the last KEY_DIR_TRUST_MS (folder -> when it was found).
- * Every outbound message asks for its domains' folders; a stat() per domain per
- * message was synchronous disk work bare Haraka does not do. Only folders that
- * exist are remembered: a key created by `gateway dkim keygen` is seen by the next
- * message, and a deleted one reaches the plugin for a few seconds more, which then
- * reports its own error (never a message left unsigned that could be signed).
- * A Map keyed by paths built from header domains: no prototype name can collide;
- * bounded by the number of key folders (plus a clear if that ever runs away).
- */
-const recentKeyDirs = new Map<string, number>()
-const KEY_DIR_TRUST_MS = 5_000
-const MAX_REMEMBERED_KEY_DIRS = 10_000
+/** One index per instance config folder (one in a running instance; tests use several). */
+const keyDirIndexes = new Map<string, KeyDirIndex>()
 
 /** config/dkim/<domain> for `domain` or its closest parent with two labels or more (haraka-plugin-dkim's get_key_dir walk). */
-export function keyDirFor(configDir: string, domain: string, now: number = Date.now()): string | undefined {
+export function keyDirFor(configDir: string, domain: string): string | undefined {
+  let index = keyDirIndexes.get(configDir)
+  if (!index) keyDirIndexes.set(configDir, (index = new KeyDirIndex(configDir)))
   const labels = domain.toLowerCase().replace(/\.$/, '').split('.')
   for (let i = 0; i <= labels.length - 2; i++) {
     const dir = path.join(configDir, 'dkim', labels.slice(i).join('.'))
-    const foundAt = recentKeyDirs.get(dir)
-    if (foundAt !== undefined && now - foundAt >= 0 && now - foundAt < KEY_DIR_TRUST_MS) return dir
-    try {
-      if (fs.statSync(dir).isDirectory()) {
-        if (recentKeyDirs.size >= MAX_REMEMBERED_KEY_DIRS) recentKeyDirs.clear()
-        recentKeyDirs.set(dir, now)
-        return dir
-      }
-    } catch {
-      // not there: try the parent domain
-    }
-    recentKeyDirs.delete(dir)
+    if (index.has(dir)) return dir
   }
   return undefined
+}
+
+/** Stops the key-folder watches (tests that remove their config folders). */
+export function closeKeyDirIndexes(): void {
+  for (const index of keyDirIndexes.values()) index.close()
+  keyDirIndexes.clear()
 }
 
 /** Domains with a key folder under config/dkim/, sorted (for the startup line). */
@@ -100,11 +87,12 @@ export function candidateDomains(m: SignableMessage): string[] {
 
 /**
  * Why `m` cannot be signed (no key for any of its domains), or undefined when the
- * plugin may sign it. A missing key folder is looked up again for every message:
- * `gateway dkim keygen` takes effect without a restart, as it does for the plugin.
+ * plugin may sign it. Key folders are known from memory, kept current by a watch of
+ * config/dkim/ (dkim-key-dirs.ts): `gateway dkim keygen` takes effect without a
+ * restart, as it does for the plugin.
  */
-export function unsignedReason(configDir: string, m: SignableMessage, now: number = Date.now()): string | undefined {
+export function unsignedReason(configDir: string, m: SignableMessage): string | undefined {
   const domains = candidateDomains(m)
-  if (domains.some((d) => keyDirFor(configDir, d, now))) return undefined
+  if (domains.some((d) => keyDirFor(configDir, d))) return undefined
   return domains.length ? `no DKIM key for ${domains.join(', ')}` : 'no sender domain to sign for'
 }
