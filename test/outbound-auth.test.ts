@@ -20,6 +20,7 @@ import { CertSmtpSession, makeClientCert } from './helpers/client-cert'
 import { delivered, gatewayWithSink, outboundWithPartnerMx } from './helpers/fixtures'
 import { sendMail, testMessage, type TestGateway } from './helpers/gateway'
 import { addressBlock } from './helpers/net'
+import { RedisMonitor } from './helpers/redis-monitor'
 import { TestRedis } from './helpers/redis-server'
 import { waitForCounters } from './helpers/stats-counters'
 
@@ -326,9 +327,8 @@ describe('lockout under concurrency: only wrong passwords count', () => {
     // an internal server's burst when its remembered verification has run out (here: never verified)
     const from = block.ip(53)
     const lease = `${gw.redisPrefix}:authlease:user:herd`
-    const monitor = await redis.monitor()
     const scripts: string[][] = []
-    monitor.on('monitor', (_time: string, args: string[]) => {
+    const monitor = await RedisMonitor.start(inject('redisUrl'), (args) => {
       if (/^eval/i.test(args[0] ?? '') && args.includes(lease)) scripts.push(args)
     })
     try {
@@ -349,7 +349,7 @@ describe('lockout under concurrency: only wrong passwords count', () => {
       expect(await redis.zcard(lease)).toBe(0)
       expect(await failuresOf('user', 'herd')).toBeNull()
     } finally {
-      monitor.disconnect()
+      monitor.stop()
     }
   })
 

@@ -4,7 +4,7 @@
 // commands a Lua script issues (source "lua") are none. The gateway's
 // per-message paths use no plain pipelines, which this could not tell apart.
 
-import Redis from 'ioredis'
+import { RedisMonitor } from '../../test/helpers/redis-monitor'
 
 export class RoundTripCounter {
   roundTrips = 0
@@ -12,15 +12,12 @@ export class RoundTripCounter {
   /** Round trips by command name (a transaction counts as EXEC). */
   readonly byCommand = new Map<string, number>()
   private readonly inMulti = new Set<string>()
-  private monitor: Awaited<ReturnType<Redis['monitor']>> | undefined
+  private monitor: RedisMonitor | undefined
 
   constructor(private readonly url: string) {}
 
   async start(): Promise<void> {
-    const redis = new Redis(this.url, { maxRetriesPerRequest: 1 })
-    this.monitor = await redis.monitor()
-    redis.disconnect()
-    this.monitor.on('monitor', (_time: string, args: string[], source: string) => this.see(args, source))
+    this.monitor = await RedisMonitor.start(this.url, (args, source) => this.see(args, source))
   }
 
   private see(args: string[], source: string): void {
@@ -56,7 +53,8 @@ export class RoundTripCounter {
   }
 
   stop(): void {
-    this.monitor?.disconnect()
+    const monitor = this.monitor
     this.monitor = undefined
+    monitor?.stop()
   }
 }
