@@ -105,7 +105,7 @@ export async function compare(opts: BenchOptions, started: Started, log: (s: str
       const v = started.variants.get(row.variantId)!
       const m = await measure(v, { total: opts.messages, sessions: opts.sessions, perSession: row.perSession, recipients: row.recipients, bytes: opts.bytes, generator: row.generator })
       row.measurements.push(m)
-      let line = `round ${round} ${row.key}: ${m.msgPerSec.toFixed(0)} msg/s, ${m.cpuMsPerMsg.toFixed(2)} CPU ms/msg, peak ${m.peakRssMiB.toFixed(0)} MiB, delivered ${m.delivered}/${m.sent}`
+      let line = `round ${round} ${row.key}: ${m.msgPerSec.toFixed(0)} msg/s, ${m.cpuMsPerMsg.toFixed(2)} CPU ms/msg${Number.isFinite(m.mainThreadMsPerMsg) ? ` (main thread ${m.mainThreadMsPerMsg.toFixed(2)})` : ''}, peak ${m.peakRssMiB.toFixed(0)} MiB, delivered ${m.delivered}/${m.sent}`
       if (isBaseRow(row) && opts.latencyMessages > 0) {
         const lat = await measureLatency(v, opts.latencyMessages, opts.bytes)
         row.latencies.push(lat)

@@ -18,7 +18,7 @@ export function table(header: string[], rows: string[][]): string {
 
 export function resultsTable(rows: readonly RowResult[]): string {
   return table(
-    ['variant', 'msg/s', 'latency median ms', 'latency p99 ms', 'CPU ms/msg', 'peak RSS MiB', 'Redis cmds/msg', 'Redis round trips/msg', 'delivered/sent', 'load'],
+    ['variant', 'msg/s', 'latency median ms', 'latency p99 ms', 'CPU ms/msg', 'main thread ms/msg', 'peak RSS MiB', 'Redis cmds/msg', 'Redis round trips/msg', 'delivered/sent', 'load'],
     rows.map((r) => {
       const ms = r.measurements
       const delivered = ms.reduce((s, m) => s + m.delivered, 0)
@@ -30,6 +30,7 @@ export function resultsTable(rows: readonly RowResult[]): string {
         cell(spread(r.latencies.map((l) => l.median)), 1),
         cell(spread(r.latencies.map((l) => l.p99)), 1),
         cell(spread(ms.map((m) => m.cpuMsPerMsg)), 2),
+        cell(spread(ms.map((m) => m.mainThreadMsPerMsg)), 2),
         cell(spread(ms.map((m) => m.peakRssMiB)), 0),
         redis.length ? cell(spread(redis), 1) : '–',
         r.redisRoundTripsPerMsg === undefined ? '–' : fmt(r.redisRoundTripsPerMsg, 1),
@@ -62,9 +63,9 @@ export function ratiosTable(rows: readonly RowResult[]): string | undefined {
     const rb = byKey.get(b)
     if (!ra || !rb) continue
     const per = (f: (m: RowResult['measurements'][number]) => number) => ra.measurements.map((m, i) => f(m) / f(rb.measurements[i]!))
-    out.push([label, cell(spread(per((m) => m.msgPerSec)), 2), cell(spread(per((m) => m.cpuMsPerMsg)), 2)])
+    out.push([label, cell(spread(per((m) => m.msgPerSec)), 2), cell(spread(per((m) => m.cpuMsPerMsg)), 2), cell(spread(per((m) => m.mainThreadMsPerMsg)), 2)])
   }
-  return out.length ? table(['ratio (same round)', 'throughput', 'CPU per message'], out) : undefined
+  return out.length ? table(['ratio (same round)', 'throughput', 'CPU per message', 'main thread CPU per message'], out) : undefined
 }
 
 export interface Report {
@@ -101,6 +102,7 @@ export function markdown(r: Report): string {
     '- Every server relays to its own `smtp-sink` on loopback, which counts arrivals: msg/s is from the first connection to the last message **delivered** at the sink. A row only counts if the sink got exactly the messages sent.',
     `- Latency: ${o.latencyMessages} messages one after another over one session (light load), MAIL FROM to the reply after DATA, measured by the client after each round's throughput run.`,
     '- CPU ms/msg: utime+stime+cutime+cstime of the server\'s process tree (/proc/PID/stat) before and after, divided by the messages. Peak RSS: the tree\'s summed VmRSS sampled every 200 ms. For `ceiling` both are the sink\'s.',
+    '- Main thread ms/msg (Haraka with one process): utime+stime of its main thread alone (/proc/PID/task/PID/stat), the thread every SMTP session and plugin runs on, so the one that limits throughput; the process\'s other threads (libuv\'s pool: queue files, fsync; V8\'s GC helpers) are in CPU ms/msg only. It varies less from round to round than msg/s on cores shared with the load generator.',
     '- Redis cmds/msg: INFO commandstats delta (MULTI and EXEC included, our INFO calls excluded) over the measurement, divided by the messages; the gateway variants each have their own redis-server, so background work (stats flushes) is included.',
     `- Redis round trips/msg: a separate measurement per gateway variant (up to 1000 messages) under Redis MONITOR: each command outside MULTI/EXEC counts one, each MULTI…EXEC block one, commands issued inside Lua scripts none (the gateway's per-message paths use no plain pipelines). Counted from the whole instance, so periodic work (stats flushes) is included.`,
     '- Peak RSS sums VmRSS over all processes of a server: for Postfix (master, smtpd, cleanup, qmgr, smtp, …) shared pages are counted once per process, which overstates it.',

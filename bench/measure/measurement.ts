@@ -5,7 +5,7 @@
 import { runClientLoad } from '../load/smtp-client'
 import { runSmtpSource } from '../load/smtp-source'
 import type { Variant } from '../variants/variant'
-import { treeCpuMs } from './cpu'
+import { mainThreadCpuMs, treeCpuMs } from './cpu'
 import { commandCounts, commandsBetween } from './redis-commands'
 import { PeakRss } from './rss'
 import { quantile } from './stats'
@@ -26,6 +26,8 @@ export interface Measurement {
   delivered: number
   msgPerSec: number
   cpuMsPerMsg: number
+  /** CPU ms per message of the server's main thread (Haraka with one process), else NaN. */
+  mainThreadMsPerMsg: number
   peakRssMiB: number
   redisPerMsg: number | undefined
   /** 4xx answers the client retried (data budget, connection limits). */
@@ -43,6 +45,8 @@ export async function measure(variant: Variant, load: Load): Promise<Measurement
   const before = variant.sink.count
   const pids = variant.serverPids()
   const redis0 = variant.redisUrl ? await commandCounts(variant.redisUrl) : undefined
+  const mainPid = variant.mainThreadPid?.()
+  const main0 = mainPid === undefined ? NaN : mainThreadCpuMs(mainPid)
   const cpu0 = treeCpuMs(pids)
   const rss = new PeakRss(pids)
   const started = performance.now()
@@ -62,6 +66,7 @@ export async function measure(variant: Variant, load: Load): Promise<Measurement
   }
   const finished = variant.sink.lastAt
   const cpu1 = treeCpuMs(pids)
+  const main1 = mainPid === undefined ? NaN : mainThreadCpuMs(mainPid)
   // The gateway writes its records and counters to Redis in one MULTI per second
   // (lib/redis/shared-batch.ts): wait past the next flush so this load's writes
   // are counted here and not in the next measurement. This also gives a duplicate
@@ -74,6 +79,7 @@ export async function measure(variant: Variant, load: Load): Promise<Measurement
     delivered,
     msgPerSec: (load.total * 1000) / (finished - started),
     cpuMsPerMsg: (cpu1 - cpu0) / load.total,
+    mainThreadMsPerMsg: (main1 - main0) / load.total,
     peakRssMiB: rss.peak / 2 ** 20,
     redisPerMsg: redis0 && redis1 ? commandsBetween(redis0, redis1) / load.total : undefined,
     retried,

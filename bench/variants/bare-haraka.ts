@@ -109,5 +109,6 @@ export function bareHaraka(opts: VariantOptions & { tlsAuth?: boolean } = {}): V
       if (dir) fs.rmSync(dir, { recursive: true, force: true })
     },
     serverPids: () => (child?.pid ? [child.pid] : []),
+    mainThreadPid: () => (opts.nodes ? undefined : child?.pid),
   }
 }

@@ -53,6 +53,7 @@ export function gatewayInbound(opts: VariantOptions & { scanners?: Scanners; wit
     },
     // with scanners, their processes are part of the server's cost
     serverPids: () => (gw ? [gw.pid('inbound'), ...(scanners?.pids() ?? [])] : []),
+    mainThreadPid: () => (gw && !opts.nodes ? gw.pid('inbound') : undefined),
   }
 }
 

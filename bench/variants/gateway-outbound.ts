@@ -53,5 +53,6 @@ export function gatewayOutbound(opts: VariantOptions = {}): Variant {
       await Promise.all([sink.stop(), internal.stop(), dns.stop(), redis.stop()])
     },
     serverPids: () => (gw ? [gw.pid('outbound')] : []),
+    mainThreadPid: () => (gw && !opts.nodes ? gw.pid('outbound') : undefined),
   }
 }

@@ -21,6 +21,12 @@ export interface Variant {
   stop(): Promise<void>
   /** Root PIDs of the server under test (their descendants are included). */
   serverPids(): number[]
+  /**
+   * The process whose main thread carries every SMTP session (Haraka with nodes=0):
+   * its CPU per message is the cost that limits throughput, with less noise than
+   * msg/s on shared cores. Undefined for servers of several processes.
+   */
+  mainThreadPid?(): number | undefined
 }
 
 /** Options every variant factory takes. */

@@ -44,6 +44,11 @@ describe('KeyDirIndex', () => {
     expect(statsOf(dirOf('example.net'), () => expect(index.has(dirOf('example.net'))).toBe(false))).toBe(0)
   })
 
+  it('answers from memory while config/dkim/ does not exist at all (no key anywhere)', () => {
+    expect(index.has(dirOf('example.com'))).toBe(false)
+    expect(statsOf(dirOf('example.com'), () => expect(index.has(dirOf('example.com'))).toBe(false))).toBe(0)
+  })
+
   it('sees a folder created after a "no", and forgets a removed one, once the watch reports it', async () => {
     fs.mkdirSync(path.join(config, 'dkim'))
     expect(index.has(dirOf('new.example'))).toBe(false)
