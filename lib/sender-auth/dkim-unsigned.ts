@@ -16,6 +16,7 @@ import { domainOf } from '../address/canonical'
 import { addressTokens, parseMailboxes } from '../address/authors'
 import { KeyDirIndex } from './dkim-key-dirs'
 
+/** haraka-plugin-dkim's name in config/plugins, and under which it records its results. */
 export const DKIM_PLUGIN = 'dkim'
 
 /** One index per instance config folder (one in a running instance; tests use several). */

@@ -12,9 +12,7 @@
 
 import { definePlugin } from '../../lib/plugin/define'
 import { SKIP_PLUGINS } from '../../lib/plugin/haraka-notes'
-
-/** haraka-plugin-dkim's name in config/plugins, and under which it records its results. */
-const DKIM = 'dkim'
+import { DKIM_PLUGIN as DKIM } from '../../lib/sender-auth/dkim-unsigned'
 
 export = definePlugin({
   name: 'gateway-dkim-unsigned',
