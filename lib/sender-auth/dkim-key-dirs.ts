@@ -30,8 +30,8 @@ export class KeyDirIndex {
   constructor(private readonly configDir: string) {}
 
   /** Whether `dir` (a folder under config/dkim/) exists. */
-  has(dir: string, now: number = Date.now()): boolean {
-    const watched = this.watch(now)
+  has(dir: string): boolean {
+    const watched = this.watch()
     const known = watched ? this.answers.get(dir) : undefined
     if (known !== undefined) return known
     // no exception for the usual answer "not there"
@@ -51,8 +51,9 @@ export class KeyDirIndex {
   }
 
   /** True while a watch covers config/dkim/: set up on first use and again after each change. */
-  private watch(now: number): boolean {
+  private watch(): boolean {
     if (this.watcher) return true
+    const now = Date.now()
     if (now - this.failedAt >= 0 && now - this.failedAt < WATCH_RETRY_MS) return false
     const dkim = path.join(this.configDir, 'dkim')
     // config/dkim/ itself, or config/ until it exists (a change there may be its creation)
