@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Where one thread's CPU time went, from `perf script` output (Linux perf, cpu-clock
 // samples with call chains): by kind of code at the sample (kernel, JIT-compiled JS,
-// V8 builtins and runtime, libc, ...) and by the JavaScript file that ran it (the
-// innermost JS frame: a package, the gateway's dist/ folder, or a node: module).
+// V8 builtins and runtime, libc, ...), by the JavaScript file that ran it (the
+// innermost JS frame: a package, the gateway's dist/ folder, or a node: module) and
+// by function (the innermost frame of a package or of dist/).
 //
 // Why not only BENCH_CPU_PROF: V8's sampling profiler records wall-clock time, so a
 // thread that is preempted (two cores shared with the load generator, the sink and
@@ -39,7 +40,8 @@ function kindOf(frame) {
   if (frame.includes('[kernel')) return 'kernel (system calls, network, page faults)'
   if (/JS:|RegExp:/.test(frame)) return 'JIT-compiled JavaScript'
   if (/libc\.so/.test(frame)) return 'libc (malloc, memcpy, write)'
-  if (/\(\/usr\/bin\/node\)|\/node\)/.test(frame)) {
+  // the node binary's own symbols, or V8's builtins as a jitdump names them (bench/perf-profile.sh)
+  if (/\(\/usr\/bin\/node\)|\/node\)|\b(Builtin|BytecodeHandler|Stub):/.test(frame)) {
     if (/Scaveng|Heap|MarkCompact|Sweep|Evacuat|Allocat|RecordWrite/.test(frame)) return 'V8 garbage collection'
     if (/IC_|IC \(|ICTrampoline|LoadGlobal|GetProperty|SetProperty|LookupIterator/.test(frame)) return 'V8 property access (inline caches)'
     return 'V8 builtins and runtime, node C++'
@@ -60,6 +62,18 @@ function ownerOf(frames) {
   return '(no JavaScript frame: event loop, GC, libuv)'
 }
 
+const JS_FUNCTION = /JS:[*^~+]?(\S*)\s+(\S+?):(\d+):\d+/
+
+/** The innermost function of a package or of the gateway (node: internals it calls are charged to it). */
+function functionOf(frames) {
+  for (const f of frames) {
+    const m = JS_FUNCTION.exec(f)
+    if (!m || !/\/dist\/|node_modules\//.test(m[2])) continue
+    return `${m[1] || '(anonymous)'} ${m[2].replace(/.*\/(dist|node_modules)\//, '')}:${m[3]}`
+  }
+  return '(no package or gateway frame)'
+}
+
 function table(title, counts, total, perMessage) {
   console.log(`\n${title}`)
   for (const [key, n] of [...counts].sort((a, b) => b[1] - a[1]).slice(0, 30)) {
@@ -77,6 +91,7 @@ if (fromArg === undefined) {
   const messages = Number(messagesArg ?? 1)
   const kinds = new Map()
   const owners = new Map()
+  const functions = new Map()
   let total = 0
   for (const s of samples()) {
     if (s.second < from || s.second > to) continue
@@ -85,6 +100,8 @@ if (fromArg === undefined) {
     kinds.set(kind, (kinds.get(kind) ?? 0) + 1)
     const owner = ownerOf(s.frames)
     owners.set(owner, (owners.get(owner) ?? 0) + 1)
+    const fn = functionOf(s.frames)
+    functions.set(fn, (functions.get(fn) ?? 0) + 1)
   }
   if (total === 0) {
     console.error(`no samples of thread ${tid} between seconds ${from} and ${to}`)
@@ -96,4 +113,5 @@ if (fromArg === undefined) {
   console.log(`thread ${tid}, seconds ${from}-${to}: ${total} samples = ${(total / hz).toFixed(2)} s of CPU, ${((total * perMessage) / 1000).toFixed(2)} ms per message (${messages} messages, ${hz} Hz)`)
   table('by kind of code at the sample', kinds, total, perMessage)
   table('by the JavaScript file that ran it (innermost JS frame)', owners, total, perMessage)
+  table('by function (innermost frame of a package or of dist/, with the node: internals it called)', functions, total, perMessage)
 }
