@@ -10,7 +10,7 @@
 // Redis) charges the wait to whatever ran last, mostly system calls; perf's
 // cpu-clock samples only time on a CPU. bench/README.md has the commands.
 //
-// Usage: node bench/perf-split.cjs <perf-script.txt> <tid> [<from-second> <to-second> <messages>]
+// Usage: [ROWS=30] node bench/perf-split.cjs <perf-script.txt> <tid> [<from-second> <to-second> <messages>]
 // Without a window it prints the samples per second of the thread, to find the
 // measurement (the seconds where it is busy); seconds are perf's timestamps mod 1000.
 // Plain CommonJS with no dependencies: it runs before (or without) a build.
@@ -76,7 +76,7 @@ function functionOf(frames) {
 
 function table(title, counts, total, perMessage) {
   console.log(`\n${title}`)
-  for (const [key, n] of [...counts].sort((a, b) => b[1] - a[1]).slice(0, 30)) {
+  for (const [key, n] of [...counts].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.ROWS ?? 30))) {
     console.log(`${((n / total) * 100).toFixed(1).padStart(6)} %  ${(n * perMessage).toFixed(0).padStart(6)} us/msg  ${key}`)
   }
 }
