@@ -44,7 +44,7 @@ wait "$perf_pid" || true
 
 perf inject --jit -i "$out/perf.data" -o "$out/perf.jit.data" 2> "$out/perf-inject.log"
 # the jitted .so files are needed to name frames: write the text now, before cleanup
-grep -a -o '[a-z0-9-]*: server processes [0-9]*' "$out/bench.log" | while read -r variant _ _ pid; do
+grep -a -o -E '(gateway|bare)-[a-z0-9-]*: server processes [0-9]+' "$out/bench.log" | while read -r variant _ _ pid; do
   perf script -i "$out/perf.jit.data" --tid "$pid" -F tid,time,ip,sym,dso > "$out/${variant%:}-$pid.txt" 2> /dev/null
   echo "$out/${variant%:}-$pid.txt"
 done
