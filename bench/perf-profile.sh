@@ -28,7 +28,11 @@ cd "$repo"
 # V8 writes jit-<pid>.dump into each process's working directory (npm runs the
 # bench from the repository root, and Haraka inherits it); perf inject writes
 # the jitted-<pid>-<n>.so it names next to them. Both go when this script ends.
-cleanup() { rm -f "$repo"/jit-*.dump "$repo"/jitted-*.so; }
+perf_pid=
+cleanup() {
+  [ -z "$perf_pid" ] || kill -INT "$perf_pid" 2> /dev/null || true # interrupted: stop recording too
+  rm -f "$repo"/jit-*.dump "$repo"/jitted-*.so
+}
 trap cleanup EXIT
 cleanup
 
@@ -38,8 +42,9 @@ perf_pid=$!
 sleep 1
 status=0
 NODE_OPTIONS="${NODE_OPTIONS:-} --perf-prof" BENCH_OUT="${BENCH_OUT:--}" npm run bench > "$out/bench.log" 2>&1 || status=$?
-kill -INT "$perf_pid"
+kill -INT "$perf_pid" 2> /dev/null || true
 wait "$perf_pid" || true
+perf_pid=
 [ "$status" -eq 0 ] || echo "perf-profile: the benchmark failed (exit $status), see $out/bench.log" >&2
 
 perf inject --jit -i "$out/perf.data" -o "$out/perf.jit.data" 2> "$out/perf-inject.log"

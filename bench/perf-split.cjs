@@ -24,7 +24,8 @@ if (!file || !tidArg) {
 }
 const tid = Number(tidArg)
 const HEADER = /^\s*(\d+)\s+(\d+)\.\d+:/
-const JS_FRAME = /JS:\S*\s+(\S+?):\d+:\d+/
+/** A JIT-compiled JavaScript frame: tier mark, function name (may be empty), file, line. */
+const JS_FRAME = /JS:[*^~+]?(\S*)\s+(\S+?):(\d+):\d+/
 
 /** Each sample of the thread: its second and its frames, innermost first. */
 function* samples() {
@@ -53,7 +54,7 @@ function ownerOf(frames) {
   for (const f of frames) {
     const m = JS_FRAME.exec(f)
     if (!m) continue
-    const url = m[1]
+    const url = m[2]
     if (url.includes('/dist/')) return `gateway ${url.replace(/.*\/dist\//, '').split('/').slice(0, 2).join('/')}`
     const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)
     if (pkg) return `package ${pkg[1]}`
@@ -62,12 +63,10 @@ function ownerOf(frames) {
   return '(no JavaScript frame: event loop, GC, libuv)'
 }
 
-const JS_FUNCTION = /JS:[*^~+]?(\S*)\s+(\S+?):(\d+):\d+/
-
 /** The innermost function of a package or of the gateway (node: internals it calls are charged to it). */
 function functionOf(frames) {
   for (const f of frames) {
-    const m = JS_FUNCTION.exec(f)
+    const m = JS_FRAME.exec(f)
     if (!m || !/\/dist\/|node_modules\//.test(m[2])) continue
     return `${m[1] || '(anonymous)'} ${m[2].replace(/.*\/(dist|node_modules)\//, '')}:${m[3]}`
   }
