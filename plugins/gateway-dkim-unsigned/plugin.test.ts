@@ -1,8 +1,8 @@
 // Unit test of gateway-dkim-unsigned (inbound, before dkim): a message without any
 // DKIM-Signature field gets haraka-plugin-dkim's own "no signature" result and the
 // plugin is skipped for the transaction; a message with one (any case, broken or
-// not) is left to the plugin. The end-to-end results (dkim=none, dkim=pass) are in
-// test/auth.test.ts, which runs the shipped inbound plugin list.
+// not) is left to the plugin. Over real SMTP with the shipped inbound plugin list:
+// test/dkim-unsigned.test.ts (the skip, dkim=none) and test/auth.test.ts (dkim=pass).
 
 import { describe, expect, it } from 'vitest'
 
