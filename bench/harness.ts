@@ -32,7 +32,7 @@ export interface RowResult extends RowSpec {
 }
 
 /** Variants that also get a 10-messages-per-session row and a 10-recipients-per-message row. */
-const PER_SESSION_TWINS: ReadonlySet<VariantId> = new Set(['gateway-inbound', 'gateway-outbound', 'bare-haraka', 'bare-haraka-tls'])
+const PER_SESSION_TWINS: ReadonlySet<VariantId> = new Set(['gateway-inbound', 'gateway-outbound', 'bare-haraka', 'bare-haraka-tls', 'bare-haraka-stock'])
 
 export function rowSpecs(opts: BenchOptions, variants: readonly VariantId[]): RowSpec[] {
   const rows: RowSpec[] = []

@@ -3,7 +3,7 @@
 //   BENCH_LATENCY_MESSAGES=200 (serial messages for client-side latency)
 //   BENCH_WARMUP=300 (messages per variant before round 1, not measured)
 //   BENCH_VARIANTS=1,2,3,4,5,6 or ids (gateway-inbound, gateway-inbound-scan, gateway-outbound,
-//     bare-haraka, bare-haraka-tls, postfix, ceiling)
+//     bare-haraka, bare-haraka-tls, bare-haraka-stock, postfix, ceiling)
 //   BENCH_PER_SESSION_ROWS=1 (also 10 messages per session for inbound/outbound and their bare twins; 0 = off)
 //   BENCH_RECIPIENT_ROWS=1 (also 10 recipients per message for the same variants; 0 = off)
 //   BENCH_SKIP_MISSING_SCANNERS=1 (drop variant 2 when rspamd/clamd are not installed instead of failing)
@@ -18,7 +18,7 @@
 
 import os from 'node:os'
 
-export const VARIANT_IDS = ['gateway-inbound', 'gateway-inbound-scan', 'gateway-outbound', 'bare-haraka', 'bare-haraka-tls', 'postfix', 'ceiling'] as const
+export const VARIANT_IDS = ['gateway-inbound', 'gateway-inbound-scan', 'gateway-outbound', 'bare-haraka', 'bare-haraka-tls', 'bare-haraka-stock', 'postfix', 'ceiling'] as const
 export type VariantId = (typeof VARIANT_IDS)[number]
 
 /** The brief's numbering: 4 is both bare Haraka variants. */

@@ -20,8 +20,8 @@ const OPTIONS: BenchOptions = {
   bytes: 4096,
   latencyMessages: 3,
   warmup: 2,
-  // 1, 3, 4 (both bare Haraka variants) and 6; no scanners, no Postfix relay
-  variants: ['gateway-inbound', 'gateway-outbound', 'bare-haraka', 'bare-haraka-tls', 'ceiling'],
+  // 1, 3, 4 (both bare Haraka variants), bare Haraka with stock plugins and 6; no scanners, no Postfix relay
+  variants: ['gateway-inbound', 'gateway-outbound', 'bare-haraka', 'bare-haraka-tls', 'bare-haraka-stock', 'ceiling'],
   perSessionRows: true,
   recipientRows: true,
   skipMissingScanners: true,
@@ -57,6 +57,9 @@ it('runs every variant, delivers exactly what was sent, and writes a report with
       'bare-haraka-tls',
       'bare-haraka-tls x10',
       'bare-haraka-tls 10 rcpt',
+      'bare-haraka-stock',
+      'bare-haraka-stock x10',
+      'bare-haraka-stock 10 rcpt',
       'ceiling',
     ])
     for (const row of report.rows) {
@@ -81,7 +84,7 @@ it('runs every variant, delivers exactly what was sent, and writes a report with
       const cells = rowCells(markdown, key)
       expect([key, leading(cells[1]!) > 0, leading(cells[6]!) > 0, cells[9]]).toEqual([key, true, true, '20/20']) // msg/s, peak RSS, delivered
     }
-    for (const ratio of ['gateway inbound / bare Haraka', 'gateway outbound / bare Haraka TLS+AUTH', 'gateway inbound / bare Haraka, 10 recipients/message']) expect(leading(rowCells(markdown, ratio)[1]!)).toBeGreaterThan(0)
+    for (const ratio of ['gateway inbound / bare Haraka', 'gateway outbound / bare Haraka TLS+AUTH', 'gateway inbound / bare Haraka, 10 recipients/message', 'gateway inbound / bare Haraka with stock plugins']) expect(leading(rowCells(markdown, ratio)[1]!)).toBeGreaterThan(0)
 
     // what each protection costs: every copy without a group delivered everything, and has a row with numbers
     expect(report.ablation?.copies.map((c) => [c.label, c.measurements.map((m) => m.delivered)])).toEqual(

@@ -2,7 +2,9 @@
 // cost is measured against. One small plugin accepts the test domain, queues
 // durably through Haraka's own outbound queue and routes every delivery to the
 // sink. The TLS variant adds Haraka's tls and auth/flat_file plugins (AUTH LOGIN
-// after STARTTLS), for comparison with the gateway's outbound instance.
+// after STARTTLS), for comparison with the gateway's outbound instance. The stock
+// variant adds Haraka's own plugins for the checks they have in common with the
+// gateway's inbound pipeline (stock-pipeline.ts).
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
@@ -11,11 +13,13 @@ import path from 'node:path'
 
 import { ensureTlsMaterial } from '../../lib/tls/material'
 import { HARAKA_BIN } from '../../test/helpers/gateway'
+import { FixtureDns } from '../../test/helpers/dns-server'
 import { addressBlock } from '../../test/helpers/net'
 import { bareNoopPlugins } from '../options'
 import { SmtpSink } from '../sink'
 import type { Variant, VariantOptions } from './variant'
 import { profileEnv } from './shipped'
+import { dnsPreload, STOCK_PLUGINS, stockConfigFiles } from './stock-pipeline'
 
 /** The hooks of each BENCH_BARE_NOOP plugin: each runs once per message of one session. */
 const NOOP_HOOKS = ['connect_init', 'connect', 'mail', 'rcpt', 'data_post', 'queue_ok', 'disconnect', 'delivered']
@@ -37,7 +41,8 @@ exports.hook_get_mx = function (next) { next(OK, { exchange: '${sink.host}', por
 `
 }
 
-export function bareHaraka(opts: VariantOptions & { tlsAuth?: boolean } = {}): Variant {
+export function bareHaraka(opts: VariantOptions & { tlsAuth?: boolean; stock?: boolean } = {}): Variant {
+  if (opts.tlsAuth && opts.stock) throw new Error('bare Haraka: tlsAuth and stock are separate variants')
   const block = addressBlock()
   const sink = new SmtpSink(block.ip(3), 2526)
   const endpoint = { host: block.ip(1), port: 2525 }
@@ -46,12 +51,16 @@ export function bareHaraka(opts: VariantOptions & { tlsAuth?: boolean } = {}): V
   let log = ''
   // BENCH_BARE_NOOP=N: N plugins whose 8 hooks only call next(), before the accepting one:
   // what Haraka's own dispatch of a hook costs (the gateway's inbound registers ~50)
-  const noop = opts.tlsAuth ? 0 : bareNoopPlugins()
+  const noop = opts.tlsAuth || opts.stock ? 0 : bareNoopPlugins()
+  // the stock plugins resolve names: an empty fixture DNS as the gateway's variants have
+  const dns = opts.stock ? new FixtureDns(block.ip(254), 53) : undefined
   return {
-    id: opts.tlsAuth ? 'bare-haraka-tls' : 'bare-haraka',
+    id: opts.tlsAuth ? 'bare-haraka-tls' : opts.stock ? 'bare-haraka-stock' : 'bare-haraka',
     title: opts.tlsAuth
       ? 'bare Haraka 3.3.4: tls + auth/flat_file (AUTH LOGIN after STARTTLS), outbound queue'
-      : `bare Haraka 3.3.4: accept + outbound queue only${noop > 0 ? ` + ${noop} no-op plugins (${NOOP_HOOKS.length} hooks each)` : ''}`,
+      : opts.stock
+        ? `bare Haraka 3.3.4 with the stock plugins ${STOCK_PLUGINS.join(', ')} (bench/variants/stock-pipeline.ts), outbound queue`
+        : `bare Haraka 3.3.4: accept + outbound queue only${noop > 0 ? ` + ${noop} no-op plugins (${NOOP_HOOKS.length} hooks each)` : ''}`,
     endpoint,
     from: 'app@example.com',
     to: opts.tlsAuth ? 'someone@partner.test' : 'bob@example.com',
@@ -59,6 +68,7 @@ export function bareHaraka(opts: VariantOptions & { tlsAuth?: boolean } = {}): V
     sink,
     async start() {
       await sink.start()
+      await dns?.start()
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-haraka-'))
       // a fresh instance as a Haraka user starts one (haraka -i), then our few files over it
       execFileSync(process.execPath, [HARAKA_BIN, '-i', dir], { stdio: 'ignore', timeout: 30_000 })
@@ -69,7 +79,7 @@ export function bareHaraka(opts: VariantOptions & { tlsAuth?: boolean } = {}): V
         noops.push(`bench_noop_${i}`)
         fs.writeFileSync(path.join(dir, 'plugins', `bench_noop_${i}.js`), NOOP_HOOKS.map((h) => `exports.hook_${h} = function (next) { next() }\n`).join(''))
       }
-      const plugins = opts.tlsAuth ? ['tls', 'auth/flat_file', 'bench_accept'] : [...noops, 'bench_accept']
+      const plugins = opts.tlsAuth ? ['tls', 'auth/flat_file', 'bench_accept'] : opts.stock ? [...STOCK_PLUGINS, 'bench_accept'] : [...noops, 'bench_accept']
       const files: Record<string, string> = {
         plugins: `${plugins.join('\n')}\n`,
         'smtp.ini': `[main]\nlisten=${endpoint.host}:${endpoint.port}\nnodes=${opts.nodes ?? 0}\ngraceful_shutdown=true\nforce_shutdown_timeout=1\n`,
@@ -79,11 +89,18 @@ export function bareHaraka(opts: VariantOptions & { tlsAuth?: boolean } = {}): V
         host_list: 'example.com\n',
         me: 'bare.bench.test\n',
       }
+      if (opts.stock) Object.assign(files, stockConfigFiles())
       if (opts.tlsAuth) files['auth_flat_file.ini'] = `[core]\nmethods=LOGIN\n[users]\n${ACCOUNT.user}=${ACCOUNT.password}\n`
       for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(config, name), content)
       if (opts.tlsAuth) ensureTlsMaterial(config, 'bare.bench.test')
       const { NODE_ENV: _n, VITEST: _v, ...env } = process.env
-      const c = spawn(process.execPath, [HARAKA_BIN, '-c', dir], { env: { ...env, ...profileEnv(), BENCH_CPU_PROF_NAME: opts.tlsAuth ? 'bare-tls' : 'bare' }, stdio: ['ignore', 'pipe', 'pipe'] })
+      const childEnv: Record<string, string | undefined> = { ...env, ...profileEnv(), BENCH_CPU_PROF_NAME: opts.tlsAuth ? 'bare-tls' : opts.stock ? 'bare-stock' : 'bare' }
+      if (dns) {
+        const preload = path.join(dir, 'dns-preload.cjs')
+        fs.writeFileSync(preload, dnsPreload(dns.address))
+        childEnv.NODE_OPTIONS = `${childEnv.NODE_OPTIONS ?? ''} --require ${preload}`.trim()
+      }
+      const c = spawn(process.execPath, [HARAKA_BIN, '-c', dir], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
       child = c
       c.stdout!.setEncoding('utf8').on('data', (d: string) => (log += d))
       c.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d))
@@ -106,6 +123,7 @@ export function bareHaraka(opts: VariantOptions & { tlsAuth?: boolean } = {}): V
         clearTimeout(timer)
       }
       await sink.stop()
+      await dns?.stop()
       if (dir) fs.rmSync(dir, { recursive: true, force: true })
     },
     serverPids: () => (child?.pid ? [child.pid] : []),

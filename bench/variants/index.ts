@@ -22,6 +22,8 @@ export function makeVariant(id: VariantId, opts: VariantOptions & { scanners?: S
       return bareHaraka(opts)
     case 'bare-haraka-tls':
       return bareHaraka({ ...opts, tlsAuth: true })
+    case 'bare-haraka-stock':
+      return bareHaraka({ ...opts, stock: true })
     case 'postfix':
       return postfix()
     case 'ceiling':
