@@ -41,8 +41,17 @@ exports.hook_get_mx = function (next) { next(OK, { exchange: '${sink.host}', por
 `
 }
 
-export function bareHaraka(opts: VariantOptions & { tlsAuth?: boolean; stock?: boolean } = {}): Variant {
-  if (opts.tlsAuth && opts.stock) throw new Error('bare Haraka: tlsAuth and stock are separate variants')
+/** The three bare Haraka variants: what differs between them. */
+export type BareKind = 'plain' | 'tls' | 'stock'
+const KINDS: Record<BareKind, { id: string; profName: string; plugins: readonly string[] }> = {
+  plain: { id: 'bare-haraka', profName: 'bare', plugins: [] },
+  tls: { id: 'bare-haraka-tls', profName: 'bare-tls', plugins: ['tls', 'auth/flat_file'] },
+  stock: { id: 'bare-haraka-stock', profName: 'bare-stock', plugins: STOCK_PLUGINS },
+}
+
+export function bareHaraka(opts: VariantOptions & { kind?: BareKind } = {}): Variant {
+  const kind = opts.kind ?? 'plain'
+  const tlsAuth = kind === 'tls'
   const block = addressBlock()
   const sink = new SmtpSink(block.ip(3), 2526)
   const endpoint = { host: block.ip(1), port: 2525 }
@@ -51,20 +60,21 @@ export function bareHaraka(opts: VariantOptions & { tlsAuth?: boolean; stock?: b
   let log = ''
   // BENCH_BARE_NOOP=N: N plugins whose 8 hooks only call next(), before the accepting one:
   // what Haraka's own dispatch of a hook costs (the gateway's inbound registers ~50)
-  const noop = opts.tlsAuth || opts.stock ? 0 : bareNoopPlugins()
+  const noop = kind === 'plain' ? bareNoopPlugins() : 0
   // the stock plugins resolve names: an empty fixture DNS as the gateway's variants have
-  const dns = opts.stock ? new FixtureDns(block.ip(254), 53) : undefined
+  const dns = kind === 'stock' ? new FixtureDns(block.ip(254), 53) : undefined
+  const titles: Record<BareKind, string> = {
+    plain: `bare Haraka 3.3.4: accept + outbound queue only${noop > 0 ? ` + ${noop} no-op plugins (${NOOP_HOOKS.length} hooks each)` : ''}`,
+    tls: 'bare Haraka 3.3.4: tls + auth/flat_file (AUTH LOGIN after STARTTLS), outbound queue',
+    stock: `bare Haraka 3.3.4 with the stock plugins ${STOCK_PLUGINS.join(', ')} (bench/variants/stock-pipeline.ts), outbound queue`,
+  }
   return {
-    id: opts.tlsAuth ? 'bare-haraka-tls' : opts.stock ? 'bare-haraka-stock' : 'bare-haraka',
-    title: opts.tlsAuth
-      ? 'bare Haraka 3.3.4: tls + auth/flat_file (AUTH LOGIN after STARTTLS), outbound queue'
-      : opts.stock
-        ? `bare Haraka 3.3.4 with the stock plugins ${STOCK_PLUGINS.join(', ')} (bench/variants/stock-pipeline.ts), outbound queue`
-        : `bare Haraka 3.3.4: accept + outbound queue only${noop > 0 ? ` + ${noop} no-op plugins (${NOOP_HOOKS.length} hooks each)` : ''}`,
+    id: KINDS[kind].id,
+    title: titles[kind],
     endpoint,
     from: 'app@example.com',
-    to: opts.tlsAuth ? 'someone@partner.test' : 'bob@example.com',
-    ...(opts.tlsAuth ? { auth: ACCOUNT } : {}),
+    to: tlsAuth ? 'someone@partner.test' : 'bob@example.com',
+    ...(tlsAuth ? { auth: ACCOUNT } : {}),
     sink,
     async start() {
       await sink.start()
@@ -79,7 +89,7 @@ export function bareHaraka(opts: VariantOptions & { tlsAuth?: boolean; stock?: b
         noops.push(`bench_noop_${i}`)
         fs.writeFileSync(path.join(dir, 'plugins', `bench_noop_${i}.js`), NOOP_HOOKS.map((h) => `exports.hook_${h} = function (next) { next() }\n`).join(''))
       }
-      const plugins = opts.tlsAuth ? ['tls', 'auth/flat_file', 'bench_accept'] : opts.stock ? [...STOCK_PLUGINS, 'bench_accept'] : [...noops, 'bench_accept']
+      const plugins = [...noops, ...KINDS[kind].plugins, 'bench_accept']
       const files: Record<string, string> = {
         plugins: `${plugins.join('\n')}\n`,
         'smtp.ini': `[main]\nlisten=${endpoint.host}:${endpoint.port}\nnodes=${opts.nodes ?? 0}\ngraceful_shutdown=true\nforce_shutdown_timeout=1\n`,
@@ -89,12 +99,12 @@ export function bareHaraka(opts: VariantOptions & { tlsAuth?: boolean; stock?: b
         host_list: 'example.com\n',
         me: 'bare.bench.test\n',
       }
-      if (opts.stock) Object.assign(files, stockConfigFiles())
-      if (opts.tlsAuth) files['auth_flat_file.ini'] = `[core]\nmethods=LOGIN\n[users]\n${ACCOUNT.user}=${ACCOUNT.password}\n`
+      if (kind === 'stock') Object.assign(files, stockConfigFiles())
+      if (tlsAuth) files['auth_flat_file.ini'] = `[core]\nmethods=LOGIN\n[users]\n${ACCOUNT.user}=${ACCOUNT.password}\n`
       for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(config, name), content)
-      if (opts.tlsAuth) ensureTlsMaterial(config, 'bare.bench.test')
+      if (tlsAuth) ensureTlsMaterial(config, 'bare.bench.test')
       const { NODE_ENV: _n, VITEST: _v, ...env } = process.env
-      const childEnv: Record<string, string | undefined> = { ...env, ...profileEnv(), BENCH_CPU_PROF_NAME: opts.tlsAuth ? 'bare-tls' : opts.stock ? 'bare-stock' : 'bare' }
+      const childEnv: Record<string, string | undefined> = { ...env, ...profileEnv(), BENCH_CPU_PROF_NAME: KINDS[kind].profName }
       if (dns) {
         const preload = path.join(dir, 'dns-preload.cjs')
         fs.writeFileSync(preload, dnsPreload(dns.address))

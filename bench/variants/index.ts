@@ -21,9 +21,9 @@ export function makeVariant(id: VariantId, opts: VariantOptions & { scanners?: S
     case 'bare-haraka':
       return bareHaraka(opts)
     case 'bare-haraka-tls':
-      return bareHaraka({ ...opts, tlsAuth: true })
+      return bareHaraka({ ...opts, kind: 'tls' })
     case 'bare-haraka-stock':
-      return bareHaraka({ ...opts, stock: true })
+      return bareHaraka({ ...opts, kind: 'stock' })
     case 'postfix':
       return postfix()
     case 'ceiling':
