@@ -13,6 +13,7 @@ import { deploymentRoot, displayPath } from '../lib/config/paths'
 import { parseHostPort, type HostPort } from '../lib/net/address'
 import { createRedisClient, redact } from '../lib/redis/client'
 import { RedisKeys } from '../lib/redis/keys'
+import { redisFilesOf } from '../lib/redis/redis-files'
 import { readRuntimeState, type RuntimeLookup, type RuntimeState } from '../lib/config/run-state'
 
 export interface RunningGateway {
@@ -65,14 +66,14 @@ export function redisTarget(g: RunningGateway): RedisTarget {
  */
 export async function connectGatewayRedis(g: RunningGateway): Promise<{ redis: Redis; target: RedisTarget } | { problem: string }> {
   const target = redisTarget(g)
-  const { connect_timeout_ms, sentinel_password_file } = g.cfg.settings.redis
+  const { connect_timeout_ms } = g.cfg.settings.redis
   const redis = createRedisClient(target.url, {
     lazyConnect: true,
     connectTimeoutMs: connect_timeout_ms,
     maxRetriesPerRequest: 0,
     reconnect: false,
     failFast: false,
-    ...(sentinel_password_file ? { sentinelPasswordFile: sentinel_password_file } : {}),
+    files: redisFilesOf(g.cfg.settings.redis),
   })
   redis.on('error', () => {}) // the failure is reported below, once
   try {

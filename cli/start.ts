@@ -31,6 +31,7 @@ import { RestartBudget } from './launcher/restart-budget'
 import { listenProblem } from '../lib/net/listen-check'
 import { probeInternalHosts, unreachableLines } from '../lib/links/banner'
 import { redact, REDIS_MODE_ENV } from '../lib/redis/client'
+import { redisFilesOf } from '../lib/redis/redis-files'
 import { processStart, readRuntimeState, removeRuntimeState, runtimeFile, writeRuntimeState, type RuntimeState } from '../lib/config/run-state'
 import { ensureRedis, type RedisHandle } from './launcher/redis'
 import { dashboardOptions, describeListenFailure } from '../lib/dashboard/settings'
@@ -122,7 +123,7 @@ export async function start(): Promise<number> {
 
   let redis: RedisHandle
   try {
-    redis = await ensureRedis(cfg.settings.redis.url, path.join(deploymentRoot(), 'var', 'redis'), cfg.settings.redis.sentinel_password_file)
+    redis = await ensureRedis(cfg.settings.redis.url, path.join(deploymentRoot(), 'var', 'redis'), redisFilesOf(cfg.settings.redis))
   } catch (err) {
     console.error(`gateway: ${(err as Error).message}`)
     return 69 // EX_UNAVAILABLE

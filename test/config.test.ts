@@ -12,6 +12,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest'
 import { GATEWAY_ROOT } from '../lib/config/paths'
 import { TestGateway, type Instance } from './helpers/gateway'
 import { addressBlock } from './helpers/net'
+import { TestCa } from './helpers/test-ca'
 
 const gateways: TestGateway[] = []
 afterEach(async () => {
@@ -45,7 +46,7 @@ describe('configuration errors refuse to start', () => {
   it('unknown key in config/gateway.ini', async () => {
     const gw = gateway({ 'config/gateway.ini': '[internal]\nhosts[]=127.0.0.1:2526\n\n[redis]\nurll=redis://x\n' })
     const file = path.join(gw.root, 'config', 'gateway.ini')
-    const expected = `${file}:5: [redis] urll: unknown key (known: url, sentinel_password_file, prefix, connect_timeout_ms, stats_ttl_days)`
+    const expected = `${file}:5: [redis] urll: unknown key (known: url, sentinel_password_file, tls_ca_file, tls_cert_file, tls_key_file, prefix, connect_timeout_ms, stats_ttl_days)`
     await expectRefusal(gw, 'inbound', expected)
     const cli = checkConfig(gw)
     expect(cli.status).toBe(78)
@@ -60,6 +61,19 @@ describe('configuration errors refuse to start', () => {
   it('no internal mail server', async () => {
     const gw = gateway({ 'config/gateway.ini': '[redis]\nprefix=x\n' }, { GATEWAY_INTERNAL_HOSTS: '' })
     await expectRefusal(gw, 'inbound', `${path.join(gw.root, 'config', 'gateway.ini')}: [internal] hosts: is required (or set GATEWAY_INTERNAL_HOSTS)`)
+  })
+
+  it('a Redis TLS file that is missing, and TLS files with a URL that does not use TLS', async () => {
+    const missing = gateway({ 'config/gateway.ini': '[internal]\nhosts[]=127.0.0.1:2526\n[redis]\nurl=rediss+sentinel://10.0.0.1/mymaster\ntls_ca_file=var/secrets/redis-ca.pem\n' })
+    await expectRefusal(missing, 'inbound', `${path.join(missing.root, 'config', 'gateway.ini')}:5: [redis] tls_ca_file: cannot read ${path.join(missing.root, 'var', 'secrets', 'redis-ca.pem')}: ENOENT`)
+    const ca = new TestCa()
+    try {
+      // (the test gateway's Redis comes from REDIS_URL, a redis:// URL, which is what the message names)
+      const plain = gateway({ 'config/gateway.ini': '[internal]\nhosts[]=127.0.0.1:2526\n[redis]\ntls_ca_file=var/secrets/redis-ca.pem\n', 'var/secrets/redis-ca.pem': ca.cert })
+      await expectRefusal(plain, 'outbound', `environment variable REDIS_URL: tls_ca_file is set, but the URL does not use TLS: write rediss://, rediss+sentinel:// or rediss+cluster://`)
+    } finally {
+      ca.remove()
+    }
   })
 
   it('unparseable listen address in the environment', async () => {

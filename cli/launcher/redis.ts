@@ -11,9 +11,9 @@
 // and to the instances and commands in the URL): without one, any local user
 // could delete lockout counters or block a sender by writing a harvest key.
 //
-// A Sentinel or Cluster URL (redis+sentinel://, redis+cluster://) means several
-// gateway nodes share that Redis: when it does not answer at start, no private
-// redis-server is started (this node's lockout, harvest and counter state would
+// A Sentinel, Cluster or TLS URL (redis+sentinel://, redis+cluster://, rediss...)
+// means a Redis shared by several gateway nodes or on another machine: when it does
+// not answer at start, no private redis-server is started (this node's lockout, harvest and counter state would
 // silently part from the other nodes'); the gateway runs standalone and writes
 // its counters there once it answers.
 
@@ -24,7 +24,8 @@ import path from 'node:path'
 
 import { freePort, killGroup } from './proc'
 import { createRedisClient, redact } from '../../lib/redis/client'
-import { describeTarget, parseRedisUrl } from '../../lib/redis/connection-options'
+import { describeTarget, parseRedisUrl, usesTls } from '../../lib/redis/connection-options'
+import type { RedisFiles } from '../../lib/redis/redis-files'
 import type { RedisMode } from '../../lib/config/run-state'
 
 /** How long the private Redis gets to save and exit before it is killed. */
@@ -43,13 +44,13 @@ export interface RedisHandle {
 
 const nothingToStop = async (): Promise<void> => {}
 
-export async function ensureRedis(configuredUrl: string, privateDir: string, sentinelPasswordFile = ''): Promise<RedisHandle> {
+export async function ensureRedis(configuredUrl: string, privateDir: string, files: RedisFiles = {}): Promise<RedisHandle> {
   const fromEnv = process.env.REDIS_URL
   const url = fromEnv || configuredUrl
-  if (await ping(url, 1500, sentinelPasswordFile)) return { mode: 'external', url, stop: nothingToStop }
+  if (await ping(url, 1500, files)) return { mode: 'external', url, stop: nothingToStop }
   if (fromEnv) throw new Error(`Redis is not reachable at REDIS_URL=${redact(fromEnv)}. Start it, fix REDIS_URL, or unset REDIS_URL to let the gateway run a private redis-server.`)
-  if (parseRedisUrl(url).kind !== 'server') {
-    const why = `the ${describeTarget(url)} (config/gateway.ini [redis] url) does not answer; no private redis-server is started for a shared Sentinel or Cluster setup`
+  if (parseRedisUrl(url).kind !== 'server' || usesTls(url)) {
+    const why = `the ${describeTarget(url)} (config/gateway.ini [redis] url) does not answer; no private redis-server is started for a shared Sentinel, Cluster or TLS setup`
     return { mode: 'standalone', url, why, stop: nothingToStop }
   }
   const unreachable = `not reachable at ${redact(url)} (config/gateway.ini [redis] url)`
@@ -151,14 +152,14 @@ function writePrivate(file: string, content: string): void {
 }
 
 /** Whether Redis (one server, the sentinels' master, or a cluster) answers PING now. */
-export async function ping(url: string, timeoutMs = 1500, sentinelPasswordFile = ''): Promise<boolean> {
+export async function ping(url: string, timeoutMs = 1500, files: RedisFiles = {}): Promise<boolean> {
   const r = createRedisClient(url, {
     lazyConnect: true,
     connectTimeoutMs: timeoutMs,
     maxRetriesPerRequest: 0,
     reconnect: false,
     failFast: true,
-    ...(sentinelPasswordFile ? { sentinelPasswordFile } : {}),
+    files,
   })
   r.on('error', () => {})
   try {

@@ -6,6 +6,7 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
 import { configError } from '../../test/helpers/config-errors'
+import { TestCa } from '../../test/helpers/test-ca'
 import { ConfigError } from './errors'
 import { loadGatewayConfig } from './gateway'
 
@@ -57,6 +58,9 @@ describe('loadGatewayConfig', () => {
     expect(cfg.settings.redis).toEqual({
       url: 'redis://127.0.0.1:6379',
       sentinel_password_file: '',
+      tls_ca_file: '',
+      tls_cert_file: '',
+      tls_key_file: '',
       prefix: 'test1',
       connect_timeout_ms: 2000,
       stats_ttl_days: 400,
@@ -148,8 +152,66 @@ describe('loadGatewayConfig', () => {
     write('accepted_domains', 'example.com\n')
     vi.stubEnv('REDIS_URL', 'http://nope')
     expect(configError(() => loadGatewayConfig(dir)).message).toBe(
-      'environment variable REDIS_URL: "http://nope" is not a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL',
+      'environment variable REDIS_URL: "http://nope" is not a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL (rediss+sentinel://, rediss+cluster:// with TLS)',
     )
+  })
+
+  describe('[redis] TLS files', () => {
+    let ca: TestCa
+    beforeEach(() => {
+      ca = new TestCa()
+      vi.stubEnv('GATEWAY_ROOT', dir)
+      const pair = ca.issue('gateway-client')
+      const other = ca.issue('someone-else')
+      fs.mkdirSync(path.join(dir, 'tls'))
+      fs.writeFileSync(path.join(dir, 'tls', 'ca.pem'), ca.cert)
+      fs.writeFileSync(path.join(dir, 'tls', 'client.pem'), pair.cert)
+      fs.writeFileSync(path.join(dir, 'tls', 'client.key'), pair.key, { mode: 0o600 })
+      fs.writeFileSync(path.join(dir, 'tls', 'other.key'), other.key, { mode: 0o600 })
+      fs.writeFileSync(path.join(dir, 'tls', 'garbage.pem'), 'not a certificate\n')
+    })
+    afterEach(() => ca.remove())
+    const ini = (url: string, keys: string) => {
+      write('gateway.ini', `[internal]\nhosts[]=mx.example\n[redis]\nurl=${url}\n${keys}`)
+      write('accepted_domains', 'example.com\n')
+    }
+    const problem = () => {
+      const err = configError(() => loadGatewayConfig(dir))
+      return `${err.where} ${err.key}: ${err.problem}`
+    }
+
+    it('reads the CA and a client certificate under the deployment root for a TLS URL', () => {
+      ini('rediss+sentinel://10.0.0.1/mymaster', 'tls_ca_file=tls/ca.pem\ntls_cert_file=tls/client.pem\ntls_key_file=tls/client.key\n')
+      expect(loadGatewayConfig(dir).settings.redis).toMatchObject({
+        tls_ca_file: path.join(dir, 'tls', 'ca.pem'),
+        tls_cert_file: path.join(dir, 'tls', 'client.pem'),
+        tls_key_file: path.join(dir, 'tls', 'client.key'),
+      })
+    })
+
+    it('refuses TLS files with a URL that does not use TLS (the connection would not be encrypted)', () => {
+      ini('redis+cluster://10.0.0.1', 'tls_ca_file=tls/ca.pem\n')
+      expect(problem()).toMatch(/gateway\.ini \[redis\] url: tls_ca_file is set, but the URL does not use TLS: write rediss:\/\//)
+      vi.stubEnv('REDIS_URL', 'redis://10.0.0.1')
+      ini('rediss://10.0.0.1', 'tls_ca_file=tls/ca.pem\n')
+      expect(problem()).toMatch(/^environment variable REDIS_URL : tls_ca_file is set, but the URL does not use TLS/)
+    })
+
+    it('refuses a missing or unparseable file, a certificate without its key, and the wrong key, without showing a key', () => {
+      ini('rediss://10.0.0.1', 'tls_ca_file=tls/missing.pem\n')
+      expect(problem()).toMatch(/:5 \[redis\] tls_ca_file: cannot read .*tls\/missing\.pem: ENOENT$/)
+      ini('rediss://10.0.0.1', 'tls_ca_file=tls/garbage.pem\n')
+      expect(problem()).toMatch(/\[redis\] tls_ca_file: .*tls\/garbage\.pem holds no PEM certificate/)
+      ini('rediss://10.0.0.1', 'tls_key_file=tls/ca.pem\n')
+      expect(problem()).toMatch(/\[redis\] tls_key_file: .*tls\/ca\.pem holds no PEM private key/)
+      ini('rediss://10.0.0.1', 'tls_cert_file=tls/client.pem\n')
+      expect(problem()).toMatch(/\[redis\] tls_key_file: a client certificate needs both tls_cert_file and tls_key_file$/)
+      ini('rediss://10.0.0.1', 'tls_cert_file=tls/client.pem\ntls_key_file=tls/other.key\n')
+      const wrongKey = problem()
+      expect(wrongKey).toMatch(/\[redis\] tls_key_file: .*tls\/other\.key is not the private key of the certificate in tls_cert_file \(.*mismatch/)
+      const keyBody = fs.readFileSync(path.join(dir, 'tls', 'other.key'), 'utf8').split('\n')[1]!
+      expect(wrongKey).not.toContain(keyBody)
+    })
   })
 
   describe('[redis] Sentinel and Cluster', () => {

@@ -2,6 +2,7 @@
 // read once per process and validated against one schema. Both instances and the
 // CLI use this module, so they can never disagree about what the settings mean.
 
+import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
@@ -11,7 +12,8 @@ import { deploymentPath, displayPath, sharedConfigDir } from './paths'
 import { field, validate, type Field, type Infer } from './schema'
 import { hostDomain } from '../address/domain'
 import { formatHostPort, type HostPort } from '../net/address'
-import { effectivePrefix, parseRedisUrl, readSentinelPassword } from '../redis/connection-options'
+import { effectivePrefix, parseRedisUrl, usesTls } from '../redis/connection-options'
+import { checkCertificate, checkKeyPair, readSentinelPassword } from '../redis/redis-files'
 
 const DEMO_MAILBOX_ENV = 'GATEWAY_DEMO_MAILBOX'
 const INTERNAL_HOSTS_ENV = 'GATEWAY_INTERNAL_HOSTS'
@@ -57,6 +59,39 @@ function sentinelPasswordFileField(): Field<string> {
   }
 }
 
+/**
+ * A PEM file for Redis TLS (relative: under the deployment root), or empty. Read at
+ * load (readable; `check` on its text, which no message ever repeats), read again
+ * by each client; only the path is ever shown.
+ */
+function pemFileField(env: string, check: (pem: string) => void): Field<string> {
+  return {
+    parse: (raw) => {
+      if (Array.isArray(raw)) throw new Error('takes one value, not a list')
+      if (raw === '') return ''
+      const file = deploymentPath(raw)
+      let pem: string
+      try {
+        pem = fs.readFileSync(file, 'utf8')
+      } catch (err) {
+        throw new Error(`cannot read ${displayPath(file)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+      }
+      try {
+        check(pem)
+      } catch (err) {
+        throw new Error(`${displayPath(file)} ${(err as Error).message}`)
+      }
+      return file
+    },
+    fallback: () => '',
+    env,
+  }
+}
+
+function checkPrivateKey(pem: string): void {
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) throw new Error('holds no PEM private key (-----BEGIN PRIVATE KEY-----)')
+}
+
 /** A secret of 16 to 256 printable characters, or empty; a bad one is refused without repeating it (error lines end up in logs). */
 function secretField(env: string): Field<string> {
   return {
@@ -92,6 +127,11 @@ const gatewaySchema = {
     url: redisUrlField(),
     /** The sentinels' own password (requirepass in sentinel.conf), in a file; empty = sentinels without a password. */
     sentinel_password_file: sentinelPasswordFileField(),
+    /** TLS URLs (rediss://, rediss+sentinel://, rediss+cluster://): the CA(s) that sign the servers' certificates; empty = the system's CAs. */
+    tls_ca_file: pemFileField('GATEWAY_REDIS_TLS_CA_FILE', checkCertificate),
+    /** A client certificate for servers that require one (tls-auth-clients), with its key below. */
+    tls_cert_file: pemFileField('GATEWAY_REDIS_TLS_CERT_FILE', checkCertificate),
+    tls_key_file: pemFileField('GATEWAY_REDIS_TLS_KEY_FILE', checkPrivateKey),
     /**
      * Every key the gateway writes starts with "<prefix>:"; several gateways can share one Redis.
      * With redis+cluster:// it becomes the hash tag "{<prefix>}" (withClusterPrefix).
@@ -190,6 +230,7 @@ export function loadGatewayConfig(dir = sharedConfigDir()): GatewayConfig {
     throw new ConfigError(displayPath(iniFile), '[internal] hosts', 'no internal mail server configured (set hosts[]= or GATEWAY_INTERNAL_HOSTS)')
   }
   checkDashboardExposure(settings, iniFile)
+  checkRedisTls(settings, iniFile)
   const domainsFile = path.join(dir, 'accepted_domains')
   const acceptedDomains = new Set<string>()
   for (const { value, line } of readList(domainsFile)) {
@@ -266,6 +307,34 @@ function checkDashboardExposure(settings: GatewaySettings, iniFile: string): voi
   const where = process.env[DASHBOARD_LISTEN_ENV] ? `environment variable ${DASHBOARD_LISTEN_ENV}` : displayPath(iniFile)
   const key = process.env[DASHBOARD_LISTEN_ENV] ? '' : '[dashboard] listen'
   throw new ConfigError(where, key, `${formatHostPort(listen)} is not a loopback address: set [dashboard] token (or ${DASHBOARD_TOKEN_ENV}) to a secret of 16 or more characters, or listen on 127.0.0.1`)
+}
+
+/**
+ * TLS files only with a TLS URL (an operator who set a CA but wrote redis:// would
+ * believe the connection encrypted), a certificate only with its key.
+ */
+function checkRedisTls(settings: GatewaySettings, iniFile: string): void {
+  const r = settings.redis
+  const where = (key: string, env: string) => (process.env[env] ? { at: `environment variable ${env}`, key: '' } : { at: displayPath(iniFile), key: `[redis] ${key}` })
+  const fail = (key: string, env: string, problem: string): never => {
+    const w = where(key, env)
+    throw new ConfigError(w.at, w.key, problem)
+  }
+  const named = ['tls_ca_file', 'tls_cert_file', 'tls_key_file'].filter((k) => r[k as keyof typeof r] !== '')
+  if (named.length > 0 && !usesTls(r.url)) {
+    fail('url', 'REDIS_URL', `${named.join(', ')} ${named.length > 1 ? 'are' : 'is'} set, but the URL does not use TLS: write rediss://, rediss+sentinel:// or rediss+cluster://`)
+  }
+  if ((r.tls_cert_file === '') !== (r.tls_key_file === '')) {
+    const [key, env] = r.tls_cert_file === '' ? ['tls_cert_file', 'GATEWAY_REDIS_TLS_CERT_FILE'] : ['tls_key_file', 'GATEWAY_REDIS_TLS_KEY_FILE']
+    fail(key, env, 'a client certificate needs both tls_cert_file and tls_key_file')
+  }
+  if (r.tls_cert_file !== '') {
+    try {
+      checkKeyPair(fs.readFileSync(r.tls_cert_file, 'utf8'), fs.readFileSync(r.tls_key_file, 'utf8'))
+    } catch (err) {
+      fail('tls_key_file', 'GATEWAY_REDIS_TLS_KEY_FILE', `${displayPath(r.tls_key_file)} ${(err as Error).message}`)
+    }
+  }
 }
 
 /** Where the dashboard address comes from, for messages. */

@@ -10,6 +10,7 @@ import { toJson } from '../links/view'
 import { formatHostPort, type HostPort } from '../net/address'
 import { createRedisClient } from '../redis/client'
 import { RedisKeys } from '../redis/keys'
+import type { RedisFiles } from '../redis/redis-files'
 import type { BucketTtlSeconds } from '../report/granularity'
 import { loadAssets } from './assets'
 import { dashboardHandler, type DashboardSource } from './handler'
@@ -24,8 +25,8 @@ export interface DashboardOptions {
   readonly redisUrl: string
   readonly redisPrefix: string
   readonly connectTimeoutMs: number
-  /** [redis] sentinel_password_file, if the sentinels require a password. */
-  readonly sentinelPasswordFile?: string
+  /** The files [redis] names (sentinels' password, TLS CA and client certificate). */
+  readonly redisFiles?: RedisFiles
   readonly ttls: BucketTtlSeconds
   readonly log: (line: string) => void
 }
@@ -47,7 +48,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
     // a page asking while Redis is away gets a 503 at once, not a hanging request
     failFast: true,
     reconnect: true,
-    ...(opts.sentinelPasswordFile ? { sentinelPasswordFile: opts.sentinelPasswordFile } : {}),
+    ...(opts.redisFiles ? { files: opts.redisFiles } : {}),
   })
   redis.on('error', () => {}) // each failed read says so in its answer and one log line
   // retried by retryStrategy; until this first attempt ends, a request waits for it (at most

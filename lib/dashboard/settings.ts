@@ -4,6 +4,7 @@
 
 import type { GatewayConfig } from '../config/gateway'
 import { dashboardListenSetting } from '../config/gateway'
+import { redisFilesOf } from '../redis/redis-files'
 import { formatHostPort, type HostPort } from '../net/address'
 import { listenProblem } from '../net/listen-check'
 import type { DashboardOptions } from './server'
@@ -18,7 +19,7 @@ export function dashboardOptions(cfg: GatewayConfig, redis: { url: string; prefi
     redisUrl: redis.url,
     redisPrefix: redis.prefix,
     connectTimeoutMs: cfg.settings.redis.connect_timeout_ms,
-    ...(cfg.settings.redis.sentinel_password_file ? { sentinelPasswordFile: cfg.settings.redis.sentinel_password_file } : {}),
+    redisFiles: redisFilesOf(cfg.settings.redis),
     ttls: { minute_ttl: stats.minute_ttl, hour_ttl: stats.hour_ttl },
     log,
   }

@@ -15,15 +15,16 @@
 import Redis, { Cluster } from 'ioredis'
 
 import { ConfigError } from '../config/errors'
-import { connectionPlan, readSentinelPassword, redactRedisUrl, type ClientBehaviour } from './connection-options'
+import { connectionPlan, redactRedisUrl, type ClientBehaviour } from './connection-options'
+import { readRedisFiles, type RedisFiles } from './redis-files'
 
 export const REDIS_MODE_ENV = 'GATEWAY_REDIS_MODE'
 
 export interface RedisOptions {
   url: string
   connectTimeoutMs: number
-  /** [redis] sentinel_password_file: the sentinels' own password, if they require one. */
-  sentinelPasswordFile?: string
+  /** The files [redis] names: the sentinels' password, the TLS CA and client certificate. */
+  files?: RedisFiles
   /** Called (rate-limited) when the connection fails or recovers. */
   log: (level: 'error' | 'notice', message: string) => void
 }
@@ -60,7 +61,7 @@ export function redisClient(opts: RedisOptions): Redis {
     // keep trying forever, at most every 5 s: Redis coming back must heal by itself
     reconnect: true,
     lazyConnect: false,
-    ...(opts.sentinelPasswordFile ? { sentinelPasswordFile: opts.sentinelPasswordFile } : {}),
+    ...(opts.files ? { files: opts.files } : {}),
   })
   const replacing = replacingEnded
   replacingEnded = false
@@ -112,9 +113,9 @@ export function redact(url: string): string {
   return redactRedisUrl(url)
 }
 
-export interface ClientOptions extends Omit<ClientBehaviour, 'sentinelPassword'> {
-  /** A file holding the sentinels' password (read now; the password is never logged). */
-  sentinelPasswordFile?: string
+export interface ClientOptions extends Omit<ClientBehaviour, 'sentinelPassword' | 'tls'> {
+  /** The files [redis] names (read now; their contents are never logged). */
+  files?: RedisFiles
 }
 
 /**
@@ -124,9 +125,8 @@ export interface ClientOptions extends Omit<ClientBehaviour, 'sentinelPassword'>
  * command that differs between them.
  */
 export function createRedisClient(url: string, opts: ClientOptions): Redis {
-  const { sentinelPasswordFile, ...behaviour } = opts
-  const sentinelPassword = sentinelPasswordFile ? readSentinelPassword(sentinelPasswordFile) : undefined
-  const plan = connectionPlan(url, { ...behaviour, ...(sentinelPassword ? { sentinelPassword } : {}) })
+  const { files, ...behaviour } = opts
+  const plan = connectionPlan(url, { ...behaviour, ...(files ? readRedisFiles(files) : {}) })
   if (plan.kind === 'server') return new Redis(plan.url, plan.options)
   if (plan.kind === 'sentinel') return new Redis(plan.options)
   return new Cluster(

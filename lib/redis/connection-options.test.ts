@@ -1,7 +1,7 @@
 // Unit tests for the gateway's Redis URL forms and the ioredis options they become.
 import { describe, expect, it } from 'vitest'
 
-import { connectionPlan, describeTarget, effectivePrefix, parseRedisUrl, redactRedisUrl, type ClientBehaviour } from './connection-options'
+import { connectionPlan, describeTarget, effectivePrefix, parseRedisUrl, redactRedisUrl, usesTls, type ClientBehaviour } from './connection-options'
 
 const behaviour: ClientBehaviour = { connectTimeoutMs: 2000, failFast: true, reconnect: true, lazyConnect: false, maxRetriesPerRequest: 1 }
 
@@ -14,6 +14,7 @@ describe('parseRedisUrl', () => {
   it('reads sentinels (default port 26379), the master name, a database and credentials', () => {
     expect(parseRedisUrl('redis+sentinel://app:p%40ss@10.0.0.1:26380,sentinel2.example,[::1]:5000/mymaster/3')).toEqual({
       kind: 'sentinel',
+      tls: false,
       sentinels: [
         { host: '10.0.0.1', port: 26380 },
         { host: 'sentinel2.example', port: 26379 },
@@ -24,12 +25,15 @@ describe('parseRedisUrl', () => {
       username: 'app',
       password: 'p@ss',
     })
-    expect(parseRedisUrl('redis+sentinel://10.0.0.1/gw')).toMatchObject({ kind: 'sentinel', name: 'gw', db: 0 })
+    expect(parseRedisUrl('redis+sentinel://10.0.0.1/gw')).toMatchObject({ kind: 'sentinel', tls: false, name: 'gw', db: 0 })
+    expect(parseRedisUrl('rediss+sentinel://10.0.0.1/gw')).toMatchObject({ kind: 'sentinel', tls: true, name: 'gw', db: 0 })
   })
 
   it('reads cluster nodes (default port 6379) and a password', () => {
+    expect(parseRedisUrl('rediss+cluster://n1')).toMatchObject({ kind: 'cluster', tls: true })
     expect(parseRedisUrl('REDIS+CLUSTER://:secret@10.0.0.1:7000,10.0.0.2')).toEqual({
       kind: 'cluster',
+      tls: false,
       nodes: [
         { host: '10.0.0.1', port: 7000 },
         { host: '10.0.0.2', port: 6379 },
@@ -47,7 +51,7 @@ describe('parseRedisUrl', () => {
     ['redis+sentinel://10.0.0.1,,10.0.0.2/m', 'give one or more host:port'],
     ['redis+cluster://10.0.0.1:70000', '70000'],
     ['redis+cluster://10.0.0.1/1', 'a cluster URL has no path'],
-    ['rediss+cluster://:topsecret@10.0.0.1', 'TLS to sentinels and cluster nodes is not supported'],
+    ['rediss+redis://:topsecret@10.0.0.1', 'is not a redis://'],
     ['redis+cluster://:topsecret%zz@10.0.0.1', 'not valid URL encoding (write % as %25)'],
   ])('refuses %j: %s (without the password)', (url, problem) => {
     let message = ''
@@ -126,6 +130,42 @@ describe('connectionPlan', () => {
       { host: 'n2', port: 7001 },
     ])
     expect(plan.options).toMatchObject({ enableOfflineQueue: false, lazyConnect: false, redisOptions: { password: 'pw', connectTimeout: 2000, maxRetriesPerRequest: 1 } })
+  })
+})
+
+describe('connectionPlan over TLS', () => {
+  const material = { ca: 'CA-PEM', cert: 'CERT-PEM', key: 'KEY-PEM' }
+
+  it('gives rediss:// the CA and client certificate, and redis:// no TLS even when they are configured', () => {
+    const tls = connectionPlan('rediss://h:6380', { ...behaviour, tls: material })
+    expect(tls.kind === 'server' && tls.options.tls).toEqual(material)
+    // rediss:// alone: Node's defaults (the system's CAs)
+    const system = connectionPlan('rediss://h:6380', behaviour)
+    expect(system.kind === 'server' && system.options.tls).toEqual({})
+    const plain = connectionPlan('redis://h:6379', { ...behaviour, tls: material })
+    expect(plain.kind === 'server' && plain.options.tls).toBeUndefined()
+  })
+
+  it('uses TLS to the sentinels and to the master and replicas they name', () => {
+    const plan = connectionPlan('rediss+sentinel://s1/m', { ...behaviour, tls: material })
+    expect(plan.kind === 'sentinel' && plan.options).toMatchObject({ sentinelTLS: material, tls: material, enableTLSForSentinelMode: true })
+    const plain = connectionPlan('redis+sentinel://s1/m', { ...behaviour, tls: material })
+    expect(plain.kind === 'sentinel' && [plain.options.tls, plain.options.sentinelTLS, plain.options.enableTLSForSentinelMode]).toEqual([undefined, undefined, undefined])
+  })
+
+  it('uses TLS to every cluster node', () => {
+    const plan = connectionPlan('rediss+cluster://:pw@n1:7000', { ...behaviour, tls: material })
+    expect(plan.kind === 'cluster' && plan.options.redisOptions).toMatchObject({ tls: material, password: 'pw' })
+    const plain = connectionPlan('redis+cluster://n1:7000', { ...behaviour, tls: material })
+    expect(plain.kind === 'cluster' && plain.options.redisOptions?.tls).toBeUndefined()
+  })
+
+  it('says TLS in the description of a Sentinel or Cluster target', () => {
+    expect(usesTls('rediss://h')).toBe(true)
+    expect(usesTls('REDISS+CLUSTER://h')).toBe(true)
+    expect(usesTls('redis+sentinel://h/m')).toBe(false)
+    expect(describeTarget('rediss+sentinel://s1/m')).toBe('master "m" of sentinels s1:26379 (TLS)')
+    expect(describeTarget('rediss+cluster://n1')).toBe('cluster at n1:6379 (TLS)')
   })
 })
 

@@ -8,13 +8,17 @@
 //                                                 the master the sentinels name; port defaults to 26379
 //   redis+cluster://[user:password@]host:port,host:port
 //                                                 a cluster, found from any of these nodes; port defaults to 6379
+//   rediss+sentinel://..., rediss+cluster://...   the same over TLS: to the sentinels and to every
+//                                                 data server (master, replicas, cluster nodes)
+//
+// TLS verifies the servers against [redis] tls_ca_file (else the system's CAs) and
+// can present a client certificate (tls_cert_file, tls_key_file) to servers that
+// require one (tls-auth-clients); redis-files.ts reads them.
 //
 // The password in the URL is the data password (of the master, replicas, cluster
 // nodes). Sentinels with their own password get it from a file ([redis]
 // sentinel_password_file), never from the URL, the environment or the command line.
 // Error messages never repeat a password.
-
-import fs from 'node:fs'
 
 import type { ClusterOptions, RedisOptions } from 'ioredis'
 
@@ -22,21 +26,13 @@ import { formatHostPort, parseHostPort, type HostPort } from '../net/address'
 
 export type RedisTarget =
   | { readonly kind: 'server'; readonly url: string }
-  | { readonly kind: 'sentinel'; readonly sentinels: readonly HostPort[]; readonly name: string; readonly db: number; readonly username?: string; readonly password?: string }
-  | { readonly kind: 'cluster'; readonly nodes: readonly HostPort[]; readonly username?: string; readonly password?: string }
+  | { readonly kind: 'sentinel'; readonly tls: boolean; readonly sentinels: readonly HostPort[]; readonly name: string; readonly db: number; readonly username?: string; readonly password?: string }
+  | { readonly kind: 'cluster'; readonly tls: boolean; readonly nodes: readonly HostPort[]; readonly username?: string; readonly password?: string }
 
 const SENTINEL_PORT = 26379
 const CLUSTER_PORT = 6379
 const MASTER_NAME = /^[A-Za-z0-9_.-]{1,64}$/
-
-/**
- * The sentinels' password: the first line of [redis] sentinel_password_file. Read
- * by the config check (a missing or empty file stops startup) and once per client
- * (a changed password needs a restart).
- */
-export function readSentinelPassword(file: string): string {
-  return fs.readFileSync(file, 'utf8').split(/\r?\n/)[0]!.trim()
-}
+const URL_FORMS = 'a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL (rediss+sentinel://, rediss+cluster:// with TLS)'
 
 /** A URL without its password, for logs and messages. */
 export function redactRedisUrl(url: string): string {
@@ -53,26 +49,32 @@ export function parseRedisUrl(url: string): RedisTarget {
   if (/\s/.test(url)) throw new Error(`${shown} contains white space`)
   const m = /^([a-z+]+):\/\/(?:([^/]*)@)?([^/@]*)(\/.*)?$/i.exec(url)
   const scheme = m?.[1]?.toLowerCase()
-  if (!m || !scheme) throw new Error(`${shown} is not a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL`)
+  if (!m || !scheme) throw new Error(`${shown} is not ${URL_FORMS}`)
   if (scheme === 'redis' || scheme === 'rediss') {
     if (!m[3]) throw new Error(`${shown} names no host`)
     return { kind: 'server', url }
   }
-  if (scheme !== 'redis+sentinel' && scheme !== 'redis+cluster') {
-    const tls = scheme === 'rediss+sentinel' || scheme === 'rediss+cluster' ? ' (TLS to sentinels and cluster nodes is not supported)' : ''
-    throw new Error(`${shown} is not a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL${tls}`)
-  }
+  const form = /^(rediss?)\+(sentinel|cluster)$/.exec(scheme)
+  if (!form) throw new Error(`${shown} is not ${URL_FORMS}`)
+  const tls = form[1] === 'rediss'
   const credentials = userInfo(m[2], shown)
-  const hosts = hostList(m[3] ?? '', scheme === 'redis+sentinel' ? SENTINEL_PORT : CLUSTER_PORT, shown)
+  const hosts = hostList(m[3] ?? '', form[2] === 'sentinel' ? SENTINEL_PORT : CLUSTER_PORT, shown)
   const path = (m[4] ?? '').split('/').slice(1)
-  if (scheme === 'redis+cluster') {
+  if (form[2] === 'cluster') {
     if (path.some((p) => p !== '')) throw new Error(`${shown}: a cluster URL has no path (a cluster has only database 0)`)
-    return { kind: 'cluster', nodes: hosts, ...credentials }
+    return { kind: 'cluster', tls, nodes: hosts, ...credentials }
   }
   const [name = '', db = '0', ...rest] = path
   if (!MASTER_NAME.test(name)) throw new Error(`${shown}: give the master name the sentinels monitor after the hosts, e.g. redis+sentinel://10.0.0.1:26379,10.0.0.2:26379/mymaster`)
   if (!/^\d{1,2}$/.test(db) || rest.length > 0) throw new Error(`${shown}: after the master name only a database number may follow (e.g. /mymaster/0)`)
-  return { kind: 'sentinel', sentinels: hosts, name, db: Number(db), ...credentials }
+  return { kind: 'sentinel', tls, sentinels: hosts, name, db: Number(db), ...credentials }
+}
+
+
+/** Whether the connections to `url` use TLS (rediss://, rediss+sentinel://, rediss+cluster://). */
+export function usesTls(url: string): boolean {
+  const t = parseRedisUrl(url)
+  return t.kind === 'server' ? /^rediss:/i.test(t.url) : t.tls
 }
 
 function userInfo(raw: string | undefined, shown: string): { username?: string; password?: string } {
@@ -130,6 +132,15 @@ export interface ClientBehaviour {
   maxRetriesPerRequest: number
   /** The sentinels' own password (read from sentinel_password_file), if they require one. */
   sentinelPassword?: string
+  /** CA and client certificate for TLS URLs (read from [redis] tls_*_file); the system's CAs when undefined. */
+  tls?: TlsMaterial
+}
+
+/** PEM texts: the CA to verify servers with, the client certificate and its key. */
+export interface TlsMaterial {
+  readonly ca?: string
+  readonly cert?: string
+  readonly key?: string
 }
 
 export type ConnectionPlan =
@@ -148,7 +159,12 @@ export function connectionPlan(url: string, b: ClientBehaviour): ConnectionPlan 
     lazyConnect: b.lazyConnect,
     ...(b.commandTimeoutMs !== undefined ? { commandTimeout: b.commandTimeoutMs } : {}),
   }
-  if (target.kind === 'server') return { kind: 'server', url: target.url, options: { ...common, retryStrategy: retry } }
+  // ioredis: `tls: true` (what rediss:// alone means) is Node's defaults, the system's CAs
+  const tls = { ...b.tls }
+  if (target.kind === 'server') {
+    const overTls = /^rediss:/i.test(target.url) ? { tls } : {}
+    return { kind: 'server', url: target.url, options: { ...common, ...overTls, retryStrategy: retry } }
+  }
   const auth = { ...(target.username ? { username: target.username } : {}), ...(target.password ? { password: target.password } : {}) }
   if (target.kind === 'sentinel') {
     return {
@@ -160,6 +176,8 @@ export function connectionPlan(url: string, b: ClientBehaviour): ConnectionPlan 
         name: target.name,
         db: target.db,
         ...(b.sentinelPassword ? { sentinelPassword: b.sentinelPassword } : {}),
+        // the sentinels, then the master and replicas they name, all over TLS
+        ...(target.tls ? { sentinelTLS: tls, tls, enableTLSForSentinelMode: true } : {}),
         retryStrategy: retry,
         sentinelRetryStrategy: retry,
         // a failover demotes the old master: its READONLY replies mean "ask the sentinels again"
@@ -180,7 +198,7 @@ export function connectionPlan(url: string, b: ClientBehaviour): ConnectionPlan 
       enableOfflineQueue: !b.failFast,
       clusterRetryStrategy: retry,
       slotsRefreshTimeout: b.connectTimeoutMs,
-      redisOptions: { ...auth, connectTimeout: b.connectTimeoutMs, maxRetriesPerRequest: b.maxRetriesPerRequest, ...(b.commandTimeoutMs !== undefined ? { commandTimeout: b.commandTimeoutMs } : {}) },
+      redisOptions: { ...auth, ...(target.tls ? { tls } : {}), connectTimeout: b.connectTimeoutMs, maxRetriesPerRequest: b.maxRetriesPerRequest, ...(b.commandTimeoutMs !== undefined ? { commandTimeout: b.commandTimeoutMs } : {}) },
     },
   }
 }
@@ -189,6 +207,7 @@ export function connectionPlan(url: string, b: ClientBehaviour): ConnectionPlan 
 export function describeTarget(url: string): string {
   const t = parseRedisUrl(url)
   if (t.kind === 'server') return redactRedisUrl(url)
-  if (t.kind === 'sentinel') return `master "${t.name}" of sentinels ${t.sentinels.map(formatHostPort).join(',')}`
-  return `cluster at ${t.nodes.map(formatHostPort).join(',')}`
+  const overTls = t.tls ? ' (TLS)' : ''
+  if (t.kind === 'sentinel') return `master "${t.name}" of sentinels ${t.sentinels.map(formatHostPort).join(',')}${overTls}`
+  return `cluster at ${t.nodes.map(formatHostPort).join(',')}${overTls}`
 }

@@ -7,6 +7,7 @@ import type Redis from 'ioredis'
 import { gatewayConfig } from '../config/gateway'
 import { closeRedis, redisClient } from './client'
 import { RedisKeys } from './keys'
+import { redisFilesOf } from './redis-files'
 
 export interface GatewayRedis {
   /** The client (connected at acquire time). Commands reject at once while Redis is down. */
@@ -22,7 +23,7 @@ export function acquireGatewayRedis(log: (level: 'error' | 'notice', message: st
   const { redis } = gatewayConfig().settings
   users++
   let released = false
-  const client = () => redisClient({ url: redis.url, connectTimeoutMs: redis.connect_timeout_ms, sentinelPasswordFile: redis.sentinel_password_file, log })
+  const client = () => redisClient({ url: redis.url, connectTimeoutMs: redis.connect_timeout_ms, files: redisFilesOf(redis), log })
   // Connect now, not on first use: with no offline queue, commands sent while the
   // connection is still being set up would fail (and e.g. harvest probes go uncounted).
   client()

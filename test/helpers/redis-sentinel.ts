@@ -4,7 +4,9 @@
 // own passwords, as in production. The sentinel declares the master down after
 // 1 s, so a killed master is replaced within a few seconds. Addresses are fixed
 // in the test's loopback block (master .6, replica .7, sentinel .8), so the URL is
-// known before anything starts.
+// known before anything starts. With a RedisTls, every one of them speaks TLS only
+// and requires client certificates (replication and the sentinel's own connections
+// included), and the URL is rediss+sentinel://.
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
@@ -14,6 +16,7 @@ import path from 'node:path'
 import Redis from 'ioredis'
 
 import type { AddressBlock } from './net'
+import type { RedisTls } from './redis-tls'
 
 interface Proc {
   child: ChildProcess
@@ -69,14 +72,17 @@ export class TestSentinelRedis {
   readonly hosts: readonly [string, string]
   readonly sentinelHost: string
 
-  constructor(block: AddressBlock) {
+  constructor(
+    block: AddressBlock,
+    private readonly tls?: RedisTls,
+  ) {
     this.hosts = [block.ip(6), block.ip(7)]
     this.sentinelHost = block.ip(8)
   }
 
   /** The gateway's [redis] url: the sentinel, the master's name, the data password. */
   get url(): string {
-    return `redis+sentinel://:${this.password}@${this.sentinelHost}:${SENTINEL_PORT}/${this.masterName}`
+    return `${this.tls ? 'rediss' : 'redis'}+sentinel://:${this.password}@${this.sentinelHost}:${SENTINEL_PORT}/${this.masterName}`
   }
 
   async start(): Promise<this> {
@@ -89,7 +95,7 @@ export class TestSentinelRedis {
     fs.writeFileSync(
       conf,
       [
-        `port ${SENTINEL_PORT}`,
+        ...(this.tls ? this.tls.serverSettings(this.sentinelHost, SENTINEL_PORT).map(([k, v]) => `${k} ${v}`) : [`port ${SENTINEL_PORT}`]),
         `bind ${this.sentinelHost}`,
         `dir ${this.dir}`,
         `requirepass ${this.sentinelPassword}`,
@@ -108,13 +114,14 @@ export class TestSentinelRedis {
 
   private async startServer(host: string, extra: string[]): Promise<void> {
     // replica-announce-ip: the sentinel learns the replica's address from the master
-    const args = ['--bind', host, '--port', String(PORT), '--save', '', '--appendonly', 'no', '--dir', this.dir, '--requirepass', this.password, '--masterauth', this.password, '--replica-announce-ip', host, ...extra]
+    const listen = this.tls ? this.tls.serverArgs(host, PORT) : ['--port', String(PORT)]
+    const args = ['--bind', host, ...listen, '--save', '', '--appendonly', 'no', '--dir', this.dir, '--requirepass', this.password, '--masterauth', this.password, '--replica-announce-ip', host, ...extra]
     this.servers.set(host, { child: await startProcess(args, /Ready to accept connections/, 'redis-server'), host })
   }
 
   /** A short-lived command to the sentinel. */
   async sentinelCall(...args: string[]): Promise<unknown> {
-    const r = new Redis({ host: this.sentinelHost, port: SENTINEL_PORT, password: this.sentinelPassword, maxRetriesPerRequest: 0, lazyConnect: true })
+    const r = new Redis({ host: this.sentinelHost, port: SENTINEL_PORT, password: this.sentinelPassword, maxRetriesPerRequest: 0, lazyConnect: true, ...this.clientTls() })
     r.on('error', () => undefined)
     try {
       await r.connect()
@@ -122,6 +129,11 @@ export class TestSentinelRedis {
     } finally {
       r.disconnect()
     }
+  }
+
+  /** ioredis options of the test's own clients: TLS with a client certificate when the servers require it. */
+  private clientTls(): { tls?: ReturnType<RedisTls['clientOptions']> } {
+    return this.tls ? { tls: this.tls.clientOptions() } : {}
   }
 
   /** The address of the master the sentinel names now. */
@@ -132,7 +144,7 @@ export class TestSentinelRedis {
 
   /** A client of one server, no Sentinel involved: to read what landed where. */
   serverClient(host: string): Redis {
-    const r = new Redis({ host, port: PORT, password: this.password, maxRetriesPerRequest: 1 })
+    const r = new Redis({ host, port: PORT, password: this.password, maxRetriesPerRequest: 1, ...this.clientTls() })
     r.on('error', () => undefined)
     return r
   }

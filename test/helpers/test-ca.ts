@@ -4,6 +4,7 @@
 
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 
@@ -16,7 +17,8 @@ export class TestCa {
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-ca-'))
   readonly cert: string
   private readonly keyFile: string
-  private readonly certFile: string
+  /** The CA certificate as a file (for servers and clients configured with a path). */
+  readonly certFile: string
 
   constructor(name = 'Gateway Test CA') {
     this.keyFile = path.join(this.dir, 'ca.key')
@@ -27,12 +29,18 @@ export class TestCa {
     this.cert = fs.readFileSync(this.certFile, 'utf8')
   }
 
-  /** A server certificate for `hosts` (subjectAltName DNS names), signed by this CA. */
+  /** A server certificate for `hosts` (subjectAltName DNS names, or IP addresses), signed by this CA. */
   issue(...hosts: string[]): KeyPair {
-    const base = path.join(this.dir, `${hosts[0]}-${Math.floor(Math.random() * 1e9)}`)
+    return this.issueFor(hosts, ['serverAuth'])
+  }
+
+  /** A certificate for `names` with these extended key usages (clientAuth: one a TLS server accepts from a client). */
+  issueFor(names: readonly string[], usage: readonly ('serverAuth' | 'clientAuth')[]): KeyPair {
+    const base = path.join(this.dir, `${names[0]}-${Math.floor(Math.random() * 1e9)}`)
     const ext = `${base}.ext`
-    fs.writeFileSync(ext, `subjectAltName=${hosts.map((h) => `DNS:${h}`).join(',')}\nextendedKeyUsage=serverAuth\n`)
-    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-subj', `/CN=${hosts[0]}`, '-keyout', `${base}.key`, '-out', `${base}.csr`])
+    const san = names.map((h) => (net.isIP(h) ? `IP:${h}` : `DNS:${h}`)).join(',')
+    fs.writeFileSync(ext, `subjectAltName=${san}\nextendedKeyUsage=${usage.join(',')}\n`)
+    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-subj', `/CN=${names[0]}`, '-keyout', `${base}.key`, '-out', `${base}.csr`])
     openssl(['x509', '-req', '-in', `${base}.csr`, '-CA', this.certFile, '-CAkey', this.keyFile, '-CAcreateserial',
       '-days', '2', '-sha256', '-extfile', ext, '-out', `${base}.pem`])
     return { key: fs.readFileSync(`${base}.key`, 'utf8'), cert: fs.readFileSync(`${base}.pem`, 'utf8') }
