@@ -70,7 +70,6 @@ export function parseRedisUrl(url: string): RedisTarget {
   return { kind: 'sentinel', tls, sentinels: hosts, name, db: Number(db), ...credentials }
 }
 
-
 /** Whether the connections to `url` use TLS (rediss://, rediss+sentinel://, rediss+cluster://). */
 export function usesTls(url: string): boolean {
   const t = parseRedisUrl(url)
