@@ -8,9 +8,9 @@
 
 import fs from 'node:fs'
 
-import Redis, { type RedisOptions } from 'ioredis'
 import { afterAll, expect, it } from 'vitest'
 
+import { ping } from '../cli/launcher/redis'
 import { delivered, gatewayWithSink, sendOne } from './helpers/fixtures'
 import { addressBlock } from './helpers/net'
 import { TestSentinelRedis } from './helpers/redis-sentinel'
@@ -29,27 +29,13 @@ const f = gatewayWithSink({
 })
 afterAll(() => tls.remove())
 
-/** Whether a client with these options gets an answer (one attempt, no retries). */
-async function answers(options: RedisOptions): Promise<boolean> {
-  const r = new Redis({ ...options, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 })
-  r.on('error', () => undefined)
-  try {
-    await r.connect()
-    return (await r.ping()) === 'PONG'
-  } catch {
-    return false
-  } finally {
-    r.disconnect()
-  }
-}
-
 it('serves TLS only, to clients with a certificate from the CA (so what the gateway writes there went over TLS)', async () => {
-  const host = await sentinel.masterHost()
-  const password = sentinel.password
-  expect(await answers({ host, port: 6379, password, tls: tls.clientOptions() })).toBe(true)
-  expect(await answers({ host, port: 6379, password })).toBe(false)
-  expect(await answers({ host, port: 6379, password, tls: { ca: tls.clientOptions().ca } })).toBe(false)
-  expect(await answers({ host: sentinel.sentinelHost, port: 26379, password: sentinel.sentinelPassword })).toBe(false)
+  const master = `//:${sentinel.password}@${await sentinel.masterHost()}:6379`
+  const files = tls.gatewayFiles()
+  expect(await ping(`rediss:${master}`, 2000, files)).toBe(true)
+  expect(await ping(`redis:${master}`, 2000)).toBe(false)
+  expect(await ping(`rediss:${master}`, 2000, { tlsCaFile: tls.ca.certFile })).toBe(false)
+  expect(await ping(`redis://:${sentinel.sentinelPassword}@${sentinel.sentinelHost}:26379`, 2000)).toBe(false)
 })
 
 it('counts inbound messages on the master the sentinel names over TLS (the CLI reads them the same way)', async () => {

@@ -57,7 +57,7 @@ describe('ensureRedis with Sentinel or Cluster URLs', () => {
 describe('ensureRedis with a TLS server (rediss://) that requires client certificates', () => {
   const tls = new RedisTls()
   const server = new TestTlsRedis(tls)
-  const files = { tlsCaFile: tls.ca.certFile, tlsCertFile: tls.clientCertFile, tlsKeyFile: tls.clientKeyFile }
+  const files = tls.gatewayFiles()
   beforeAll(async () => {
     vi.stubEnv('REDIS_URL', undefined)
     await server.start()

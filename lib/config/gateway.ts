@@ -13,7 +13,7 @@ import { field, validate, type Field, type Infer } from './schema'
 import { hostDomain } from '../address/domain'
 import { formatHostPort, type HostPort } from '../net/address'
 import { effectivePrefix, parseRedisUrl, usesTls } from '../redis/connection-options'
-import { checkCertificate, checkKeyPair, readSentinelPassword } from '../redis/redis-files'
+import { checkCertificate, checkKeyPair, firstLine } from '../redis/redis-files'
 
 const DEMO_MAILBOX_ENV = 'GATEWAY_DEMO_MAILBOX'
 const INTERNAL_HOSTS_ENV = 'GATEWAY_INTERNAL_HOSTS'
@@ -35,49 +35,25 @@ function redisUrlField(): Field<string> {
 }
 
 /**
- * A file holding the sentinels' own password (relative: under the deployment root),
- * or empty. Checked at load (readable, a non-empty first line), read again by the
- * client factory; only the path is ever shown.
+ * A file the Redis client reads (relative: under the deployment root), or empty:
+ * the sentinels' password, a TLS certificate or key. Read at load (readable, then
+ * `check` on its text, which no message ever repeats), read again by each client
+ * (redis-files.ts); only the path is ever shown.
  */
-function sentinelPasswordFileField(): Field<string> {
+function redisFileField(env: string, check: (text: string) => void): Field<string> {
   return {
     parse: (raw) => {
       if (Array.isArray(raw)) throw new Error('takes one value, not a list')
       if (raw === '') return ''
       const file = deploymentPath(raw)
-      let first: string
+      let text: string
       try {
-        first = readSentinelPassword(file)
-      } catch (err) {
-        throw new Error(`cannot read ${displayPath(file)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
-      }
-      if (first === '') throw new Error(`${displayPath(file)} is empty: its first line must be the sentinels' password`)
-      return file
-    },
-    fallback: () => '',
-    env: 'GATEWAY_REDIS_SENTINEL_PASSWORD_FILE',
-  }
-}
-
-/**
- * A PEM file for Redis TLS (relative: under the deployment root), or empty. Read at
- * load (readable; `check` on its text, which no message ever repeats), read again
- * by each client; only the path is ever shown.
- */
-function pemFileField(env: string, check: (pem: string) => void): Field<string> {
-  return {
-    parse: (raw) => {
-      if (Array.isArray(raw)) throw new Error('takes one value, not a list')
-      if (raw === '') return ''
-      const file = deploymentPath(raw)
-      let pem: string
-      try {
-        pem = fs.readFileSync(file, 'utf8')
+        text = fs.readFileSync(file, 'utf8')
       } catch (err) {
         throw new Error(`cannot read ${displayPath(file)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
       }
       try {
-        check(pem)
+        check(text)
       } catch (err) {
         throw new Error(`${displayPath(file)} ${(err as Error).message}`)
       }
@@ -86,6 +62,10 @@ function pemFileField(env: string, check: (pem: string) => void): Field<string> 
     fallback: () => '',
     env,
   }
+}
+
+function checkSentinelPassword(text: string): void {
+  if (firstLine(text) === '') throw new Error("is empty: its first line must be the sentinels' password")
 }
 
 function checkPrivateKey(pem: string): void {
@@ -126,12 +106,12 @@ const gatewaySchema = {
     /** redis:// or rediss:// (one server), redis+sentinel://HOSTS/MASTER, redis+cluster://HOSTS (lib/redis/connection-options.ts). */
     url: redisUrlField(),
     /** The sentinels' own password (requirepass in sentinel.conf), in a file; empty = sentinels without a password. */
-    sentinel_password_file: sentinelPasswordFileField(),
+    sentinel_password_file: redisFileField('GATEWAY_REDIS_SENTINEL_PASSWORD_FILE', checkSentinelPassword),
     /** TLS URLs (rediss://, rediss+sentinel://, rediss+cluster://): the CA(s) that sign the servers' certificates; empty = the system's CAs. */
-    tls_ca_file: pemFileField('GATEWAY_REDIS_TLS_CA_FILE', checkCertificate),
+    tls_ca_file: redisFileField('GATEWAY_REDIS_TLS_CA_FILE', checkCertificate),
     /** A client certificate for servers that require one (tls-auth-clients), with its key below. */
-    tls_cert_file: pemFileField('GATEWAY_REDIS_TLS_CERT_FILE', checkCertificate),
-    tls_key_file: pemFileField('GATEWAY_REDIS_TLS_KEY_FILE', checkPrivateKey),
+    tls_cert_file: redisFileField('GATEWAY_REDIS_TLS_CERT_FILE', checkCertificate),
+    tls_key_file: redisFileField('GATEWAY_REDIS_TLS_KEY_FILE', checkPrivateKey),
     /**
      * Every key the gateway writes starts with "<prefix>:"; several gateways can share one Redis.
      * With redis+cluster:// it becomes the hash tag "{<prefix>}" (withClusterPrefix).

@@ -43,7 +43,12 @@ export function redisFilesOf(redis: RedisFileSettings): RedisFiles {
 
 /** The sentinels' password: the first line of the file. */
 export function readSentinelPassword(file: string): string {
-  return fs.readFileSync(file, 'utf8').split(/\r?\n/)[0]!.trim()
+  return firstLine(fs.readFileSync(file, 'utf8'))
+}
+
+/** The first line of a password file, without surrounding white space. */
+export function firstLine(text: string): string {
+  return text.split(/\r?\n/)[0]!.trim()
 }
 
 /** What the client factory needs from the files: the sentinels' password and the TLS material. */

@@ -7,6 +7,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
+import type { RedisFiles } from '../../lib/redis/redis-files'
 import { TestRedis } from './redis-server'
 import { TestCa } from './test-ca'
 
@@ -66,6 +67,11 @@ export class RedisTls {
   /** redis-cli arguments to talk TLS with a client certificate. */
   cliArgs(): string[] {
     return ['--tls', '--cacert', this.ca.certFile, '--cert', this.clientCertFile, '--key', this.clientKeyFile]
+  }
+
+  /** The gateway's [redis] tls_* files, as the client factory takes them. */
+  gatewayFiles(): RedisFiles {
+    return { tlsCaFile: this.ca.certFile, tlsCertFile: this.clientCertFile, tlsKeyFile: this.clientKeyFile }
   }
 
   /** The gateway's [redis] tls_* settings, as environment variables. */
