@@ -12,10 +12,10 @@
 // could delete lockout counters or block a sender by writing a harvest key.
 //
 // A Sentinel, Cluster or TLS URL (redis+sentinel://, redis+cluster://, rediss...)
-// means a Redis shared by several gateway nodes or on another machine: when it does
-// not answer at start, no private redis-server is started (this node's lockout, harvest and counter state would
-// silently part from the other nodes'); the gateway runs standalone and writes
-// its counters there once it answers.
+// means a Redis shared by several gateway nodes or on another machine: when it
+// does not answer at start, no private redis-server is started (this node's
+// lockout, harvest and counter state would silently part from the other nodes');
+// the gateway runs standalone and writes its counters there once it answers.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'

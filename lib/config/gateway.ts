@@ -295,10 +295,9 @@ function checkDashboardExposure(settings: GatewaySettings, iniFile: string): voi
  */
 function checkRedisTls(settings: GatewaySettings, iniFile: string): void {
   const r = settings.redis
-  const where = (key: string, env: string) => (process.env[env] ? { at: `environment variable ${env}`, key: '' } : { at: displayPath(iniFile), key: `[redis] ${key}` })
+  // named where the value came from: the environment variable overrides the file
   const fail = (key: string, env: string, problem: string): never => {
-    const w = where(key, env)
-    throw new ConfigError(w.at, w.key, problem)
+    throw process.env[env] ? new ConfigError(`environment variable ${env}`, '', problem) : new ConfigError(displayPath(iniFile), `[redis] ${key}`, problem)
   }
   const named = ['tls_ca_file', 'tls_cert_file', 'tls_key_file'].filter((k) => r[k as keyof typeof r] !== '')
   if (named.length > 0 && !usesTls(r.url)) {

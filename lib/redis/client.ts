@@ -30,6 +30,12 @@ export interface RedisOptions {
 }
 
 let client: Redis | undefined
+/**
+ * The [redis] files' contents, read when the first shared client is made (at
+ * startup, where a bad file is a startup error) and kept: a client replaced later
+ * is made inside a hook or a flush timer, where a file moved since must not throw.
+ */
+let secrets: ReturnType<typeof readRedisFiles> | undefined
 let lastErrorLog = 0
 /** Whether this process has had a working connection yet. */
 let everReady = false
@@ -53,7 +59,8 @@ export function redisExpectedDown(): boolean {
 export function redisClient(opts: RedisOptions): Redis {
   if (client) return client
   const standalone = standaloneMode()
-  const c = createRedisClient(opts.url, {
+  secrets ??= opts.files ? readRedisFiles(opts.files) : {}
+  const c = clientFor(opts.url, {
     connectTimeoutMs: opts.connectTimeoutMs,
     commandTimeoutMs: opts.connectTimeoutMs,
     failFast: true,
@@ -61,7 +68,7 @@ export function redisClient(opts: RedisOptions): Redis {
     // keep trying forever, at most every 5 s: Redis coming back must heal by itself
     reconnect: true,
     lazyConnect: false,
-    ...(opts.files ? { files: opts.files } : {}),
+    ...secrets,
   })
   const replacing = replacingEnded
   replacingEnded = false
@@ -99,6 +106,7 @@ export function redisClient(opts: RedisOptions): Redis {
 export async function closeRedis(): Promise<void> {
   const c = client
   client = undefined
+  secrets = undefined
   if (!c) return
   try {
     await Promise.race([c.quit(), new Promise((resolve) => setTimeout(resolve, 1000).unref())])
@@ -126,7 +134,11 @@ export interface ClientOptions extends Omit<ClientBehaviour, 'sentinelPassword' 
  */
 export function createRedisClient(url: string, opts: ClientOptions): Redis {
   const { files, ...behaviour } = opts
-  const plan = connectionPlan(url, { ...behaviour, ...(files ? readRedisFiles(files) : {}) })
+  return clientFor(url, { ...behaviour, ...(files ? readRedisFiles(files) : {}) })
+}
+
+function clientFor(url: string, behaviour: ClientBehaviour): Redis {
+  const plan = connectionPlan(url, behaviour)
   if (plan.kind === 'server') return new Redis(plan.url, plan.options)
   if (plan.kind === 'sentinel') return new Redis(plan.options)
   return new Cluster(
