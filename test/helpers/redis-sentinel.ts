@@ -16,7 +16,7 @@ import path from 'node:path'
 import Redis from 'ioredis'
 
 import type { AddressBlock } from './net'
-import type { RedisTls } from './redis-tls'
+import type { RedisTls, RedisTlsOptions } from './redis-tls'
 
 interface Proc {
   child: ChildProcess
@@ -132,7 +132,7 @@ export class TestSentinelRedis {
   }
 
   /** ioredis options of the test's own clients: TLS with a client certificate when the servers require it. */
-  private clientTls(): { tls?: ReturnType<RedisTls['clientOptions']> } {
+  private clientTls(): { tls?: RedisTlsOptions } {
     return this.tls ? { tls: this.tls.clientOptions() } : {}
   }
 

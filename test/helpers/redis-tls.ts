@@ -7,15 +7,13 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
+import type { TlsMaterial } from '../../lib/redis/connection-options'
 import type { RedisFiles } from '../../lib/redis/redis-files'
 import { TestRedis } from './redis-server'
 import { TestCa } from './test-ca'
 
-export interface RedisTlsOptions {
-  readonly ca: string
-  readonly cert: string
-  readonly key: string
-}
+/** The TLS material the gateway's client factory takes, all three given. */
+export type RedisTlsOptions = Required<TlsMaterial>
 
 export class RedisTls {
   readonly ca = new TestCa('Redis Test CA')
